@@ -1,0 +1,70 @@
+/* Command-line context shared by every command: the options any command
+ * accepts (--json, --dry-run, device selection, ...) and the parser that
+ * merges them with a command's own options. */
+#ifndef SF_CLI_H
+#define SF_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "profile_io.h"
+
+typedef struct sf_ctx {
+	const char *argv0;
+	const char *command;      /* e.g. "flash" */
+	bool json;                /* NDJSON events on stdout; human text on stderr */
+	bool dry_run;
+	bool quiet;
+	int verbose;
+	const char *profiles_dirs[SF_MAX_PROFILE_DIRS];
+	size_t nprofiles_dirs;
+	const char *sim_dir;      /* --sim DIR / SPARKFLASH_SIM: use simulated devices */
+	const char *dfu_util;     /* --dfu-util / DFU_UTIL / configure default */
+	const char *profile;      /* --profile NAME|PATH */
+	const char *serial;       /* --serial SN */
+	const char *usb_path;     /* --path BUS-PORT */
+	const char *log_file;     /* --log FILE: raw dfu-util transcript */
+	double timeout_s;         /* --timeout SECONDS (0 = none) */
+} sf_ctx;
+
+/* Called for each option that is not a common one; return 0 or an exit code
+ * (after printing the error). */
+typedef int (*sf_opt_handler)(sf_ctx *ctx, int opt, const char *arg, void *data);
+
+/* Parses argv (argv[0] = command name) with the common options plus
+ * `opts`/`shortopts` of the command. On success returns 0 and sets *first_arg
+ * to the index of the first positional argument (GNU permutation applies, so
+ * options may follow positionals; "--" ends options). On a usage error prints
+ * "sparkflash: ..." and the command's usage line, and returns SF_EXIT_USAGE.
+ * For --help prints the command's help to stdout and returns -1 (the caller
+ * then exits 0). Applies sf_ctx_finish(). */
+int sf_cli_parse(sf_ctx *ctx, int argc, char **argv, const char *shortopts,
+		 const struct option *opts, sf_opt_handler handler, void *data,
+		 int *first_arg);
+
+enum { SF_CLI_HELP = -1, SF_CLI_VERSION = -2 };
+
+/* Parses the global options before the command word (argv[0] = program).
+ * Returns 0 with *command_index set, SF_CLI_HELP, SF_CLI_VERSION, or
+ * SF_EXIT_USAGE after printing the error. */
+int sf_cli_parse_global(sf_ctx *ctx, int argc, char **argv, int *command_index);
+
+/* Option values >= this are free for commands' long-only options. */
+#define SF_OPT_COMMAND_BASE 0x1000
+
+/* Applies environment defaults (SPARKFLASH_SIM, DFU_UTIL) after parsing. */
+void sf_ctx_finish(sf_ctx *ctx);
+
+/* Usage error for the current command: prints message and usage, returns 2. */
+int sf_usage_error(const sf_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Prints the usage synopsis of the current command (to stderr or stdout). */
+void sf_print_command_usage(const sf_ctx *ctx, bool to_stdout);
+
+/* Strict unsigned parsing: "0x..." hex or decimal, no sign, no spaces, no
+ * octal-looking leading zero; fits in 32 bits. */
+bool sf_parse_u32(const char *s, unsigned long *out);
+
+#endif

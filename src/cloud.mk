@@ -1,0 +1,1 @@
+# cloud: sources, commands and tests of this area

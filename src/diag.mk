@@ -1,0 +1,1 @@
+# diag: sources, commands and tests of this area

@@ -1,0 +1,52 @@
+/* DfuSe memory layout strings ("@Internal Flash  /0x08000000/20*001Ka,108*001Kg"),
+ * parsed with dfu-util's grammar into regions. Pure. */
+#ifndef SF_LAYOUT_H
+#define SF_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sf_error.h"
+
+enum {
+	SF_MEM_READABLE = 1, /* type letter bit 0 */
+	SF_MEM_ERASABLE = 2, /* bit 1 */
+	SF_MEM_WRITABLE = 4  /* bit 2 */
+};
+
+/* One run of equal pages: COUNT*SIZE<mult><type>. */
+typedef struct sf_region {
+	uint32_t start;     /* first byte */
+	uint64_t end;       /* one past the last byte (may be 2^32) */
+	uint32_t page_size; /* bytes per page (> 0) */
+	uint32_t pages;
+	unsigned flags;     /* SF_MEM_* */
+} sf_region;
+
+typedef struct sf_layout {
+	char name[128];     /* text between '@' and the first '/', spaces kept */
+	sf_region *regions; /* in string order; malloc'd */
+	size_t nregions;
+} sf_layout;
+
+/* Parses a layout string. On failure returns SF_EXIT_REFUSED with err->msg
+ * naming the offending part; *out is left empty. */
+int sf_layout_parse(const char *text, sf_layout *out, sf_err *err);
+void sf_layout_free(sf_layout *layout);
+
+/* The region containing addr, or NULL. */
+const sf_region *sf_layout_find(const sf_layout *layout, uint32_t addr);
+
+/* Page containing addr: sets *page_start/*page_size; false if unmapped. */
+bool sf_layout_page(const sf_layout *layout, uint32_t addr,
+		    uint32_t *page_start, uint32_t *page_size);
+
+/* True when every byte of [addr, addr+len) is mapped with all of `flags`. */
+bool sf_layout_range_has(const sf_layout *layout, uint32_t addr, uint64_t len,
+			 unsigned flags);
+
+/* "rew"-style text for flags (static storage). */
+const char *sf_layout_flags_str(unsigned flags);
+
+#endif

@@ -1,0 +1,7 @@
+# Shared plumbing. Areas add their own files in src/<area>.mk.
+libsfcore_a_SOURCES += src/sf_error.c src/sf_error.h
+
+sparkflash_SOURCES += \
+	src/main.c src/commands.h \
+	src/cli.c src/cli.h \
+	src/out.c src/out.h

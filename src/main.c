@@ -1,0 +1,97 @@
+/* sparkflash: flash Spark/Particle (and any profiled DfuSe) devices through
+ * dfu-util, and over the air through the Particle Cloud. main() is the only
+ * place that exits; commands return exit codes. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "sf_error.h"
+
+static const struct sf_command commands[] = {
+	{ "profiles", cmd_profiles, "list, show and check device profiles",
+	  "sparkflash profiles (list | show NAME|PATH | check FILE...) [--json]",
+	  "  list            every profile on the search path\n"
+	  "  show NAME|PATH  regions with page sizes and flags, segments, protected ranges\n"
+	  "  check FILE...   validate profile files (exit 3 on the first broken one)\n" },
+	{ "inspect", cmd_inspect, "describe a firmware image (Particle module header, CRC)",
+	  "sparkflash inspect FILE [--json]", NULL },
+};
+
+const struct sf_command *sf_command_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void print_help(FILE *f)
+{
+	fprintf(f,
+		"usage: sparkflash [GLOBAL OPTIONS] COMMAND [ARGS]\n"
+		"\n"
+		"Flash Spark/Particle and other DfuSe devices through dfu-util, checked\n"
+		"against a device profile before anything is sent.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+		"\n"
+		"Global options (also accepted after the command):\n"
+		"  --json               machine-readable output (NDJSON events for device commands)\n"
+		"  --dry-run            show what would run; touch nothing\n"
+		"  --profile NAME|PATH  device profile to use\n"
+		"  --profiles-dir DIR   extra profile directory (repeatable; also SPARKFLASH_PROFILES)\n"
+		"  --sim DIR            use the simulated devices in DIR (also SPARKFLASH_SIM)\n"
+		"  --dfu-util PATH      dfu-util binary (also DFU_UTIL)\n"
+		"  -h, --help           this text; 'sparkflash COMMAND --help' for a command\n"
+		"  -V, --version        version\n"
+		"\n"
+		"Exit codes: 0 ok, 1 internal error, 2 usage, 3 refused before touching a\n"
+		"device, 4 no/ambiguous device, 5 USB permission denied, 6 transfer failed,\n"
+		"7 verification mismatch, 8 dfu-util missing or unusable, 9 timed out,\n"
+		"10 cloud: not authenticated, 11 cloud: device unknown/offline/rejected,\n"
+		"12 cloud: network or server error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	sf_ctx ctx = { .argv0 = argv[0] };
+	const struct sf_command *cmd;
+	int i;
+
+	/* Global options before the command word; the command's own parser
+	 * accepts the same options after it. */
+	switch (sf_cli_parse_global(&ctx, argc, argv, &i)) {
+	case 0:
+		break;
+	case SF_CLI_HELP:
+		print_help(stdout);
+		return SF_EXIT_OK;
+	case SF_CLI_VERSION:
+		printf("sparkflash %s\n", PACKAGE_VERSION);
+		return SF_EXIT_OK;
+	default:
+		fprintf(stderr, "usage: sparkflash [GLOBAL OPTIONS] COMMAND [ARGS]; see 'sparkflash --help'\n");
+		return SF_EXIT_USAGE;
+	}
+	if (i >= argc) {
+		fprintf(stderr, "sparkflash: no command given\n");
+		print_help(stderr);
+		return SF_EXIT_USAGE;
+	}
+	cmd = sf_command_find(argv[i]);
+	if (!cmd) {
+		fprintf(stderr, "sparkflash: '%s' is not a sparkflash command; see 'sparkflash --help'\n", argv[i]);
+		return SF_EXIT_USAGE;
+	}
+	ctx.command = cmd->name;
+	return cmd->run(&ctx, argc - i, argv + i);
+}

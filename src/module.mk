@@ -1,0 +1,1 @@
+# module: sources, commands and tests of this area

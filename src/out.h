@@ -1,0 +1,30 @@
+/* Output: human text and NDJSON events. In --json mode stdout carries only
+ * NDJSON (one object per line with an "event" field) and human text goes to
+ * stderr. */
+#ifndef SF_OUT_H
+#define SF_OUT_H
+
+#include <jansson.h>
+
+#include "cli.h"
+
+/* "sparkflash: MESSAGE" on stderr (also a "message" event with level
+ * "error" in JSON mode). */
+void sf_out_error(const sf_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sf_out_warning(const sf_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Informational human line: stdout normally, stderr in JSON mode; dropped
+ * with --quiet. */
+void sf_out_info(const sf_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Emits {"event": NAME, ...fields} as one line on stdout and flushes.
+ * Steals the reference to `fields` (may be NULL). No-op outside JSON mode. */
+void sf_out_event(const sf_ctx *ctx, const char *name, json_t *fields);
+
+/* Prints a JSON document (pretty for humans is not wanted: one line). */
+void sf_out_json_line(json_t *doc);
+
+#endif

@@ -1,0 +1,39 @@
+/* Finding and reading profile files (I/O edge of profile.h).
+ * Search order: --profiles-dir DIRs (in order given), then SPARKFLASH_PROFILES
+ * (colon-separated), then the installed $(pkgdatadir)/profiles. */
+#ifndef SF_PROFILE_IO_H
+#define SF_PROFILE_IO_H
+
+#include <stddef.h>
+
+#include "profile.h"
+#include "sf_error.h"
+
+#define SF_MAX_PROFILE_DIRS 16
+
+typedef struct sf_profile_path {
+	const char *dirs[SF_MAX_PROFILE_DIRS];
+	size_t ndirs;
+} sf_profile_path;
+
+/* Builds the search path from explicit dirs (may be NULL/0), the environment
+ * and the installed directory. Strings are borrowed, not copied. */
+void sf_profile_path_init(sf_profile_path *path, const char *const *explicit_dirs,
+			  size_t nexplicit);
+
+/* Reads and parses one file. */
+int sf_profile_load_file(const char *file, sf_profile *out, sf_err *err);
+
+/* NAME_OR_PATH: contains '/' or ends in ".json" → a file; else the id looked
+ * up as NAME.json along the search path (first hit wins). */
+int sf_profile_find(const sf_profile_path *path, const char *name_or_path,
+		    sf_profile *out, sf_err *err);
+
+/* Loads every *.json along the search path (earlier dirs shadow later ones
+ * with the same id), sorted by id. Broken files are reported through err
+ * and stop the load. */
+int sf_profile_load_all(const sf_profile_path *path, sf_profile **out,
+			size_t *n, sf_err *err);
+void sf_profile_free_all(sf_profile *profiles, size_t n);
+
+#endif

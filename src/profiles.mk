@@ -1,0 +1,1 @@
+# profiles: sources, commands and tests of this area

@@ -1,0 +1,1 @@
+# run: sources, commands and tests of this area

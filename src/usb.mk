@@ -1,0 +1,1 @@
+# usb: sources, commands and tests of this area

@@ -16,7 +16,6 @@ struct sf_command {
 
 const struct sf_command *sf_command_find(const char *name);
 
-int cmd_profiles(sf_ctx *ctx, int argc, char **argv);
-int cmd_inspect(sf_ctx *ctx, int argc, char **argv);
+/* One declaration per command (cmd_<name>.c). */
 
 #endif

@@ -46,7 +46,7 @@ bool sf_layout_page(const sf_layout *layout, uint32_t addr,
 bool sf_layout_range_has(const sf_layout *layout, uint32_t addr, uint64_t len,
 			 unsigned flags);
 
-/* "rew"-style text for flags (static storage). */
+/* Flags as text, e.g. "rew" (static storage). */
 const char *sf_layout_flags_str(unsigned flags);
 
 #endif

@@ -12,20 +12,15 @@
 #include "sf_error.h"
 
 static const struct sf_command commands[] = {
-	{ "profiles", cmd_profiles, "list, show and check device profiles",
-	  "sparkflash profiles (list | show NAME|PATH | check FILE...) [--json]",
-	  "  list            every profile on the search path\n"
-	  "  show NAME|PATH  regions with page sizes and flags, segments, protected ranges\n"
-	  "  check FILE...   validate profile files (exit 3 on the first broken one)\n" },
-	{ "inspect", cmd_inspect, "describe a firmware image (Particle module header, CRC)",
-	  "sparkflash inspect FILE [--json]", NULL },
+	/* Areas add their commands here, one line group each. */
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 const struct sf_command *sf_command_find(const char *name)
 {
 	if (!name)
 		return NULL;
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; commands[i].name; i++)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
@@ -40,7 +35,7 @@ static void print_help(FILE *f)
 		"against a device profile before anything is sent.\n"
 		"\n"
 		"Commands:\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; commands[i].name; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 		"\n"

@@ -1,4 +1,4 @@
-/* Device profiles (profiles/*.json, schema 1): USB identity, alt settings
+/* Device profiles (JSON files in profiles/, schema 1): USB identity, alt settings
  * with their DfuSe layouts, named segments, protected ranges. Parsing is
  * pure (text in, struct out); profile_io.h finds and reads files. */
 #ifndef SF_PROFILE_H

@@ -38,7 +38,7 @@ void sf_layout_free(sf_layout *layout);
 /* The region containing addr, or NULL. */
 const sf_region *sf_layout_find(const sf_layout *layout, uint32_t addr);
 
-/* Page containing addr: sets *page_start/*page_size; false if unmapped. */
+/* Page containing addr: sets *page_start and *page_size; false if unmapped. */
 bool sf_layout_page(const sf_layout *layout, uint32_t addr,
 		    uint32_t *page_start, uint32_t *page_size);
 

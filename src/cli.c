@@ -69,33 +69,6 @@ int sf_usage_error(const sf_ctx *ctx, const char *fmt, ...)
 	return SF_EXIT_USAGE;
 }
 
-bool sf_parse_u32(const char *s, unsigned long *out)
-{
-	char *end;
-	unsigned long long v;
-	int base = 10;
-	if (!s || !*s)
-		return false;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		if (!*s)
-			return false;
-	} else if (s[0] == '0' && s[1] != '\0') {
-		return false; /* leading zero: dfu-util would read octal */
-	}
-	for (const char *c = s; *c; c++) {
-		if (base == 16 ? !strchr("0123456789abcdefABCDEF", *c) : (*c < '0' || *c > '9'))
-			return false;
-	}
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (errno || *end || v > 0xFFFFFFFFull)
-		return false;
-	*out = (unsigned long)v;
-	return true;
-}
-
 static int common_option(sf_ctx *ctx, int opt, const char *arg)
 {
 	switch (opt) {

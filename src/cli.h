@@ -63,8 +63,4 @@ int sf_usage_error(const sf_ctx *ctx, const char *fmt, ...)
 /* Prints the usage synopsis of the current command (to stderr or stdout). */
 void sf_print_command_usage(const sf_ctx *ctx, bool to_stdout);
 
-/* Strict unsigned parsing: "0x..." hex or decimal, no sign, no spaces, no
- * octal-looking leading zero; fits in 32 bits. */
-bool sf_parse_u32(const char *s, unsigned long *out);
-
 #endif

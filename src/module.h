@@ -112,4 +112,9 @@ sf_prefix_hazard sf_dfu_prefix_hazard(const uint8_t *data, size_t len, size_t *s
 /* "none", "ti-stellaris", "nxp-lpc". */
 const char *sf_prefix_hazard_name(sf_prefix_hazard h);
 
+/* The bytes dfu-util 0.11 actually writes from a download file: without a
+ * valid DFU suffix (bLength bytes) and without a sniffed Stellaris/LPC
+ * prefix. Sets [*offset, *offset + *length) within data. */
+void sf_dfu_payload(const uint8_t *data, size_t len, size_t *offset, size_t *length);
+
 #endif

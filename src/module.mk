@@ -5,3 +5,5 @@ libsfcore_a_SOURCES += src/module.c src/module.h
 noinst_PROGRAMS += tests/tools/mkmodule
 tests_tools_mkmodule_SOURCES = tests/tools/mkmodule.c
 tests_tools_mkmodule_LDADD = libsfcore.a
+
+sparkflash_SOURCES += src/cmd_inspect.c src/image_io.c src/image_io.h

@@ -24,3 +24,8 @@ tests_unit_test_cloud_retry_LDADD = $(cloud_unit_ldadd)
 tests_unit_test_cloud_devices_CPPFLAGS = $(cloud_unit_cppflags)
 tests_unit_test_cloud_devices_LDADD = $(cloud_unit_ldadd)
 endif
+
+# Commands and I/O edges: libcurl transport, config files.
+sparkflash_SOURCES += \
+	src/cmd_cloud.c src/cloud_cmd.h \
+	src/cloud_http.c src/cloud_http.h

@@ -37,3 +37,9 @@ tests_server_sfcloudd_SOURCES = tests/server/sfcloudd.c tests/server/sha256.c te
 tests_server_sfcloudd_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
 tests_server_sfcloudd_LDADD = $(JANSSON_LIBS) $(MHD_LIBS) -lpthread
 endif
+
+# End-to-end tests against sfcloudd (they skip when it is not built).
+cloud_shell_tests = tests/t060-cloud-flash.sh
+TESTS += $(cloud_shell_tests)
+dist_check_SCRIPTS += $(cloud_shell_tests)
+EXTRA_DIST += tests/cloud/fixtures.json tests/cloud/lib-cloud.sh

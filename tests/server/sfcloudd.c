@@ -638,6 +638,8 @@ static enum MHD_Result handle_control(struct MHD_Connection *c, rstate *st, cons
 	return reply_text(c, NULL, 404, "application/json", "{\"error\":\"Not Found\"}", NULL);
 }
 
+static void pct_decode(char *s);
+
 static enum MHD_Result route(struct MHD_Connection *c, rstate *st, const char *method, const char *path,
 			     const char *base)
 {
@@ -662,6 +664,7 @@ static enum MHD_Result route(struct MHD_Connection *c, rstate *st, const char *m
 				n = sizeof seg[0] - 1;
 			memcpy(seg[nseg], p, n);
 			seg[nseg][n] = '\0';
+			pct_decode(seg[nseg]);
 			nseg++;
 			if (!e)
 				break;
@@ -853,6 +856,30 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* Keep the raw (still escaped) URL: the records show what the client sent;
+ * path segments are decoded one by one when routing. */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static void pct_decode(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		if (*s == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+			char h[3] = { s[1], s[2], 0 };
+			*o++ = (char)strtol(h, NULL, 16);
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -934,12 +961,14 @@ int main(int argc, char **argv)
 		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				     MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 				     MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
 				     MHD_OPTION_END);
 	else
 		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				     MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 				     MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "sfcloudd: cannot start the HTTP daemon\n");

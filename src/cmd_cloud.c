@@ -572,6 +572,9 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 		result_event(ctx, rc, e.msg);
 		goto out;
 	}
+	json_t *plan_devices = json_array();
+	for (size_t i = 0; i < o.ndevices; i++)
+		json_array_append_new(plan_devices, json_string(o.devices[i]));
 	sf_out_event(ctx, "plan", json_pack("{s:s, s:s, s:I, s:s, s:o, s:b, s:o, s:i, s:b}",
 					    "command", "cloud flash", "file", file, "size", (json_int_t)sh.len,
 					    "api_url", ce.s.api_url,
@@ -579,7 +582,7 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 										   "function", sh.mod.function, "function_name",
 										   sf_module_function_name(sh.mod.function)) : json_null(),
 					    "all_online", o.all_online,
-					    "devices", json_array(), "jobs", o.jobs, "dry_run", ctx->dry_run));
+					    "devices", plan_devices, "jobs", o.jobs, "dry_run", ctx->dry_run));
 	if (ctx->dry_run) {
 		for (size_t i = 0; i < o.ndevices; i++)
 			sf_out_info(ctx, "would flash %s (%zu bytes) to %s via %s", file, sh.len, o.devices[i], ce.s.api_url);

@@ -87,6 +87,12 @@ sf_cloud cloud flash electron1 "$T/photon-user.bin" --api-url "$S_URL" --force
 expect_rc "--force flashes anyway" 0
 sf_cloud cloud flash photon1 "$T/photon-user.bin" --api-url "$S_URL"
 expect_rc "photon image to a photon" 0
+timeout 30 "$MKMODULE" --photon-user --bad-crc "$T/bad-crc.bin" >/dev/null 2>&1
+reset_server "$S_URL"
+sf_cloud cloud flash photon1 "$T/bad-crc.bin" --api-url "$S_URL"
+expect_rc "module with a bad CRC refused" 3
+grep_err "says corrupt" "CRC"
+is "nothing sent for a corrupt module" "$(requests "$S_URL" | jq length)" 0
 
 # §7.6 #11: product flash by ID; names refused
 reset_server "$S_URL"
@@ -104,6 +110,7 @@ sf_cloud --json cloud flash photon1 "$T/app.bin" --api-url "$S_URL"
 expect_rc "json flash" 0
 check "every stdout line is a JSON object with an event" sh -c "jq -e -s 'all(.[]; type==\"object\" and has(\"event\"))' '$T/out' >/dev/null"
 is "plan event first" "$(jq -r -s '.[0].event' "$T/out")" plan
+is "plan names the device and file size" "$(jq -r -s '.[0] | "\(.devices[0]) \(.size)"' "$T/out")" "photon1 5000"
 is "result ok with the id" "$(jq -r -s '[.[] | select(.event=="result")][0] | "\(.ok) \(.exit_code) \(.id)"' "$T/out")" "true 0 $PHOTON1"
 check "upload progress reaches 100%" sh -c "jq -e -s '[.[] | select(.event==\"progress\" and .phase==\"upload\")] | (length > 0) and (.[-1].percent == 100) and (.[-1].bytes >= 5000)' '$T/out' >/dev/null"
 sf_cloud --json cloud flash offline1 "$T/app.bin" --api-url "$S_URL"

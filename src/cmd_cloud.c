@@ -849,12 +849,12 @@ static bool read_line(const char *prompt, bool secret, char *buf, size_t size)
 		if (secret && tcgetattr(0, &old) == 0) {
 			quiet = old;
 			quiet.c_lflag &= ~(tcflag_t)ECHO;
-			noecho = tcsetattr(0, TCSAFLUSH, &quiet) == 0;
+			noecho = tcsetattr(0, TCSANOW, &quiet) == 0;
 		}
 	}
 	ok = fgets(buf, (int)size, stdin) != NULL;
 	if (noecho) {
-		tcsetattr(0, TCSAFLUSH, &old);
+		tcsetattr(0, TCSANOW, &old);
 		fputc('\n', stderr);
 	}
 	if (!ok)

@@ -119,6 +119,17 @@ printf 'dev@example.com\ncorrect horse\n' | timeout 30 "$SPARKFLASH" cloud login
 rc=$?
 expect_rc "login with username on stdin" 0
 
+# on a terminal: prompts, and the password is not echoed (typed after the prompt)
+if timeout 10 script -qec true /dev/null >/dev/null 2>&1 </dev/null; then
+	{ sleep 1; printf 'correct horse\n'; } |
+		timeout 30 script -qec "'$SPARKFLASH' cloud login --username dev@example.com" /dev/null >"$T/tty" 2>&1
+	check "password prompt on the terminal" grep -q "password:" "$T/tty"
+	if grep -q "correct horse" "$T/tty"; then not_ok "password not echoed"; else ok "password not echoed"; fi
+	check "terminal login succeeded" grep -q "logged in as dev@example.com" "$T/tty"
+else
+	skip "script(1) cannot run a terminal session here"
+fi
+
 # wrong password: exit 10, one attempt only
 reset_server "$S_URL"
 printf 'wrong\n' | timeout 30 "$SPARKFLASH" cloud login --username dev@example.com >"$T/out" 2>"$T/err"

@@ -23,11 +23,18 @@ for tool in curl jq; do
 	fi
 done
 
+# SIGTERM, then SIGKILL after 5 s: a test never waits on a wedged server.
 stop_servers() {
+	local pid i
 	for pid in $_servers; do
 		kill "$pid" 2>/dev/null
 	done
 	for pid in $_servers; do
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
 	_servers=""
@@ -45,7 +52,7 @@ start_server() {
 	local name=$1 i port
 	shift
 	rm -f "$T/$name.port"
-	timeout 600 "$CLOUDD" --fixtures "${SF_FIXTURES:-$FIXTURES}" --port-file "$T/$name.port" \
+	timeout -k 5 600 "$CLOUDD" --fixtures "${SF_FIXTURES:-$FIXTURES}" --port-file "$T/$name.port" \
 		--control --idle-timeout 120 "$@" 2>"$T/$name.log" &
 	_servers="$_servers $!"
 	for i in $(seq 1 100); do

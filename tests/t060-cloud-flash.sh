@@ -118,7 +118,7 @@ is "json failure result" "$(jq -r -s '[.[] | select(.event=="result")][0] | "\(.
 
 # on a terminal: upload progress on stderr
 if timeout 10 script -qec true /dev/null >/dev/null 2>&1 </dev/null; then
-	timeout 30 script -qec "PARTICLE_ACCESS_TOKEN=$TOKEN '$SPARKFLASH' cloud flash photon1 '$T/app.bin' --api-url $S_URL" /dev/null >"$T/tty" 2>&1 </dev/null
+	timeout -k 5 30 script -qec "PARTICLE_ACCESS_TOKEN=$TOKEN '$SPARKFLASH' cloud flash photon1 '$T/app.bin' --api-url $S_URL" /dev/null >"$T/tty" 2>&1 </dev/null
 	check "progress shown on a terminal" grep -q "upload: 100%" "$T/tty"
 else
 	skip "script(1) cannot run a terminal session here"

@@ -74,7 +74,7 @@ check "outputs were produced" test -s "$T/all"
 if grep -q "$TOKEN" "$T/all"; then not_ok "token absent from all output"; else ok "token absent from all output"; fi
 
 # argv of a running client (server hangs on the flash): no token in /proc/PID/cmdline
-PARTICLE_ACCESS_TOKEN=$TOKEN timeout 30 "$SPARKFLASH" cloud flash hang1 "$T/app.bin" --api-url "$S_URL" --max-time 4 \
+PARTICLE_ACCESS_TOKEN=$TOKEN timeout -k 5 30 "$SPARKFLASH" cloud flash hang1 "$T/app.bin" --api-url "$S_URL" --max-time 4 \
 	>"$T/hang.out" 2>"$T/hang.err" &
 pid=$!
 for i in $(seq 1 50); do
@@ -95,7 +95,7 @@ rm -rf "$SP"
 printf '{"apiUrl":"%s"}\n' "$S_URL" >"$P/particle.config.json"
 chmod 644 "$P/particle.config.json"
 reset_server "$S_URL"
-printf 'correct horse\n' | timeout 30 "$SPARKFLASH" cloud login --username dev@example.com >"$T/out" 2>"$T/err"
+printf 'correct horse\n' | timeout -k 5 30 "$SPARKFLASH" cloud login --username dev@example.com >"$T/out" 2>"$T/err"
 rc=$?
 expect_rc "login succeeds" 0
 issued=$(requests "$S_URL" | jq -r '.[0].issued_token')
@@ -115,14 +115,14 @@ expect_rc "saved token works" 0
 is "saved token sent" "$(last_auth)" "Bearer $issued"
 
 # username and password both from stdin
-printf 'dev@example.com\ncorrect horse\n' | timeout 30 "$SPARKFLASH" cloud login >"$T/out" 2>"$T/err"
+printf 'dev@example.com\ncorrect horse\n' | timeout -k 5 30 "$SPARKFLASH" cloud login >"$T/out" 2>"$T/err"
 rc=$?
 expect_rc "login with username on stdin" 0
 
 # on a terminal: prompts, and the password is not echoed (typed after the prompt)
 if timeout 10 script -qec true /dev/null >/dev/null 2>&1 </dev/null; then
 	{ sleep 1; printf 'correct horse\n'; } |
-		timeout 30 script -qec "'$SPARKFLASH' cloud login --username dev@example.com" /dev/null >"$T/tty" 2>&1
+		timeout -k 5 30 script -qec "'$SPARKFLASH' cloud login --username dev@example.com" /dev/null >"$T/tty" 2>&1
 	check "password prompt on the terminal" grep -q "password:" "$T/tty"
 	if grep -q "correct horse" "$T/tty"; then not_ok "password not echoed"; else ok "password not echoed"; fi
 	check "terminal login succeeded" grep -q "logged in as dev@example.com" "$T/tty"
@@ -132,7 +132,7 @@ fi
 
 # wrong password: exit 10, one attempt only
 reset_server "$S_URL"
-printf 'wrong\n' | timeout 30 "$SPARKFLASH" cloud login --username dev@example.com >"$T/out" 2>"$T/err"
+printf 'wrong\n' | timeout -k 5 30 "$SPARKFLASH" cloud login --username dev@example.com >"$T/out" 2>"$T/err"
 rc=$?
 expect_rc "wrong password: exit 10" 10
 grep_err "invalid credentials" "invalid credentials"

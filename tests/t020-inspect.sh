@@ -4,7 +4,7 @@
 . "$srcdir/tests/lib.sh"
 
 MK="${top_builddir:-.}/tests/tools/mkmodule"
-plan 61
+plan 63
 
 # js DESCRIPTION PYTHON-EXPR: evaluates EXPR with `d` = the JSON object that
 # the last run printed on stdout (exactly one line).
@@ -161,5 +161,33 @@ run_sf inspect
 expect_rc "no file: usage" 2
 run_sf inspect "$T/raw.bin" "$T/core.bin"
 expect_rc "two files: usage" 2
+
+# --- mutation loop through the whole command (bounded; seed printed) ---
+seed=${SF_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+diag "mutation seed $seed (set SF_FUZZ_SEED to replay)"
+mkdir "$T/fz"
+timeout 60 python3 - "$T/fz" "$seed" "$T/core.bin" "$T/pu.bin" "$T/ps2.bin" "$T/dfu.bin" <<'EOF'
+import os, random, sys
+out, seed, srcs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+r = random.Random(seed)
+for i in range(60):
+    b = bytearray(open(r.choice(srcs), "rb").read())
+    for _ in range(r.randint(1, 6)):
+        b[r.randrange(len(b))] = r.randrange(256)
+    if r.random() < 0.4:
+        b = b[:r.randrange(1, len(b) + 1)]
+    if r.random() < 0.2:
+        b = bytearray(r.randrange(256) for _ in range(r.randrange(1, 600)))
+    open(os.path.join(out, "m%02d.bin" % i), "wb").write(bytes(b))
+EOF
+bad=0
+for f in "$T"/fz/m*.bin; do
+	run_sf inspect --json "$f"
+	if [ "$rc" -ne 0 ] || ! timeout 20 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["event"] == "inspect" and isinstance(d["ok"], bool)' "$T/out" 2>/dev/null; then
+		bad=$((bad + 1)); diag "failed on $(basename "$f") (exit $rc)"; sed 's/^/#   err: /' "$T/err" | head -5
+	fi
+done
+check "60 mutated images: inspect --json exits 0 with one valid object each" test "$bad" -eq 0
+check "mutation loop ran over every generated file" test "$(ls "$T"/fz | wc -l)" -eq 60
 
 done_testing

@@ -116,6 +116,9 @@ static void print_human(const struct report *r)
 	} else {
 		printf("kind:             Particle module (prefix at 0x%x%s)\n", m->prefix_offset,
 		       r->parsed_payload ? ", inside the DFU wrapping" : "");
+		if (r->parsed_payload)
+			printf("module bytes:     file offset %zu, %zu bytes (what dfu-util writes)\n",
+			       r->payload_off, r->payload_len);
 		printf("platform:         %u (%s)\n", m->platform_id, platform_text(m->platform_id));
 		printf("function:         %s (%u), index %u\n",
 		       sf_module_function_name(m->function), m->function, m->index);
@@ -196,6 +199,10 @@ static json_t *report_json(const struct report *r)
 		const char *pn = sf_platform_name(m->platform_id);
 		json_object_set_new(o, "prefix_offset", json_integer(m->prefix_offset));
 		json_object_set_new(o, "dfu_wrapped", json_boolean(r->parsed_payload));
+		json_object_set_new(o, "module_offset",
+				    json_integer(r->parsed_payload ? (json_int_t)r->payload_off : 0));
+		json_object_set_new(o, "module_length",
+				    json_integer((json_int_t)(r->parsed_payload ? r->payload_len : r->file_size)));
 		json_object_set_new(o, "platform_id", json_integer(m->platform_id));
 		json_object_set_new(o, "platform", pn ? json_string(pn) : json_null());
 		json_object_set_new(o, "function", json_integer(m->function));

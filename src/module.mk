@@ -15,3 +15,6 @@ tests_unit_test_module_SOURCES = tests/unit/test_module.c
 tests_unit_test_module_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_module_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
 endif
+
+TESTS += tests/t020-inspect.sh
+dist_check_SCRIPTS += tests/t020-inspect.sh

@@ -177,7 +177,10 @@ static void warn_unreadable(const sf_ctx *ctx, const char *path, const char *tex
 		sf_out_warning(ctx, "cannot read %s: %s; ignoring it", path, strerror(errno));
 }
 
-static int load_env(const sf_ctx *ctx, const cloud_opts *o, cloud_env *ce, sf_err *err)
+/* Reads HOME's config files and the environment into *ce. `use_token`:
+ * false for login/logout, which must work whatever state the saved token
+ * is in (no expiry check). */
+static int load_env(const sf_ctx *ctx, const cloud_opts *o, cloud_env *ce, bool use_token, sf_err *err)
 {
 	const char *home = getenv("HOME");
 	char *pj = NULL, *pc = NULL, *sc = NULL;
@@ -211,6 +214,7 @@ static int load_env(const sf_ctx *ctx, const cloud_opts *o, cloud_env *ce, sf_er
 	in.profile_cfg_name = ce->profile_path;
 	in.spark_cfg = sc;
 	in.spark_cfg_name = ce->spark_path;
+	in.now = use_token ? (long long)time(NULL) : 0;
 	rc = sf_cloud_resolve_settings(&in, &ce->s, err);
 	if (pc)
 		memset(pc, 0, strlen(pc));
@@ -574,7 +578,7 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 	make_upload_name(file, sh.upload_name, sizeof sh.upload_name);
 	sh.show_tty_progress = !ctx->json && !ctx->quiet && isatty(2);
 
-	if ((rc = load_env(ctx, &o, &ce, &e)) != 0) {
+	if ((rc = load_env(ctx, &o, &ce, true, &e)) != 0) {
 		fail_with(ctx, &ce, &e);
 		result_event(ctx, rc, e.msg);
 		goto out;
@@ -772,7 +776,7 @@ static int cloud_list(sf_ctx *ctx, int argc, char **argv)
 		return sf_usage_error(ctx, "cloud list takes at most one FILTER (online, offline, a platform, a name or an ID)");
 	if (argc - first == 1)
 		filter = argv[first];
-	if ((rc = load_env(ctx, &o, &ce, &e)) != 0)
+	if ((rc = load_env(ctx, &o, &ce, true, &e)) != 0)
 		return fail_with(ctx, &ce, &e);
 	if ((rc = need_token(ctx, &ce)) != 0) {
 		result_event(ctx, rc, "not logged in");
@@ -927,7 +931,7 @@ static int cloud_login(sf_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (argc != first)
 		return sf_usage_error(ctx, "cloud login takes no arguments (give --username; the password is read from stdin)");
-	if ((rc = load_env(ctx, &o, &ce, &e)) != 0)
+	if ((rc = load_env(ctx, &o, &ce, false, &e)) != 0)
 		return fail_with(ctx, &ce, &e);
 	if (!ce.home[0]) {
 		sf_out_error(ctx, "HOME is not set: nowhere to save the token");
@@ -1078,7 +1082,7 @@ static int cloud_logout(sf_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (argc != first)
 		return sf_usage_error(ctx, "cloud logout takes no arguments");
-	if ((rc = load_env(ctx, &o, &ce, &e)) != 0)
+	if ((rc = load_env(ctx, &o, &ce, false, &e)) != 0)
 		return fail_with(ctx, &ce, &e);
 	memset(&ce.s.token, 0, sizeof ce.s.token);
 	if (!ce.home[0]) {

@@ -45,6 +45,22 @@ is "staging profile's token sent" "$(last_auth)" "Bearer $EXPIRED_TOKEN"
 grep_err "says expired" "expired"
 rm -f "$P/profile.json" "$P/staging.config.json"
 
+# a saved token past its recorded expiry: refused before any request
+reset_server "$S_URL"
+printf '{"access_token":"%s","access_token_expires_at":"2001-01-01T00:00:00.000Z"}\n' "$TOKEN" >"$P/particle.config.json"
+run_sf cloud list --api-url "$S_URL"
+expect_rc "saved token expired locally: exit 10" 10
+grep_err "says when it expired" "expired at 2001-01-01"
+is "no request with a locally expired token" "$(requests "$S_URL" | jq length)" 0
+printf 'correct horse\n' | timeout -k 5 30 "$SPARKFLASH" cloud login --username dev@example.com --api-url "$S_URL" >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "login works over an expired saved token" 0
+run_sf cloud list --api-url "$S_URL"
+expect_rc "the new token is used" 0
+printf '{"access_token":"%s","access_token_expires_at":"2099-01-01T00:00:00.000Z"}\n' "$OTHER_TOKEN" >"$P/particle.config.json"
+run_sf cloud list --api-url "$S_URL"
+expect_rc "saved token not yet expired" 0
+
 # invalid token
 PARTICLE_ACCESS_TOKEN=0000000000000000000000000000000000000000 run_sf cloud flash photon1 "$T/app.bin" --api-url "$S_URL"
 expect_rc "invalid token: exit 10" 10

@@ -158,6 +158,9 @@ start_server SP --spark-server --offline-timeout-ms 200
 sf_cloud cloud flash offline1 "$T/app.bin" --api-url "$SP_URL"
 expect_rc "spark-server offline (200 ok:false) exits 11" 11
 grep_err "timed out reason" "Timed out"
+sf_cloud cloud flash nosuch "$T/app.bin" --api-url "$SP_URL"
+expect_rc "spark-server unknown core (404 bare string) exits 11" 11
+grep_err "spark-server text shown" "couldn't find that core"
 sf_cloud cloud flash failing1 "$T/app.bin" --api-url "$SP_URL"
 expect_rc "spark-server rejected flash exits 11" 11
 

@@ -154,6 +154,12 @@ expect_rc "wrong password: exit 10" 10
 grep_err "invalid credentials" "invalid credentials"
 is "login not retried" "$(requests "$S_URL" | jq length)" 1
 
+# an account with MFA: a clear refusal
+printf 'mfa pass\n' | timeout -k 5 30 "$SPARKFLASH" cloud login --username mfa@example.com >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "MFA account: exit 10" 10
+grep_err "says multi-factor" "multi-factor"
+
 # logout removes the token and keeps the rest
 run_sf cloud logout
 expect_rc "logout" 0

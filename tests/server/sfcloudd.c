@@ -415,6 +415,12 @@ static enum MHD_Result handle_token(struct MHD_Connection *c, rstate *st, const 
 		pthread_mutex_unlock(&lock);
 		return oauth_error(c, st, 400, "invalid_grant", "User credentials are invalid");
 	}
+	if (json_is_true(json_object_get(u, "mfa"))) {
+		pthread_mutex_unlock(&lock);
+		return reply_json(c, st, 403, json_pack("{s:s, s:s, s:s}", "error", "mfa_required", "error_description",
+							"Multi-factor authentication required", "mfa_token",
+							"0000000000000000000000000000000000000000"), oauth_headers);
+	}
 	if (json_object_get(st->form, "expires_in"))
 		expires = atoll(json_string_value(json_object_get(st->form, "expires_in")) ?: "0");
 	random_token(token);
@@ -698,6 +704,8 @@ static enum MHD_Result route(struct MHD_Connection *c, rstate *st, const char *m
 		pthread_mutex_unlock(&lock);
 		if (v)
 			return reply_json(c, st, 200, v, NULL);
+		if (opt_spark) /* spark-server: a bare JSON string */
+			return reply_json(c, st, 404, json_string("Oops, I couldn't find that core"), NULL);
 		snprintf(info, sizeof info, "I didn't recognize that device name or ID, try opening %s/v1/devices", base);
 		return reply_json(c, st, 403, json_pack("{s:s, s:s}", "error", "Permission Denied", "info", info), NULL);
 	}

@@ -41,6 +41,12 @@ tests_server_sfcloudd_LDADD = $(JANSSON_LIBS) $(MHD_LIBS) -lpthread
 tests_server_sfcloudd_CFLAGS = $(WARN_CFLAGS)
 tests_server_sfcloudd_LDFLAGS =
 endif
+# A tiny CONNECT / absolute-form forward proxy for the proxy tests.
+check_PROGRAMS += tests/server/sfproxy
+tests_server_sfproxy_SOURCES = tests/server/sfproxy.c
+tests_server_sfproxy_CFLAGS = $(WARN_CFLAGS)
+tests_server_sfproxy_LDFLAGS =
+tests_server_sfproxy_LDADD = -lpthread
 
 # End-to-end tests against sfcloudd (they skip when it is not built).
 cloud_shell_tests = tests/t060-cloud-flash.sh tests/t061-cloud-auth.sh tests/t062-cloud-faults.sh \

@@ -4,6 +4,7 @@
 # Source after tests/lib.sh.
 
 CLOUDD="${top_builddir:-.}/tests/server/sfcloudd"
+SFPROXY="${top_builddir:-.}/tests/server/sfproxy"
 MKMODULE="${top_builddir:-.}/tests/tools/mkmodule"
 FIXTURES="$srcdir/tests/cloud/fixtures.json"
 TOKEN=5c1a9e3f0b7d42e8a6f1c3b5d7e9f0a2b4c6d8e1
@@ -66,6 +67,27 @@ start_server() {
 	fi
 	eval "${name}_PORT=$port"
 	eval "${name}_URL=http://127.0.0.1:$port"
+}
+
+# start_proxy: a forwarding proxy (tests/server/sfproxy); sets PROXY_URL
+# and PROXY_LOG ("METHOD TARGET" per request).
+start_proxy() {
+	local i port
+	rm -f "$T/proxy.port"
+	PROXY_LOG="$T/proxy.log"
+	: >"$PROXY_LOG"
+	timeout -k 5 600 "$SFPROXY" --port-file "$T/proxy.port" --log "$PROXY_LOG" --idle-timeout 120 2>"$T/proxy.err" &
+	_servers="$_servers $!"
+	for i in $(seq 1 100); do
+		[ -s "$T/proxy.port" ] && break
+		sleep 0.1
+	done
+	port=$(cat "$T/proxy.port" 2>/dev/null)
+	if [ -z "$port" ]; then
+		echo "Bail out! sfproxy did not start: $(cat "$T/proxy.err")"
+		exit 1
+	fi
+	PROXY_URL="http://127.0.0.1:$port"
 }
 
 # ctl URL METHOD PATH [JSON]: control-channel request (never proxied).

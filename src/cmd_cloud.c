@@ -418,7 +418,9 @@ static bool flash_next(sf_http_job *job)
 	fj->http_status = r->status;
 	if (r->status == 429 && r->retry_after[0]) {
 		/* Not retried (too long a wait, or attempts used up): say how long. */
-		sf_cloud_classify(SF_CLOUD_OP_LIST, r->status, r->body, r->body_len, what, &out);
+		sf_cloud_classify(fj->state == ST_LIST ? SF_CLOUD_OP_LIST :
+				  fj->state == ST_LOOKUP ? SF_CLOUD_OP_LOOKUP : SF_CLOUD_OP_FLASH,
+				  r->status, r->body, r->body_len, what, &out);
 		json_decref(out.body);
 		return job_fail(fj, out.code, "%.400s (the server asks to wait %.40s s before retrying)",
 				out.msg, r->retry_after);

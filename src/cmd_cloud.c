@@ -539,7 +539,8 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 	/* the same device twice would start two updates at once */
 	for (size_t i = 1; i < o.ndevices; i++)
 		for (size_t k = 0; k < i; k++)
-			if (!strcasecmp(o.devices[i], o.devices[k]))
+			if (sf_cloud_is_device_id(o.devices[i]) ? !strcasecmp(o.devices[i], o.devices[k])
+								: !strcmp(o.devices[i], o.devices[k]))
 				return sf_usage_error(ctx, "device '%s' is given twice", o.devices[i]);
 	if (o.platform && !o.all_online)
 		return sf_usage_error(ctx, "--platform only applies to --all-online");

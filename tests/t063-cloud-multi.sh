@@ -39,7 +39,7 @@ expect_rc "--all-online with no match: exit 11" 11
 
 run_sf cloud flash "$T/app.bin" --device a --all-online
 expect_rc "--device with --all-online is a usage error" 2
-run_sf cloud flash "$T/app.bin" --device a --device A
+run_sf cloud flash "$T/app.bin" --device 0123456789abcdef01234567 --device 0123456789ABCDEF01234567
 expect_rc "the same device twice is a usage error" 2
 run_sf cloud flash "$T/app.bin" --device a --jobs 0
 expect_rc "--jobs 0 is a usage error" 2

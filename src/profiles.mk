@@ -10,3 +10,5 @@ sparkflash_SOURCES += \
 dist_pkgdata_profiles_DATA += \
 	profiles/core.json profiles/photon.json profiles/p1.json \
 	profiles/electron.json profiles/duo.json
+
+sparkflash_SOURCES += src/cmd_profiles.c

@@ -396,7 +396,7 @@ static int save_json(const char *dir, const char *name, json_t *doc, sf_err *err
 	if (!file)
 		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", file, (long)getpid());
-	if (json_dump_file(doc, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) != 0 || rename(tmp, file) != 0) {
+	if (json_dump_file(doc, tmp, JSON_COMPACT | JSON_SORT_KEYS) != 0 || rename(tmp, file) != 0) {
 		rc = sf_err_set(err, SF_EXIT_INTERNAL, "cannot write '%s': %s", file, strerror(errno));
 		unlink(tmp);
 	}

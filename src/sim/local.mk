@@ -31,3 +31,9 @@ tests_unit_test_sim_model_SOURCES = tests/unit/test_sim_model.c src/sim/model.c 
 tests_unit_test_sim_model_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sim_model_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
 endif
+
+EXTRA_DIST += tests/lib-sim.sh tests/fixtures/sim tests/fixtures/transcripts \
+	tests/fixtures/record-transcripts.sh
+sim_tests = tests/t030-sim-list.sh tests/t031-sim-flash.sh tests/t032-sim-faults.sh
+TESTS += $(sim_tests)
+dist_check_SCRIPTS += $(sim_tests)

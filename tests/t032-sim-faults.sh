@@ -14,7 +14,7 @@ normalize() {
 	sed -E 's/(Erase   |Download|Upload)\t\[[= ]{25}\] +[0-9]+% +[0-9]+ bytes//g' "$1" | tr '\r' '\n' | grep -v '^$'
 }
 
-timeout 600 "$srcdir/tests/fixtures/record-transcripts.sh" "$T/rec" >"$T/rec.log" 2>&1 ||
+timeout 600 sh "$srcdir/tests/fixtures/record-transcripts.sh" "$T/rec" >"$T/rec.log" 2>&1 ||
 	{ not_ok "record-transcripts.sh ran"; sed 's/^/# /' "$T/rec.log"; }
 for name in $names; do
 	is "$name: exit code" "$(cat "$T/rec/$name.rc" 2>/dev/null)" "$(cat "$fix/$name.rc")"

@@ -23,3 +23,7 @@ tests_unit_test_layout_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_profile_SOURCES = tests/unit/test_profile.c
 tests_unit_test_profile_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_profile_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
+
+TESTS += tests/t010-profiles.sh
+dist_check_SCRIPTS += tests/t010-profiles.sh
+dist_check_DATA += tests/fixtures/profiles/stm32f4-rom.json

@@ -486,7 +486,7 @@ static void test_fuzz(void **state)
 			srand(seeds[round] + (unsigned)f);
 			if (f == 0)
 				printf("# profile fuzz seed %u\n", seeds[round]);
-			for (int it = 0; it < 1500; it++) {
+			for (int it = 0; it < 2500; it++) {
 				size_t n = len;
 				int muts = 1 + rand() % 4;
 				memcpy(buf, text, len);

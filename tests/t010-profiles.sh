@@ -3,7 +3,7 @@
 # JSON, exit codes, search-path precedence, profiles given by path.
 . "$srcdir/tests/lib.sh"
 
-plan 64
+plan 66
 
 P="$srcdir/profiles"
 F="$srcdir/tests/fixtures/profiles"
@@ -127,6 +127,10 @@ cp "$P/core.json" "$T/dup/two.json"
 run_sf --profiles-dir "$T/dup" profiles list
 expect_rc "duplicate ids in one dir" 3
 grep_err "duplicate ids: both files named" "profiles '$T/dup/one.json' and '$T/dup/two.json' both have id 'core'"
+
+run_sf --profiles-dir "$T/a" --profiles-dir "$T/dup" profiles list
+expect_rc "duplicate ids in a later dir are still an error" 3
+grep_err "duplicate ids in a shadowed dir named" "'$T/dup/one.json' and '$T/dup/two.json'"
 
 cp "$T/bad.json" "$T/broken/bad.json"
 run_sf --profiles-dir "$T/broken" profiles list

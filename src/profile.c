@@ -62,7 +62,8 @@ static const char *dotted(const pctx *c, char *buf, size_t size)
 	return buf;
 }
 
-static int verr_at(pctx *c, size_t depth, bool at_key, const char *fmt, va_list ap)
+static int __attribute__((format(printf, 4, 0)))
+verr_at(pctx *c, size_t depth, bool at_key, const char *fmt, va_list ap)
 {
 	char msg[SF_ERR_MSG_MAX];
 	sf_json_pos pos;

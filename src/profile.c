@@ -838,3 +838,22 @@ uint64_t sf_segment_end(const sf_profile *p, const sf_segment *s)
 	r = a ? sf_layout_find(&a->layout, s->address) : NULL;
 	return r ? r->end : (uint64_t)s->address;
 }
+
+const sf_segment *sf_profile_segment_overlapping(const sf_profile *p, int alt, uint32_t addr,
+						 uint64_t len, bool only_protected)
+{
+	uint64_t end = (uint64_t)addr + (len ? len : 1);
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < p->nsegments; i++) {
+		const sf_segment *s = &p->segments[i];
+		uint64_t s_end = sf_segment_end(p, s);
+		if (s->alt != alt || (only_protected && !s->is_protected))
+			continue;
+		if (s_end <= s->address)
+			s_end = (uint64_t)s->address + 1;
+		if (addr < s_end && s->address < end)
+			return s;
+	}
+	return NULL;
+}

@@ -241,6 +241,20 @@ static void test_match_usb(void **state)
 	assert_ptr_equal(sf_profiles_match_usb(all, NSHIPPED, 0x2b04, 0xc058, true), &all[4]);
 	assert_null(sf_profiles_match_usb(all, NSHIPPED, 0x0483, 0xdf11, false));
 	assert_null(sf_profiles_match_usb(NULL, 0, 0x0483, 0xdf11, false));
+	/* photon (index 1): protected DCT ranges and flash segments by overlap */
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 1, 0, 34, true) ? "hit" : "none", "none");
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 1, 0, 35, true)->name, "tcpPrivateKey");
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 1, 645, 0, true)->name, "tcpPrivateKey");
+	assert_null(sf_profile_segment_overlapping(&all[1], 1, 646, 1107, true));
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 1, 646, 1108, true)->name, "otaFlag");
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 1, 2977, 1, true)->name, "transport");
+	assert_null(sf_profile_segment_overlapping(&all[1], 0, 0x080A0000, 0x1000, true));
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 0, 0x080A0000, 0x1000, false)->name,
+			    "userFirmware");
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 0, 0x0809FFFF, 2, false)->name,
+			    "systemFirmwareTwo");
+	assert_null(sf_profile_segment_overlapping(&all[1], 0, 0x080C0000, 0x20000, false));
+	assert_null(sf_profile_segment_overlapping(NULL, 0, 0, 1, false));
 	for (size_t i = 0; i < NSHIPPED; i++)
 		sf_profile_free(&all[i]);
 }

@@ -469,11 +469,14 @@ static void test_locator(void **state)
 	assert_int_equal(pos.column, 3);
 }
 
+static size_t fuzz_ok, fuzz_syntax, fuzz_semantic;
+
 static void fuzz_check(const char *buf, size_t n)
 {
 	sf_profile p;
 	sf_err err = { 0, "" };
 	if (sf_profile_parse(buf, n, "f.json", &p, &err) == 0) {
+		fuzz_ok++;
 		assert_non_null(p.id);
 		sf_profile_free(&p);
 	} else {
@@ -482,7 +485,50 @@ static void fuzz_check(const char *buf, size_t n)
 		assert_int_equal(sscanf(err.msg, "f.json:%u:%u: ", &line, &col), 2);
 		assert_true(line >= 1 && col >= 1);
 		assert_null(p.id);
+		if (strstr(err.msg, " near ")) /* jansson's syntax errors */
+			fuzz_syntax++;
+		else
+			fuzz_semantic++;
 	}
+}
+
+/* Replaces the scalar value after a random ':' with a token of another kind,
+ * so mutations reach the semantic checks, not only the JSON parser. */
+static size_t swap_value(char *buf, size_t n, size_t cap)
+{
+	static const char *const tokens[] = {
+		"null", "true", "-1", "0", "1", "255", "256", "65536", "4294967295", "4294967296",
+		"1.5", "\"\"", "\"0x\"", "\"0x08000000\"", "\"0100\"", "\"1d50:607f\"",
+		"\"@F/0x0/1*1Kg\"", "\"none\"", "{}", "[]", "[{}]", "{\"alt\": 0}",
+	};
+	size_t start = (size_t)rand() % n, end;
+	const char *tok = tokens[(size_t)rand() % (sizeof tokens / sizeof tokens[0])];
+	size_t tl = strlen(tok);
+	while (start < n && buf[start] != ':')
+		start++;
+	if (start >= n)
+		return n;
+	start++;
+	while (start < n && buf[start] == ' ')
+		start++;
+	if (start >= n || buf[start] == '{' || buf[start] == '[')
+		return n;
+	end = start;
+	if (buf[end] == '"') {
+		end++;
+		while (end < n && buf[end] != '"')
+			end++;
+		if (end < n)
+			end++;
+	} else {
+		while (end < n && !strchr(",}] \n", buf[end]))
+			end++;
+	}
+	if (n - (end - start) + tl > cap)
+		return n;
+	memmove(buf + start + tl, buf + end, n - end);
+	memcpy(buf + start, tok, tl);
+	return n - (end - start) + tl;
 }
 
 static void test_fuzz(void **state)
@@ -506,7 +552,9 @@ static void test_fuzz(void **state)
 				memcpy(buf, text, len);
 				for (int m = 0; m < muts && n > 0; m++) {
 					size_t pos = (size_t)rand() % n;
-					switch (rand() % 5) {
+					switch (rand() % 7) {
+					case 5:
+					case 6: n = swap_value(buf, n, len + 64); break;
 					case 0: buf[pos] = (char)(rand() & 0xFF); break;
 					case 1: buf[pos] = alphabet[(size_t)rand() % (sizeof alphabet - 1)]; break;
 					case 2: memmove(buf + pos, buf + pos + 1, n - pos - 1); n--; break;
@@ -527,6 +575,10 @@ static void test_fuzz(void **state)
 		free(text);
 		free(path);
 	}
+	printf("# fuzz: %zu accepted, %zu refused by validation, %zu JSON syntax errors\n", fuzz_ok,
+	       fuzz_semantic, fuzz_syntax);
+	/* the loop must reach every outcome, or it tests little */
+	assert_true(fuzz_ok > 100 && fuzz_semantic > 100 && fuzz_syntax > 100);
 }
 
 int main(void)

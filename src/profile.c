@@ -543,7 +543,8 @@ static int parse_segment(pctx *c, const char *name, json_t *o, sf_profile *p, sf
 	if (!sf_layout_range_has(&alt->layout, s->address, end - s->address, 0)) {
 		char regions[256];
 		describe_regions(&alt->layout, regions, sizeof regions);
-		push(c, s->has_size ? "size" : "address");
+		/* Point at the address when it is unmapped, else at the size. */
+		push(c, s->has_size && sf_layout_find(&alt->layout, s->address) ? "size" : "address");
 		r = perr(c, false, "segment '%.60s' (0x%08X-0x%08llX) is outside alt %d's layout (mapped: %s)",
 			 name, (unsigned)s->address, (unsigned long long)(end - 1), s->alt, regions);
 		pop(c);

@@ -368,6 +368,8 @@ static const bad_profile bad[] = {
 	  "7:66", "segment 'a' (0x08000C00-0x080013FF) is outside alt 0's layout (mapped: 0x08000000-0x08000FFF)" },
 	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0x07000000\" } }\n}\n",
 	  "7:44", "segment 'a' (0x07000000-0x07000000) is outside alt 0's layout" },
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0x07FFFFFF\", \"size\": 2 } }\n}\n",
+	  "7:44", "segment 'a' (0x07FFFFFF-0x08000000) is outside alt 0's layout" },
 	{ HEAD ALTS " \"segments\": {\n  \"a\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": 1024 },\n"
 	  "  \"b\": { \"alt\": 0, \"address\": \"0x080003FF\", \"size\": 16 } }\n}\n",
 	  "9:31", "segment 'b' (0x080003FF-0x0800040E) overlaps segment 'a' (0x08000000-0x080003FF) on alt 0" },

@@ -588,9 +588,11 @@ static int parse_segment(pctx *c, const char *name, json_t *o, sf_profile *p, sf
 	return 0;
 }
 
-static uint64_t seg_end(const sf_segment *s)
+/* Sizeless segments reach the end of their region (sf_segment_end). */
+static uint64_t seg_end(const sf_profile *p, const sf_segment *s)
 {
-	return (uint64_t)s->address + (s->has_size ? s->size : 1);
+	uint64_t e = sf_segment_end(p, s);
+	return e > s->address ? e : (uint64_t)s->address + 1;
 }
 
 static int parse_segments(pctx *c, json_t *obj, sf_profile *p)
@@ -619,12 +621,12 @@ static int parse_segments(pctx *c, json_t *obj, sf_profile *p)
 		r = parse_segment(c, name, v, p, s);
 		for (size_t j = 0; !r && j + 1 < p->nsegments; j++) {
 			const sf_segment *o = &p->segments[j];
-			if (o->alt != s->alt || s->address >= seg_end(o) || o->address >= seg_end(s))
+			if (o->alt != s->alt || s->address >= seg_end(p, o) || o->address >= seg_end(p, s))
 				continue;
 			push(c, "address");
 			r = perr(c, false, "segment '%.60s' (0x%08X-0x%08llX) overlaps segment '%.60s' (0x%08X-0x%08llX) on alt %d",
-				 name, (unsigned)s->address, (unsigned long long)(seg_end(s) - 1),
-				 o->name, (unsigned)o->address, (unsigned long long)(seg_end(o) - 1),
+				 name, (unsigned)s->address, (unsigned long long)(seg_end(p, s) - 1),
+				 o->name, (unsigned)o->address, (unsigned long long)(seg_end(p, o) - 1),
 				 s->alt);
 			pop(c);
 		}

@@ -373,6 +373,9 @@ static const bad_profile bad[] = {
 	{ HEAD ALTS " \"segments\": {\n  \"a\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": 1024 },\n"
 	  "  \"b\": { \"alt\": 0, \"address\": \"0x080003FF\", \"size\": 16 } }\n}\n",
 	  "9:31", "segment 'b' (0x080003FF-0x0800040E) overlaps segment 'a' (0x08000000-0x080003FF) on alt 0" },
+	{ HEAD ALTS " \"segments\": {\n  \"a\": { \"alt\": 0, \"address\": \"0x08000000\" },\n"
+	  "  \"b\": { \"alt\": 0, \"address\": \"0x08000C00\", \"size\": 16 } }\n}\n",
+	  "9:31", "segment 'b' (0x08000C00-0x08000C0F) overlaps segment 'a' (0x08000000-0x08000FFF) on alt 0" },
 	{ HEAD " \"alts\": [ { \"alt\": 0, \"layout\": \"@F/0xFFFF0000/1*64Kg\" } ],\n"
 	  " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0xFFFFF000\", \"size\": \"0x1001\" } }\n}\n",
 	  "7:66", "segment 'a' ends past the 32-bit address space" },

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -78,6 +79,11 @@ static int common_option(sf_ctx *ctx, int opt, const char *arg)
 		if (ctx->nprofiles_dirs >= SF_MAX_PROFILE_DIRS - 2)
 			return sf_usage_error(ctx, "too many --profiles-dir options (at most %d)",
 					      SF_MAX_PROFILE_DIRS - 2);
+		{
+			struct stat st;
+			if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode))
+				return sf_usage_error(ctx, "--profiles-dir '%s' is not a directory", arg);
+		}
 		ctx->profiles_dirs[ctx->nprofiles_dirs++] = arg;
 		return 0;
 	case OPT_SIM: ctx->sim_dir = arg; return 0;

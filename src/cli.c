@@ -47,7 +47,7 @@ void sf_print_command_usage(const sf_ctx *ctx, bool to_stdout)
 	const struct sf_command *cmd = sf_command_find(ctx->command);
 	FILE *f = to_stdout ? stdout : stderr;
 	if (!cmd) {
-		fprintf(f, "usage: sparkflash [OPTIONS] COMMAND [ARGS]\n");
+		fprintf(f, "usage: sparkflash [GLOBAL OPTIONS] COMMAND [ARGS]; see 'sparkflash --help'\n");
 		return;
 	}
 	fprintf(f, "usage: %s\n", cmd->usage);
@@ -178,10 +178,12 @@ int sf_cli_parse_global(sf_ctx *ctx, int argc, char **argv, int *command_index)
 				fprintf(stderr, "sparkflash: unknown option '-%c'\n", optopt);
 			else
 				fprintf(stderr, "sparkflash: unknown option '%s'\n", argv[optind - 1]);
+			sf_print_command_usage(ctx, false);
 			return SF_EXIT_USAGE;
 		}
 		if (opt == ':') {
 			fprintf(stderr, "sparkflash: option '%s' needs a value\n", argv[optind - 1]);
+			sf_print_command_usage(ctx, false);
 			return SF_EXIT_USAGE;
 		}
 		rc = common_option(ctx, opt, optarg);

@@ -95,8 +95,7 @@ int main(int argc, char **argv)
 		printf("sparkflash %s\n", PACKAGE_VERSION);
 		return SF_EXIT_OK;
 	default:
-		fprintf(stderr, "usage: sparkflash [GLOBAL OPTIONS] COMMAND [ARGS]; see 'sparkflash --help'\n");
-		return SF_EXIT_USAGE;
+		return SF_EXIT_USAGE; /* the parser printed the error and usage */
 	}
 	if (i >= argc) {
 		fprintf(stderr, "sparkflash: no command given\n");

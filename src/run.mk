@@ -6,6 +6,12 @@ sparkflash_SOURCES += \
 	src/dfu_runner.c src/dfu_runner.h
 
 if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_dfuout
+TESTS += tests/unit/test_dfuout
+tests_unit_test_dfuout_SOURCES = tests/unit/test_dfuout.c
+tests_unit_test_dfuout_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_dfuout_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/unit/test_spawn
 TESTS += tests/unit/test_spawn
 tests_unit_test_spawn_SOURCES = tests/unit/test_spawn.c src/sf_spawn.c src/sf_spawn.h

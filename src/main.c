@@ -24,6 +24,17 @@ static const struct sf_command commands[] = {
 	  "  check FILE...    validate profile files; the first broken one is reported as\n"
 	  "                   FILE:LINE:COLUMN: problem (exit 3)\n"
 	  "  --json           list: a JSON array; show: a JSON object; check: NDJSON events\n" },
+	{ "list", cmd_list, "list DFU devices (dfu-util -l) with their profiles",
+	  "sparkflash list [--json] [--serial SN] [--path BUS-PORT] [--profile NAME|PATH]",
+	  "Runs 'dfu-util -l', groups its alt lines into devices and matches each\n"
+	  "device to a profile by its DFU VID:PID (devices in normal, runtime mode\n"
+	  "by the runtime VID:PID, with how to enter DFU mode). Shows serial, USB\n"
+	  "path and the alt settings with their DfuSe layout strings, and warns when\n"
+	  "a device's layouts differ from its profile's. --serial/--path show only\n"
+	  "that device; --profile is matched before the profiles on the search path.\n"
+	  "No device is not an error (exit 0); a device dfu-util may not open because\n"
+	  "of USB permissions is (exit 5). --json: one \"device\" event per device,\n"
+	  "then a \"result\" event with \"count\" and \"devices\".\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

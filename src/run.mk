@@ -3,7 +3,8 @@ libsfcore_a_SOURCES += src/dfuout.c src/dfuout.h
 
 sparkflash_SOURCES += \
 	src/sf_spawn.c src/sf_spawn.h \
-	src/dfu_runner.c src/dfu_runner.h
+	src/dfu_runner.c src/dfu_runner.h \
+	src/cmd_list.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_dfuout
@@ -18,3 +19,13 @@ tests_unit_test_spawn_SOURCES = tests/unit/test_spawn.c src/sf_spawn.c src/sf_sp
 tests_unit_test_spawn_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_spawn_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
 endif
+
+TESTS += tests/t040-list.sh
+dist_check_SCRIPTS += tests/t040-list.sh
+EXTRA_DIST += \
+	tests/fixtures/run/fake-dfu-util.sh \
+	tests/fixtures/run/dfu-l-core-photon.txt \
+	tests/fixtures/run/dfu-l-runtime-unknown.txt \
+	tests/fixtures/run/dfu-l-core-mismatch.txt \
+	tests/fixtures/run/dfu-l-access.err \
+	tests/fixtures/run/dfu-l-0.8.txt

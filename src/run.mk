@@ -29,3 +29,12 @@ EXTRA_DIST += \
 	tests/fixtures/run/dfu-l-core-mismatch.txt \
 	tests/fixtures/run/dfu-l-access.err \
 	tests/fixtures/run/dfu-l-0.8.txt
+
+# Driver for the runner's shell test (not installed).
+check_PROGRAMS += tests/run/dfurun
+tests_run_dfurun_SOURCES = tests/run/dfurun.c src/dfu_runner.c src/sf_spawn.c \
+	src/out.c src/cli.c src/sim_env.c
+tests_run_dfurun_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+tests_run_dfurun_LDADD = libsfcore.a $(JANSSON_LIBS)
+TESTS += tests/t041-dfu-runner.sh
+dist_check_SCRIPTS += tests/t041-dfu-runner.sh

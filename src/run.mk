@@ -38,3 +38,5 @@ tests_run_dfurun_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 tests_run_dfurun_LDADD = libsfcore.a $(JANSSON_LIBS)
 TESTS += tests/t041-dfu-runner.sh
 dist_check_SCRIPTS += tests/t041-dfu-runner.sh
+TESTS += tests/t042-list-sim.sh
+dist_check_SCRIPTS += tests/t042-list-sim.sh

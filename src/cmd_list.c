@@ -156,6 +156,7 @@ int cmd_list(sf_ctx *ctx, int argc, char **argv)
 	sf_err err = { 0, "" };
 	json_t *devices = NULL;
 	size_t shown = 0;
+	char version[32] = "";
 	int first, rc;
 
 	rc = sf_cli_parse(ctx, argc, argv, "", NULL, NULL, NULL, &first);
@@ -215,6 +216,17 @@ int cmd_list(sf_ctx *ctx, int argc, char **argv)
 		goto fail;
 	}
 
+	/* the banner (-l prints it) tells which dfu-util answered */
+	{
+		sf_dfu_line *l = malloc(sizeof *l);
+		for (size_t i = 0; l && i < t.n && !version[0]; i++)
+			if (sf_dfu_classify(t.lines[i].text, l) == SF_DLINE_BANNER)
+				snprintf(version, sizeof version, "%s", l->version);
+		free(l);
+		if (ctx->verbose)
+			fprintf(stderr, "sparkflash: dfu-util %s (%s)\n", version[0] ? version : "of unknown version",
+				ctx->dfu_util);
+	}
 	devices = json_array();
 	for (size_t i = 0; i < list.n; i++) {
 		const sf_dfu_device *d = &list.devs[i];
@@ -245,8 +257,9 @@ int cmd_list(sf_ctx *ctx, int argc, char **argv)
 	if (rc)
 		sf_out_error(ctx, "%s", err.msg);
 	if (ctx->json)
-		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:I, s:O}", "ok", rc == 0, "exit_code", rc,
-						      "count", (json_int_t)shown, "devices", devices));
+		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:I, s:O, s:o}", "ok", rc == 0, "exit_code", rc,
+						      "count", (json_int_t)shown, "devices", devices,
+						      "dfu_util_version", version[0] ? json_string(version) : json_null()));
 	goto out;
 
 fail:

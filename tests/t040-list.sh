@@ -3,7 +3,7 @@
 # dfu-util missing / not executable (exit 8); --timeout (exit 9).
 . "$srcdir/tests/lib.sh"
 F="$srcdir/tests/fixtures/run"
-plan 46
+plan 47
 
 cp "$F/fake-dfu-util.sh" "$T/dfu-util" && chmod +x "$T/dfu-util"
 export SPARKFLASH_PROFILES
@@ -96,6 +96,12 @@ assert len(d["warnings"]) == 2, d["warnings"]
 FAKE_DFU_LIST="$F/dfu-l-0.8.txt" FAKE_DFU_VERSION=0.8 run_sf list $DFU
 expect_rc "0.8 listing" 0
 grep_out "0.8 device without a path" '^1d50:607f  Spark Core \(core\)  serial 8D82477F5353$'
+FAKE_DFU_LIST="$F/dfu-l-0.8.txt" FAKE_DFU_VERSION=0.9-msvc run_sf list --json $DFU
+check "json result names the dfu-util version from the banner" py '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert ev[-1]["dfu_util_version"] == "0.9-msvc", ev[-1]
+'
 
 # --- no devices; permission denied ---
 run_sf list $DFU

@@ -3,7 +3,7 @@
 # dfu-util missing / not executable (exit 8); --timeout (exit 9).
 . "$srcdir/tests/lib.sh"
 F="$srcdir/tests/fixtures/run"
-plan 47
+plan 52
 
 cp "$F/fake-dfu-util.sh" "$T/dfu-util" && chmod +x "$T/dfu-util"
 export SPARKFLASH_PROFILES
@@ -131,6 +131,14 @@ timeout 60 env PATH="$T/emptybin:/nonexistent" DFU_UTIL=dfu-util-not-here "$SPAR
 rc=$?
 expect_rc "bare name not in PATH → 8" 8
 grep_err "bare name: says not found in PATH" "dfu-util 'dfu-util-not-here' not found in PATH"
+printf 'not a program\n' >"$T/garbage" && chmod +x "$T/garbage"
+run_sf list --dfu-util "$T/garbage"
+expect_rc "an executable that cannot be run (ENOEXEC) → 8" 8
+grep_err "says it cannot run it" "cannot run dfu-util '$T/garbage'"
+FAKE_DFU_ARGS="$T/dry-args" run_sf list --dry-run $DFU
+expect_rc "--dry-run" 0
+check "--dry-run did not run dfu-util" test ! -e "$T/dry-args"
+grep_out "--dry-run shows the command and runs nothing" "^would run: $T/dfu-util -l\$"
 printf '#!/bin/sh\necho not dfu-util\n' >"$T/bogus" && chmod +x "$T/bogus"
 run_sf list --dfu-util "$T/bogus"
 expect_rc "a program that prints no listing: empty list" 0

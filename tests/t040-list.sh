@@ -3,7 +3,7 @@
 # dfu-util missing / not executable (exit 8); --timeout (exit 9).
 . "$srcdir/tests/lib.sh"
 F="$srcdir/tests/fixtures/run"
-plan 52
+plan 53
 
 cp "$F/fake-dfu-util.sh" "$T/dfu-util" && chmod +x "$T/dfu-util"
 export SPARKFLASH_PROFILES
@@ -101,6 +101,16 @@ check "json result names the dfu-util version from the banner" py '
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 assert ev[-1]["dfu_util_version"] == "0.9-msvc", ev[-1]
+'
+
+# --- a device string with Latin-1 bytes (dfu-util passes U+0080..U+00FF through) ---
+printf 'Found DFU: [0483:df11] ver=2200, devnum=3, cfg=1, intf=0, path="2-3", alt=0, name="@Caf\351 /0x08000000/04*016Kg", serial="S\377"\n' >"$T/latin1.txt"
+FAKE_DFU_LIST="$T/latin1.txt" run_sf list --json $DFU
+check "json stays valid UTF-8 with Latin-1 device strings" py '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+d = [e for e in ev if e["event"] == "device"][0]
+assert d["alts"][0]["name"] == "@Caf\u00e9 /0x08000000/04*016Kg" and d["serial"] == "S\u00ff", d
 '
 
 # --- no devices; permission denied ---

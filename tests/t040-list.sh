@@ -165,12 +165,12 @@ check "log shows the SIGKILL" grep -q '^# signal 9$' "$T/log"
 
 # --- SIGTERM to sparkflash while dfu-util runs: passed on, no orphan left ---
 start=$(date +%s)
-FAKE_DFU_SLEEP=37.25 timeout 60 "$SPARKFLASH" list $DFU >"$T/out" 2>"$T/err" &
+FAKE_DFU_SLEEP=37.25 timeout --foreground 60 "$SPARKFLASH" list $DFU >"$T/out" 2>"$T/err" &
 pid=$!
 i=0
 while [ $i -lt 50 ] && ! pgrep -f 'sleep 37.25' >/dev/null 2>&1; do sleep 0.1; i=$((i + 1)); done
 kill -TERM $pid 2>/dev/null
-# (timeout(1) passes SIGTERM on to sparkflash)
+# (timeout --foreground passes one SIGTERM on to sparkflash, not to its group)
 wait $pid
 rc=$?
 end=$(date +%s)

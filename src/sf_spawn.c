@@ -278,6 +278,7 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 			 { .stream = SF_STREAM_STDERR, .after_newline = true } };
 	int fds[2];
 	bool reaped = false, term_sent = false, kill_sent = false, forwarded = false;
+	bool status_lost = false;
 	double start, deadline = 0, kill_at = 0, drain_until = 0;
 	double grace;
 	char rbuf[8192];
@@ -377,8 +378,11 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 				reaped = true;
 				drain_until = now + DRAIN_AFTER_EXIT_S;
 			} else if (w < 0 && errno != EINTR) {
-				reaped = true; /* cannot happen for our own child */
-				drain_until = now;
+				/* ECHILD: someone set SIGCHLD to SIG_IGN; the status
+				 * is lost, so claim neither success nor failure */
+				reaped = true;
+				status_lost = true;
+				drain_until = now + DRAIN_AFTER_EXIT_S;
 			}
 		}
 		if (deadline > 0 && !term_sent && now >= deadline && !reaped) {
@@ -394,8 +398,9 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 			kill(-pid, pending_signal);
 			kill(pid, pending_signal);
 			forwarded = true;
+			if (!term_sent)
+				kill_at = now + grace;
 			term_sent = true;
-			kill_at = now + grace;
 		}
 		if (term_sent && !kill_sent && now >= kill_at) {
 			kill(-pid, SIGKILL);
@@ -480,12 +485,16 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 	}
 	if (!reaped) {
 		/* Broke out early (poll failure): make sure the child is gone. */
+		pid_t w;
 		kill(-pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 			;
+		if (w != pid)
+			status_lost = true;
 	}
 	restore_signals(old_sa, forwarded);
-	record_status(out, status);
+	if (!status_lost)
+		record_status(out, status);
 	log_end(&s, o, out);
 	if (s.oom)
 		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory while recording the output of '%s'", path);

@@ -144,6 +144,24 @@ static void test_exit_code(void **state)
 	sf_transcript_free(&t);
 }
 
+static void test_sigchld_ignored(void **state)
+{
+	sf_transcript t = { 0 };
+	struct sigaction ign, saved;
+	(void)state;
+	/* With SIGCHLD ignored the kernel reaps the child and its status is
+	 * lost: the run must end and must not claim success. */
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGCHLD, &ign, &saved);
+	assert_int_equal(run_sh("echo hi; exit 0", NULL, &t), 0);
+	sigaction(SIGCHLD, &saved, NULL);
+	assert_false(t.exited);
+	assert_int_equal(t.term_signal, 0);
+	assert_int_equal(t.n, 1);
+	sf_transcript_free(&t);
+}
+
 static void test_signal(void **state)
 {
 	sf_transcript t = { 0 };
@@ -362,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_huge_line),
 		cmocka_unit_test(test_exit_code),
 		cmocka_unit_test(test_signal),
+		cmocka_unit_test(test_sigchld_ignored),
 		cmocka_unit_test(test_timeout_term),
 		cmocka_unit_test(test_timeout_kill),
 		cmocka_unit_test(test_forward_signal),

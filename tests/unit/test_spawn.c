@@ -359,6 +359,50 @@ static void test_log(void **state)
 	sf_transcript_free(&t);
 }
 
+/* Random output (terminators, NULs, high bytes) split as it arrives must
+ * give exactly the lines that splitting it in one piece gives. */
+static void splitter_round(unsigned seed)
+{
+	char path[] = "/tmp/sfspawn-fuzz.XXXXXX";
+	size_t len = 1 + (size_t)(rand_r(&seed) % 100000);
+	char *data = malloc(len);
+	sf_transcript got = { 0 }, want = { 0 };
+	char *argv[] = { (char *)"/bin/cat", path, NULL };
+	int fd;
+
+	assert_non_null(data);
+	for (size_t i = 0; i < len; i++) {
+		int r = rand_r(&seed) % 100;
+		data[i] = r < 5 ? '\n' : r < 9 ? '\r' : r < 10 ? '\0' : (char)(rand_r(&seed) % 256);
+		if (data[i] == 0 && r >= 10)
+			data[i] = 'z';
+	}
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	assert_int_equal(sf_spawn_run("/bin/cat", argv, NULL, &got, NULL), 0);
+	assert_true(sf_transcript_add_text(&want, SF_STREAM_STDOUT, data, len));
+	assert_int_equal(got.n, want.n);
+	for (size_t i = 0; i < got.n; i++)
+		assert_string_equal(got.lines[i].text, want.lines[i].text);
+	unlink(path);
+	free(data);
+	sf_transcript_free(&got);
+	sf_transcript_free(&want);
+}
+
+static void test_splitter_fuzz(void **state)
+{
+	unsigned seed = (unsigned)time(NULL);
+	(void)state;
+	for (unsigned i = 0; i < 15; i++)
+		splitter_round(1000 + i);
+	printf("# splitter fuzz: random seed %u\n", seed);
+	for (unsigned i = 0; i < 15; i++)
+		splitter_round(seed + i);
+}
+
 static void test_shell_quote(void **state)
 {
 	char *argv[] = { (char *)"dfu-util", (char *)"-s", (char *)"0x08005000:leave",
@@ -389,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_env_and_stdin),
 		cmocka_unit_test(test_no_fd_leak),
 		cmocka_unit_test(test_log),
+		cmocka_unit_test(test_splitter_fuzz),
 		cmocka_unit_test(test_shell_quote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -218,6 +218,9 @@ static int setup(sf_http_req *r, const sf_http_opts *o, sf_err *err)
 	case SF_REQ_GET:
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 		break;
+	case SF_REQ_DELETE:
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+		break;
 	case SF_REQ_PUT: {
 		curl_mimepart *part;
 		p->mime = curl_mime_init(e);

@@ -45,6 +45,7 @@ enum {
 	OPT_MAX_TIME,
 	OPT_USERNAME,
 	OPT_CLOUD,
+	OPT_REVOKE,
 };
 
 typedef struct cloud_opts {
@@ -60,6 +61,7 @@ typedef struct cloud_opts {
 	long connect_timeout;
 	long max_time;
 	const char *username;
+	bool revoke;
 } cloud_opts;
 
 static const struct option flash_opts[] = {
@@ -83,6 +85,7 @@ static const struct option net_opts[] = {
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
 	{ "username", required_argument, NULL, OPT_USERNAME },
+	{ "revoke", no_argument, NULL, OPT_REVOKE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -132,6 +135,7 @@ static int on_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 	case OPT_MAX_TIME: return parse_seconds(ctx, "--max-time", arg, &o->max_time);
 	case OPT_USERNAME: o->username = arg; return 0;
 	case OPT_CLOUD: return 0;
+	case OPT_REVOKE: o->revoke = true; return 0;
 	default: return sf_usage_error(ctx, "unknown option");
 	}
 }
@@ -1075,12 +1079,52 @@ static int remove_token_from(const sf_ctx *ctx, const char *dir, const char *pat
 	return 0;
 }
 
+/* DELETE /v1/access_tokens/current with the saved token. */
+static int revoke_token(sf_ctx *ctx, const cloud_opts *o, cloud_env *ce)
+{
+	flash_job lj = { .arg = "token revocation", .platform_id = -1 };
+	flash_shared sh = { .ctx = ctx, .ce = ce, .o = o };
+	sf_http_job *one = &lj.job;
+	const char *seg[] = { "v1", "access_tokens", "current" };
+	sf_cloud_outcome out = { 0 };
+	sf_err e = { 0 };
+	int rc;
+
+	if ((rc = sf_http_global_init(&e)) != 0)
+		return fail_with(ctx, ce, &e);
+	lj.sh = &sh;
+	lj.job.req.kind = SF_REQ_DELETE;
+	lj.job.req.token = ce->s.token;
+	sf_cloud_url(lj.job.req.url, sizeof lj.job.req.url, ce->s.api_url, seg, 3, NULL);
+	rc = sf_http_run(&one, 1, 1, &ce->http, &e);
+	sf_http_global_cleanup();
+	if (!rc && lj.job.req.fail != SF_FAIL_NONE)
+		rc = sf_http_transport_error(&lj.job.req, "token revocation", &e);
+	if (rc) {
+		fail_with(ctx, ce, &e);
+	} else {
+		/* any 2xx body is fine; errors classify like a device list */
+		if (lj.job.req.status < 200 || lj.job.req.status >= 300) {
+			rc = sf_cloud_classify(SF_CLOUD_OP_LIST, lj.job.req.status, lj.job.req.body,
+					       lj.job.req.body_len, "token", &out);
+			snprintf(e.msg, sizeof e.msg, "revoking the token failed: %.400s", out.msg);
+			e.code = rc;
+			fail_with(ctx, ce, &e);
+			json_decref(out.body);
+		} else {
+			sf_out_info(ctx, "revoked the saved token at %s", ce->s.api_url);
+		}
+	}
+	sf_http_req_reset(&lj.job.req);
+	return rc;
+}
+
 static int cloud_logout(sf_ctx *ctx, int argc, char **argv)
 {
 	cloud_opts o = { 0 };
 	cloud_env ce;
 	sf_err e = { 0 };
-	int first, rc, removed = 0;
+	int first, rc, removed = 0, revoke_rc = 0;
 	char spark_dir[1100];
 
 	rc = sf_cli_parse(ctx, argc, argv, "", net_opts, on_opt, &o, &first);
@@ -1092,6 +1136,10 @@ static int cloud_logout(sf_ctx *ctx, int argc, char **argv)
 		return sf_usage_error(ctx, "cloud logout takes no arguments");
 	if ((rc = load_env(ctx, &o, &ce, false, &e)) != 0)
 		return fail_with(ctx, &ce, &e);
+	if (o.revoke && (ce.s.token_source == SF_TOKEN_PROFILE || ce.s.token_source == SF_TOKEN_SPARK))
+		revoke_rc = revoke_token(ctx, &o, &ce);
+	else if (o.revoke)
+		sf_out_warning(ctx, "--revoke: no saved token to revoke");
 	memset(&ce.s.token, 0, sizeof ce.s.token);
 	if (!ce.home[0]) {
 		sf_out_error(ctx, "HOME is not set: no config files to change");
@@ -1106,8 +1154,9 @@ static int cloud_logout(sf_ctx *ctx, int argc, char **argv)
 		sf_out_info(ctx, "no saved token (looked in %s and %s)", ce.profile_path, ce.spark_path);
 	if (ce.s.token_source == SF_TOKEN_ENV)
 		sf_out_warning(ctx, "PARTICLE_ACCESS_TOKEN is still set in the environment; unset it to log out completely");
-	sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:i}", "ok", 1, "exit_code", 0, "removed", removed));
-	return 0;
+	sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:i}", "ok", revoke_rc == 0, "exit_code", revoke_rc,
+					      "removed", removed));
+	return revoke_rc;
 }
 
 /* ---- dispatch ---------------------------------------------------------- */

@@ -65,7 +65,7 @@ static const struct sf_command commands[] = {
 	  "read, 3 when it is missing, unreadable, empty, too large or a directory.\n"
 	  "--json prints one object ({\"event\":\"inspect\", ...}) on stdout.\n" },
 	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
-	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout",
+	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout [--revoke]",
 	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"
 	  "PARTICLE_API_URL, the config's apiUrl, default https://api.particle.io).\n"
 	  "\n"
@@ -74,7 +74,7 @@ static const struct sf_command commands[] = {
 	  "  cloud flash FILE --all-online [--platform P]\n"
 	  "  cloud list [FILTER]              devices (FILTER: online, offline, platform, name, ID)\n"
 	  "  cloud login [--username U]       password from stdin; saves the token (mode 0600)\n"
-	  "  cloud logout                     removes the saved token\n"
+	  "  cloud logout [--revoke]          removes the saved token (--revoke: also on the server)\n"
 	  "\n"
 	  "Flash options: --product ID (devices by ID), --force (platform mismatch / bad CRC),\n"
 	  "  --jobs N, --cacert FILE, --connect-timeout S, --max-time S.\n"

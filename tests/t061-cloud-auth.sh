@@ -169,5 +169,20 @@ is "still mode 0600" "$(stat -c %a "$P/particle.config.json")" 600
 run_sf cloud list
 expect_rc "after logout: not authenticated" 10
 
+# logout --revoke also revokes the token on the server
+printf 'correct horse\n' | timeout -k 5 30 "$SPARKFLASH" cloud login --username dev@example.com >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "login again" 0
+issued=$(jq -r .access_token "$P/particle.config.json")
+reset_server "$S_URL"
+run_sf cloud logout --revoke
+expect_rc "logout --revoke" 0
+r=$(requests "$S_URL" | jq -c '.[0]')
+is "DELETE /v1/access_tokens/current" "$(echo "$r" | jq -r '.method + " " + .path')" "DELETE /v1/access_tokens/current"
+is "revoked with the saved token" "$(echo "$r" | jq -r .authorization)" "Bearer $issued"
+is "token removed locally too" "$(jq -r '.access_token // "none"' "$P/particle.config.json")" none
+PARTICLE_ACCESS_TOKEN=$issued run_sf cloud list
+expect_rc "revoked token refused by the server" 10
+
 plan "$_tap_n"
 done_testing

@@ -24,6 +24,24 @@ static const struct sf_command commands[] = {
 	  "No device is not an error (exit 0); a device dfu-util may not open because\n"
 	  "of USB permissions is (exit 5). --json: one \"device\" event per device,\n"
 	  "then a \"result\" event with \"count\" and \"devices\".\n" },
+	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
+	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout [--revoke]",
+	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"
+	  "PARTICLE_API_URL, the config's apiUrl, default https://api.particle.io).\n"
+	  "\n"
+	  "  cloud flash DEVICE FILE          flash FILE to a device name or ID\n"
+	  "  cloud flash FILE --device D ...  several devices at once (--jobs N, default 4)\n"
+	  "  cloud flash FILE --all-online [--platform P]\n"
+	  "  cloud list [FILTER]              devices (FILTER: online, offline, platform, name, ID)\n"
+	  "  cloud login [--username U]       password from stdin; saves the token (mode 0600)\n"
+	  "  cloud logout [--revoke]          removes the saved token (--revoke: also on the server)\n"
+	  "\n"
+	  "Flash options: --product ID (devices by ID), --force (platform mismatch / bad CRC),\n"
+	  "  --jobs N, --cacert FILE, --connect-timeout S, --max-time S.\n"
+	  "The token comes from PARTICLE_ACCESS_TOKEN, ~/.particle/<profile>.config.json,\n"
+	  "then ~/.spark/spark.config.json; it is never accepted on the command line.\n"
+	  "Exit codes: 10 not authenticated, 11 device unknown/offline/rejected,\n"
+	  "12 network or server error, 3 bad file.\n" },
 	{ "sim", cmd_sim, "simulated DfuSe devices for dfu-util (testing without hardware)",
 	  "sparkflash --sim DIR sim add PROFILE [--serial SN] [--path BUS-PORT] [--timing fast|real] [--fault KIND[=ARG]]...\n"
 	  "       sparkflash --sim DIR sim list [--json] | remove SN | reset SN | dump SN ALT OUTFILE [--force]\n"
@@ -64,24 +82,6 @@ static const struct sf_command commands[] = {
 	  "as BAD but is not an error: the exit status is 0 whenever the file was\n"
 	  "read, 3 when it is missing, unreadable, empty, too large or a directory.\n"
 	  "--json prints one object ({\"event\":\"inspect\", ...}) on stdout.\n" },
-	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
-	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout [--revoke]",
-	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"
-	  "PARTICLE_API_URL, the config's apiUrl, default https://api.particle.io).\n"
-	  "\n"
-	  "  cloud flash DEVICE FILE          flash FILE to a device name or ID\n"
-	  "  cloud flash FILE --device D ...  several devices at once (--jobs N, default 4)\n"
-	  "  cloud flash FILE --all-online [--platform P]\n"
-	  "  cloud list [FILTER]              devices (FILTER: online, offline, platform, name, ID)\n"
-	  "  cloud login [--username U]       password from stdin; saves the token (mode 0600)\n"
-	  "  cloud logout [--revoke]          removes the saved token (--revoke: also on the server)\n"
-	  "\n"
-	  "Flash options: --product ID (devices by ID), --force (platform mismatch / bad CRC),\n"
-	  "  --jobs N, --cacert FILE, --connect-timeout S, --max-time S.\n"
-	  "The token comes from PARTICLE_ACCESS_TOKEN, ~/.particle/<profile>.config.json,\n"
-	  "then ~/.spark/spark.config.json; it is never accepted on the command line.\n"
-	  "Exit codes: 10 not authenticated, 11 device unknown/offline/rejected,\n"
-	  "12 network or server error, 3 bad file.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

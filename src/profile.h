@@ -84,6 +84,10 @@ void sf_profile_free(sf_profile *p);
 const sf_alt *sf_profile_alt(const sf_profile *p, int alt);
 const sf_segment *sf_profile_segment(const sf_profile *p, const char *name);
 
+/* One past the segment's last byte: address + size, or (no size) the end of
+ * the layout region containing address. */
+uint64_t sf_segment_end(const sf_profile *p, const sf_segment *s);
+
 /* The profile whose DFU (or runtime, when runtime=true) VID:PID matches. */
 const sf_profile *sf_profiles_match_usb(const sf_profile *profiles, size_t n,
 					uint16_t vid, uint16_t pid, bool runtime);

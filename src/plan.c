@@ -246,9 +246,12 @@ static int check_range(const sf_profile *p, const sf_alt *a, uint32_t addr, uint
 					snprintf(hint, sizeof hint, "; the next %s address is 0x%08" PRIx64,
 						 need == SF_MEM_READABLE ? "readable" : "writable", next);
 			}
+			char flags[16] = "";
+			if (r->flags != SF_MEM_READABLE)
+				snprintf(flags, sizeof flags, " (flags '%s')", sf_layout_flags_str(r->flags));
 			return sf_err_set(err, SF_EXIT_REFUSED,
-					  "0x%08" PRIx64 " is in the %s region 0x%08" PRIx32 "-0x%08" PRIx64 " (flags '%s') of %s%s",
-					  cur, kind, r->start, r->end - 1, sf_layout_flags_str(r->flags), lab, hint);
+					  "0x%08" PRIx64 " is in the %s region 0x%08" PRIx32 "-0x%08" PRIx64 "%s of %s%s",
+					  cur, kind, r->start, r->end - 1, flags, lab, hint);
 		}
 		cur = r->end;
 	}

@@ -1,1 +1,24 @@
 # usb: sources, commands and tests of this area
+libsfcore_a_SOURCES += \
+	src/plan.c src/plan.h \
+	src/dfuargv.c src/dfuargv.h \
+	src/keyimg.c src/keyimg.h
+
+EXTRA_DIST += tests/unit/profiles_fixture.h
+
+if HAVE_CMOCKA
+usb_unit_tests = tests/unit/test_plan tests/unit/test_dfuargv tests/unit/test_keyimg
+check_PROGRAMS += $(usb_unit_tests)
+TESTS += $(usb_unit_tests)
+usb_unit_cppflags = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
+usb_unit_ldadd = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_plan_SOURCES = tests/unit/test_plan.c
+tests_unit_test_plan_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_plan_LDADD = $(usb_unit_ldadd)
+tests_unit_test_dfuargv_SOURCES = tests/unit/test_dfuargv.c
+tests_unit_test_dfuargv_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_dfuargv_LDADD = $(usb_unit_ldadd)
+tests_unit_test_keyimg_SOURCES = tests/unit/test_keyimg.c
+tests_unit_test_keyimg_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_keyimg_LDADD = $(usb_unit_ldadd)
+endif

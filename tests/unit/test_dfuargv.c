@@ -161,10 +161,10 @@ static void nasty_names(void **state)
 	char *line;
 	(void)state;
 	argv = sf_dfu_argv("dfu-util", &sel, &pl, "-");
-	assert_string_equal(argv[11], "./-");
+	assert_string_equal(argv[12], "./-");
 	sf_argv_free(argv);
 	argv = sf_dfu_argv("dfu-util", &sel, &pl, "-rf my 'fw'\n.bin");
-	assert_string_equal(argv[11], "-rf my 'fw'\n.bin"); /* argv: passed as is */
+	assert_string_equal(argv[12], "-rf my 'fw'\n.bin"); /* argv: passed as is */
 	line = sf_shell_join(argv);
 	assert_string_equal(line, "dfu-util -d 1d50:607f -S 'a b'\\''c' -a 0 -i 0 -s 0x08005000:leave -D '-rf my '\\''fw'\\''\n.bin'");
 	free(line);

@@ -30,11 +30,12 @@ static void fake_der(uint8_t *d, size_t total)
 	}
 }
 
-static sf_segment tcp_core = { .name = "tcpServerKey", .alt = 1, .address = 0x1000, .size = 2048,
+static char tcp_name[] = "tcpServerKey", udp_name[] = "udpServerKey";
+static sf_segment tcp_core = { .name = tcp_name, .alt = 1, .address = 0x1000, .size = 2048,
 			       .has_size = true, .is_protected = true,
 			       .key = { .present = true, .has_address_offset = true, .address_offset = 384,
 					.has_port_offset = true, .port_offset = 450 } };
-static sf_segment udp_photon = { .name = "udpServerKey", .alt = 1, .address = 3298, .size = 320,
+static sf_segment udp_photon = { .name = udp_name, .alt = 1, .address = 3298, .size = 320,
 				 .has_size = true, .is_protected = true,
 				 .key = { .present = true, .has_address_offset = true, .address_offset = 192,
 					  .has_port_offset = true, .port_offset = 258 } };
@@ -110,8 +111,13 @@ static void image_refusals(void **state)
 	sf_err err;
 	(void)state;
 	fake_der(der, sizeof der);
-	assert_int_equal(sf_keyimg_build(der, sizeof der, &udp_photon, 320, NULL, -1, &img, &err), SF_EXIT_REFUSED);
+	uint8_t der330[330];
+	fake_der(der330, sizeof der330);
+	assert_int_equal(sf_keyimg_build(der330, sizeof der330, &udp_photon, 320, NULL, -1, &img, &err), SF_EXIT_REFUSED);
 	assert_non_null(strstr(err.msg, "holds 320 bytes"));
+	/* fits, but covers the address field at 192 with key bytes */
+	assert_int_equal(sf_keyimg_build(der, sizeof der, &udp_photon, 320, NULL, -1, &img, &err), SF_EXIT_REFUSED);
+	assert_non_null(strstr(err.msg, "would not decode"));
 	assert_int_equal(sf_keyimg_build(der, 100, &tcp_core, 2048, NULL, -1, &img, &err), SF_EXIT_REFUSED);
 	assert_non_null(strstr(err.msg, "truncated"));
 	der[0] = 0x31;

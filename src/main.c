@@ -24,6 +24,25 @@ static const struct sf_command commands[] = {
 	  "  check FILE...    validate profile files; the first broken one is reported as\n"
 	  "                   FILE:LINE:COLUMN: problem (exit 3)\n"
 	  "  --json           list: a JSON array; show: a JSON object; check: NDJSON events\n" },
+	{ "sim", cmd_sim, "simulated DfuSe devices for dfu-util (testing without hardware)",
+	  "sparkflash --sim DIR sim add PROFILE [--serial SN] [--path BUS-PORT] [--timing fast|real] [--fault KIND[=ARG]]...\n"
+	  "       sparkflash --sim DIR sim list [--json] | remove SN | reset SN | dump SN ALT OUTFILE [--force]\n"
+	  "       sparkflash --sim DIR sim exec -- CMD ARGS...",
+	  "  add PROFILE      add a device in DFU mode (profile name or file); serial and USB\n"
+	  "                   path are generated unless given; DIR is created if missing\n"
+	  "  list             devices with profile, USB id, path, devnum, mode (dfu|left|lost)\n"
+	  "  remove SN        delete a device and its memory\n"
+	  "  reset SN         bring a device that left DFU mode back into DFU mode\n"
+	  "  dump SN ALT OUT  copy the whole memory of alt ALT to OUT (--force to overwrite)\n"
+	  "  exec -- CMD...   run CMD (e.g. dfu-util) seeing the simulated devices instead of\n"
+	  "                   USB; its exit status is passed through\n"
+	  "  --timing fast    poll timeouts 0 (default); real: the profile's erase/program times\n"
+	  "  --fault KIND     access (open denied), busy (interface claimed elsewhere),\n"
+	  "                   lost=N (vanishes after N data blocks), status=errNAME@N (data\n"
+	  "                   block N fails with that DFU status), stall=N (DFU request N\n"
+	  "                   stalls), ignore-leave (stays in DFU mode after :leave),\n"
+	  "                   reset-on-leave (resets before answering the status after leave)\n"
+	  "  Also SPARKFLASH_SIM=DIR instead of --sim DIR.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

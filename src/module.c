@@ -344,3 +344,18 @@ const char *sf_prefix_hazard_name(sf_prefix_hazard h)
 	}
 	return "none";
 }
+
+void sf_dfu_payload(const uint8_t *data, size_t len, size_t *offset, size_t *length)
+{
+	sf_dfu_suffix suf;
+	size_t strip = 0, end = len;
+
+	sf_dfu_suffix_parse(data, len, &suf);
+	if (suf.valid)
+		end = len - suf.length;
+	sf_dfu_prefix_hazard(data, len, &strip);
+	if (strip > end)
+		strip = end;
+	*offset = strip;
+	*length = end - strip;
+}

@@ -45,7 +45,16 @@ typedef struct sf_module_info {
 
 /* Parses `data`. A buffer without a plausible prefix is a raw image
  * (is_module=false, returns 0). Returns SF_EXIT_REFUSED only for an empty
- * buffer. Never reads outside [data, data+len). */
+ * buffer. Never reads outside [data, data+len).
+ * The prefix offset is chosen by scoring the five known offsets: end > start
+ * and a function 1..9 are required, and empty dependencies must be zeroed;
+ * an exact size match wins, otherwise the platform must be known and the
+ * flags known (so truncated/padded modules are still recognised).
+ * For a raw image only file_size and the crc_* fields are set (the CRC of a
+ * raw image means nothing: check is_module first). has_suffix is false for
+ * suffix size 0xFFFF or a size field that does not fit the file.
+ * A file wrapped for dfu-util (DFU suffix, Stellaris/LPC prefix) should be
+ * parsed on the bytes sf_dfu_payload() selects. */
 int sf_module_parse(const uint8_t *data, size_t len, sf_module_info *out, sf_err *err);
 
 /* zlib/IEEE CRC-32 (the module trailer's algorithm). */
@@ -111,5 +120,10 @@ sf_prefix_hazard sf_dfu_prefix_hazard(const uint8_t *data, size_t len, size_t *s
 
 /* "none", "ti-stellaris", "nxp-lpc". */
 const char *sf_prefix_hazard_name(sf_prefix_hazard h);
+
+/* The bytes dfu-util 0.11 actually writes from a download file: without a
+ * valid DFU suffix (bLength bytes) and without a sniffed Stellaris/LPC
+ * prefix. Sets [*offset, *offset + *length) within data. */
+void sf_dfu_payload(const uint8_t *data, size_t len, size_t *offset, size_t *length);
 
 #endif

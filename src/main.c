@@ -53,6 +53,61 @@ static const struct sf_command commands[] = {
 	  "as BAD but is not an error: the exit status is 0 whenever the file was\n"
 	  "read, 3 when it is missing, unreadable, empty, too large or a directory.\n"
 	  "--json prints one object ({\"event\":\"inspect\", ...}) on stdout.\n" },
+	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
+	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout",
+	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"
+	  "PARTICLE_API_URL, the config's apiUrl, default https://api.particle.io).\n"
+	  "\n"
+	  "  cloud flash DEVICE FILE          flash FILE to a device name or ID\n"
+	  "  cloud flash FILE --device D ...  several devices at once (--jobs N, default 4)\n"
+	  "  cloud flash FILE --all-online [--platform P]\n"
+	  "  cloud list [FILTER]              devices (FILTER: online, offline, platform, name, ID)\n"
+	  "  cloud login [--username U]       password from stdin; saves the token (mode 0600)\n"
+	  "  cloud logout                     removes the saved token\n"
+	  "\n"
+	  "Flash options: --product ID (devices by ID), --force (platform mismatch / bad CRC),\n"
+	  "  --jobs N, --cacert FILE, --connect-timeout S, --max-time S.\n"
+	  "The token comes from PARTICLE_ACCESS_TOKEN, ~/.particle/<profile>.config.json,\n"
+	  "then ~/.spark/spark.config.json; it is never accepted on the command line.\n"
+	  "Exit codes: 10 not authenticated, 11 device unknown/offline/rejected,\n"
+	  "12 network or server error, 3 bad file.\n" },
+	{ "flash", cmd_flash, "write a file to a device over USB (dfu-util), checked against its profile",
+	  "sparkflash flash (--usb FILE | --factory FILE | --segment NAME FILE | ADDRESS FILE [--alt N|NAME])\n"
+	  "         [--force] [--allow-protected SEGMENT]... [--leave|--no-leave] [--verify]\n"
+	  "       sparkflash flash [--cloud] DEVICE FILE...   (over the air: see 'cloud flash')",
+	  "  --usb FILE          user firmware (userFirmware); a Particle module goes where its\n"
+	  "                      header says: monolithic -> systemFirmwareOne if the profile has it,\n"
+	  "                      system part N -> systemFirmwareOne/Two/Three, user part ->\n"
+	  "                      userFirmware; platform and CRC must match unless --force;\n"
+	  "                      bootloader, resource, settings, NCP and asset modules are refused\n"
+	  "  --factory FILE      the factoryReset segment (applications only)\n"
+	  "  --segment NAME FILE a named segment of the profile\n"
+	  "  ADDRESS FILE        any address (0x hex or decimal; a leading zero without 0x is\n"
+	  "                      refused as octal-looking); the alt is inferred when exactly one\n"
+	  "                      alt's memory map contains it, else give --alt\n"
+	  "  --allow-protected S let the write (or the pages it erases) touch protected segment S\n"
+	  "  --leave/--no-leave  override the segment's default (only userFirmware leaves)\n"
+	  "  --verify            read the range back and compare (exit 7 on a mismatch)\n"
+	  "  Every rule is checked before any USB traffic (exit 3 names the limit). Odd sizes on\n"
+	  "  profiles with write_padding 2 are padded in a private copy; your file is never\n"
+	  "  modified. A first argument that is not an address (or --cloud) flashes over the air.\n" },
+	{ "read", cmd_read, "read a segment or ADDRESS:LENGTH from a device into a new file",
+	  "sparkflash read (SEGMENT | ADDRESS:LENGTH) OUTFILE [--alt N|NAME] [--force] [--leave]",
+	  "  OUTFILE must not exist unless --force; dfu-util writes a temporary file in the same\n"
+	  "  directory, renamed into place on success and removed on failure.\n" },
+	{ "keys", cmd_keys, "save/load the device key, write the server key, show the server address",
+	  "sparkflash keys save FILE [--force] | load FILE | server FILE [--host H] [--port P] | address\n"
+	  "       [--protocol tcp|udp]",
+	  "  save FILE     read <proto>PrivateKey into FILE (refuses an existing FILE unless --force)\n"
+	  "  load FILE     write a private key (DER, or PEM 'RSA/EC PRIVATE KEY') into\n"
+	  "                <proto>PrivateKey; first saves the current key as\n"
+	  "                FILE.backup-<serial>-<segment>.der next to FILE (never overwritten)\n"
+	  "  server FILE   write <proto>ServerKey: the public key (DER or PEM 'PUBLIC KEY') at 0,\n"
+	  "                0xFF up to the segment size, --host (IPv4 if only digits and dots, else\n"
+	  "                a name) and --port at the profile's offsets\n"
+	  "  address       read <proto>ServerKey and print the server, e.g. tcp://device.spark.io:5683\n"
+	  "  <proto> is --protocol, else the profile's default_protocol. Key writes do not leave\n"
+	  "  DFU mode unless --leave.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -142,12 +142,12 @@ int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err)
 	}
 
 	if (npick > 1) {
-		char msg[SF_ERR_MSG_MAX - 64] = "";
+		char msg[SF_ERR_MSG_MAX - 100] = "";
 		size_t used = 0;
 		for (size_t i = 0; i < list.n && used < sizeof msg - 1; i++) {
 			const sf_dfu_device *d = &list.devs[i];
 			const sf_profile *p = chosen ? chosen : sf_profiles_match_usb(all, nall, d->vid, d->pid, false);
-			char line[300];
+			char line[700];
 			int w;
 			if (d->runtime || !device_matches(ctx, d) || !p ||
 			    (chosen && (d->vid != chosen->dfu.vid || d->pid != chosen->dfu.pid)))
@@ -182,7 +182,7 @@ int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err)
 			const sf_dfu_device *d = &list.devs[i];
 			const sf_profile *p = sf_profiles_match_usb(chosen ? chosen : all, chosen ? 1 : nall,
 								    d->vid, d->pid, d->runtime);
-			char line[300];
+			char line[700];
 			int w;
 			describe_dev(d, p, line, sizeof line);
 			w = snprintf(seen + used, sizeof seen - used, "%s%s", used ? "; " : " (seen, not matching: ", line);

@@ -32,3 +32,8 @@ tests_unit_test_xferjudge_SOURCES = tests/unit/test_xferjudge.c
 tests_unit_test_xferjudge_CPPFLAGS = $(usb_unit_cppflags)
 tests_unit_test_xferjudge_LDADD = $(usb_unit_ldadd)
 endif
+
+usb_shell_tests = tests/t050-usb-validate.sh
+TESTS += $(usb_shell_tests)
+dist_check_SCRIPTS += $(usb_shell_tests)
+EXTRA_DIST += tests/fixtures/profiles/widget.json

@@ -33,7 +33,8 @@ tests_unit_test_xferjudge_CPPFLAGS = $(usb_unit_cppflags)
 tests_unit_test_xferjudge_LDADD = $(usb_unit_ldadd)
 endif
 
-usb_shell_tests = tests/t050-usb-validate.sh tests/t051-usb-roundtrip.sh
+usb_shell_tests = tests/t050-usb-validate.sh tests/t051-usb-roundtrip.sh \
+	tests/t052-usb-files.sh
 TESTS += $(usb_shell_tests)
 dist_check_SCRIPTS += $(usb_shell_tests)
 EXTRA_DIST += tests/fixtures/profiles/widget.json

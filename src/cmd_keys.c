@@ -118,10 +118,13 @@ static int key_der(const char *file, const uint8_t *data, size_t len, bool publi
 		memcpy(*der, data, len);
 		*dlen = len;
 	}
-	if ((rc = sf_der_length(*der, *dlen, &total, err))) {
-		free(*der);
-		*der = NULL;
-		return sf_err_set(err, SF_EXIT_REFUSED, "'%s': %s", file, err->msg);
+	{
+		sf_err derr = { 0 };
+		if ((rc = sf_der_length(*der, *dlen, &total, &derr))) {
+			free(*der);
+			*der = NULL;
+			return sf_err_set(err, SF_EXIT_REFUSED, "'%s': %s", file, derr.msg);
+		}
 	}
 	return 0;
 }

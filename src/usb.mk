@@ -34,7 +34,8 @@ tests_unit_test_xferjudge_LDADD = $(usb_unit_ldadd)
 endif
 
 usb_shell_tests = tests/t050-usb-validate.sh tests/t051-usb-roundtrip.sh \
-	tests/t052-usb-files.sh tests/t053-usb-json.sh
+	tests/t052-usb-files.sh tests/t053-usb-json.sh \
+	tests/t054-usb-faults.sh
 TESTS += $(usb_shell_tests)
 dist_check_SCRIPTS += $(usb_shell_tests)
 EXTRA_DIST += tests/fixtures/profiles/widget.json

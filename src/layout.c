@@ -137,12 +137,12 @@ int sf_layout_parse(const char *text, sf_layout *out, sf_err *err)
 			segno++;
 			if (!parse_dec(&p, &count) || *p != '*') {
 				seg_error(err, text, seg, p, segno,
-					  "want COUNT*SIZE with decimal numbers");
+					  "want COUNT*SIZE with decimal numbers (at most 2^32)");
 				goto fail;
 			}
 			p++;
 			if (!parse_dec(&p, &size)) {
-				seg_error(err, text, seg, p, segno, "size is not a decimal number");
+				seg_error(err, text, seg, p, segno, "size is not a decimal number (at most 2^32)");
 				goto fail;
 			}
 			if (count == 0 || size == 0) {
@@ -165,6 +165,11 @@ int sf_layout_parse(const char *text, sf_layout *out, sf_err *err)
 				/* 'B' and anything else (ST's ' ') count bytes. */
 				p++;
 				type = *p;
+				if (type == '\0' || type == ',' || type == '/') {
+					seg_error(err, text, seg, p, segno,
+						  "missing memory type letter a..g");
+					goto fail;
+				}
 				if (type < 'a' || type > 'g') {
 					seg_error(err, text, seg, p, segno,
 						  "memory type is not a letter a..g");

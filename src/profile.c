@@ -62,7 +62,8 @@ static const char *dotted(const pctx *c, char *buf, size_t size)
 	return buf;
 }
 
-static int verr_at(pctx *c, size_t depth, bool at_key, const char *fmt, va_list ap)
+static int __attribute__((format(printf, 4, 0)))
+verr_at(pctx *c, size_t depth, bool at_key, const char *fmt, va_list ap)
 {
 	char msg[SF_ERR_MSG_MAX];
 	sf_json_pos pos;
@@ -542,7 +543,8 @@ static int parse_segment(pctx *c, const char *name, json_t *o, sf_profile *p, sf
 	if (!sf_layout_range_has(&alt->layout, s->address, end - s->address, 0)) {
 		char regions[256];
 		describe_regions(&alt->layout, regions, sizeof regions);
-		push(c, s->has_size ? "size" : "address");
+		/* Point at the address when it is unmapped, else at the size. */
+		push(c, s->has_size && sf_layout_find(&alt->layout, s->address) ? "size" : "address");
 		r = perr(c, false, "segment '%.60s' (0x%08X-0x%08llX) is outside alt %d's layout (mapped: %s)",
 			 name, (unsigned)s->address, (unsigned long long)(end - 1), s->alt, regions);
 		pop(c);
@@ -586,9 +588,11 @@ static int parse_segment(pctx *c, const char *name, json_t *o, sf_profile *p, sf
 	return 0;
 }
 
-static uint64_t seg_end(const sf_segment *s)
+/* Sizeless segments reach the end of their region (sf_segment_end). */
+static uint64_t seg_end(const sf_profile *p, const sf_segment *s)
 {
-	return (uint64_t)s->address + (s->has_size ? s->size : 1);
+	uint64_t e = sf_segment_end(p, s);
+	return e > s->address ? e : (uint64_t)s->address + 1;
 }
 
 static int parse_segments(pctx *c, json_t *obj, sf_profile *p)
@@ -617,12 +621,12 @@ static int parse_segments(pctx *c, json_t *obj, sf_profile *p)
 		r = parse_segment(c, name, v, p, s);
 		for (size_t j = 0; !r && j + 1 < p->nsegments; j++) {
 			const sf_segment *o = &p->segments[j];
-			if (o->alt != s->alt || s->address >= seg_end(o) || o->address >= seg_end(s))
+			if (o->alt != s->alt || s->address >= seg_end(p, o) || o->address >= seg_end(p, s))
 				continue;
 			push(c, "address");
 			r = perr(c, false, "segment '%.60s' (0x%08X-0x%08llX) overlaps segment '%.60s' (0x%08X-0x%08llX) on alt %d",
-				 name, (unsigned)s->address, (unsigned long long)(seg_end(s) - 1),
-				 o->name, (unsigned)o->address, (unsigned long long)(seg_end(o) - 1),
+				 name, (unsigned)s->address, (unsigned long long)(seg_end(p, s) - 1),
+				 o->name, (unsigned)o->address, (unsigned long long)(seg_end(p, o) - 1),
 				 s->alt);
 			pop(c);
 		}
@@ -836,4 +840,23 @@ uint64_t sf_segment_end(const sf_profile *p, const sf_segment *s)
 	a = sf_profile_alt(p, s->alt);
 	r = a ? sf_layout_find(&a->layout, s->address) : NULL;
 	return r ? r->end : (uint64_t)s->address;
+}
+
+const sf_segment *sf_profile_segment_overlapping(const sf_profile *p, int alt, uint32_t addr,
+						 uint64_t len, bool only_protected)
+{
+	uint64_t end = (uint64_t)addr + (len ? len : 1);
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < p->nsegments; i++) {
+		const sf_segment *s = &p->segments[i];
+		uint64_t s_end = sf_segment_end(p, s);
+		if (s->alt != alt || (only_protected && !s->is_protected))
+			continue;
+		if (s_end <= s->address)
+			s_end = (uint64_t)s->address + 1;
+		if (addr < s_end && s->address < end)
+			return s;
+	}
+	return NULL;
 }

@@ -209,6 +209,47 @@ oom:
 	return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
 }
 
+/* Loads one directory; two files with the same id there are an error. */
+static int load_dir(const char *dir, sf_profile **out, size_t *n, sf_err *err)
+{
+	char **names;
+	size_t nnames;
+	sf_profile *ps = NULL;
+	size_t np = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = list_dir(dir, &names, &nnames, err)))
+		return r;
+	if (nnames > MAX_PROFILES)
+		r = sf_err_set(err, SF_EXIT_REFUSED, "more than %d profiles in '%s'", MAX_PROFILES, dir);
+	if (!r && nnames && !(ps = calloc(nnames, sizeof *ps)))
+		r = sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+	for (size_t k = 0; k < nnames && !r; k++) {
+		if ((r = sf_profile_load_file(names[k], &ps[np], err)))
+			break;
+		np++;
+		for (size_t j = 0; j + 1 < np; j++)
+			if (!strcmp(ps[j].id, ps[np - 1].id)) {
+				r = sf_err_set(err, SF_EXIT_REFUSED,
+					       "profiles '%s' and '%s' both have id '%s'; rename one",
+					       ps[j].source, ps[np - 1].source, ps[j].id);
+				break;
+			}
+	}
+	for (size_t k = 0; k < nnames; k++)
+		free(names[k]);
+	free(names);
+	if (r) {
+		sf_profile_free_all(ps, np);
+		return r;
+	}
+	*out = ps;
+	*n = np;
+	return 0;
+}
+
 int sf_profile_load_all(const sf_profile_path *path, sf_profile **out,
 			size_t *n, sf_err *err)
 {
@@ -219,52 +260,36 @@ int sf_profile_load_all(const sf_profile_path *path, sf_profile **out,
 	*out = NULL;
 	*n = 0;
 	for (size_t i = 0; i < path->ndirs && !r; i++) {
-		char **names;
-		size_t nnames, dir_first = nall;
-		/* Shadowed by an earlier directory entry of the same path. */
+		sf_profile *ps;
+		size_t np;
 		bool seen = false;
+		/* The same directory twice on the path adds nothing. */
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(path->dirs[j], path->dirs[i]))
 				seen = true;
 		if (seen)
 			continue;
-		if ((r = list_dir(path->dirs[i], &names, &nnames, err)))
+		if ((r = load_dir(path->dirs[i], &ps, &np, err)))
 			break;
-		for (size_t k = 0; k < nnames; k++) {
-			sf_profile p;
+		for (size_t k = 0; k < np; k++) {
 			bool shadowed = false;
-			if (!r && nall >= MAX_PROFILES)
-				r = sf_err_set(err, SF_EXIT_REFUSED, "more than %d profiles along the search path",
-					       MAX_PROFILES);
-			if (!r)
-				r = sf_profile_load_file(names[k], &p, err);
-			if (!r) {
-				for (size_t j = 0; j < nall; j++) {
-					if (strcmp(all[j].id, p.id))
-						continue;
-					if (j >= dir_first)
-						r = sf_err_set(err, SF_EXIT_REFUSED,
-							       "profiles '%s' and '%s' both have id '%s'; rename one",
-							       all[j].source, p.source, p.id);
-					shadowed = true;
-					break;
-				}
-				if (r || shadowed) {
-					sf_profile_free(&p);
+			for (size_t j = 0; j < nall && !shadowed; j++)
+				shadowed = !strcmp(all[j].id, ps[k].id);
+			if (!shadowed && !r) {
+				sf_profile *na = nall < MAX_PROFILES ? realloc(all, (nall + 1) * sizeof *na) : NULL;
+				if (!na) {
+					r = sf_err_set(err, SF_EXIT_REFUSED,
+						       "too many profiles along the search path (at most %d)",
+						       MAX_PROFILES);
 				} else {
-					sf_profile *na = realloc(all, (nall + 1) * sizeof *na);
-					if (!na) {
-						sf_profile_free(&p);
-						r = sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
-					} else {
-						all = na;
-						all[nall++] = p;
-					}
+					all = na;
+					all[nall++] = ps[k];
+					continue; /* moved, not freed */
 				}
 			}
-			free(names[k]);
+			sf_profile_free(&ps[k]);
 		}
-		free(names);
+		free(ps);
 	}
 	if (r) {
 		sf_profile_free_all(all, nall);

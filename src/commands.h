@@ -24,5 +24,6 @@ int cmd_flash(sf_ctx *ctx, int argc, char **argv);
 int cmd_read(sf_ctx *ctx, int argc, char **argv);
 int cmd_keys(sf_ctx *ctx, int argc, char **argv);
 int cmd_inspect(sf_ctx *ctx, int argc, char **argv);
+int cmd_list(sf_ctx *ctx, int argc, char **argv);
 
 #endif

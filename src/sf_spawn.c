@@ -25,6 +25,20 @@ extern char **environ;
  * when it closed its output early. */
 #define POLL_SLICE_MS 100
 
+/* The child runs in its own process group, so a Ctrl-C at the terminal
+ * reaches only us: while it runs we catch SIGINT/SIGTERM/SIGHUP and pass
+ * them on to its group (then SIGKILL after the grace period), and the run
+ * ends with the child's term_signal set; the caller reports and cleans up. */
+static volatile sig_atomic_t pending_signal;
+
+static void note_signal(int sig)
+{
+	pending_signal = sig;
+}
+
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define NFORWARDED (sizeof forwarded_signals / sizeof forwarded_signals[0])
+
 void sf_spawn_opts_init(sf_spawn_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -238,6 +252,7 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 	double start, deadline = 0, kill_at = 0, drain_until = 0;
 	double grace;
 	char rbuf[8192];
+	struct sigaction old_sa[NFORWARDED];
 
 	if (!o) {
 		sf_spawn_opts_init(&defaults);
@@ -311,6 +326,15 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 		return 0;
 	}
 
+	pending_signal = 0;
+	for (size_t i = 0; i < NFORWARDED; i++) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = note_signal;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR */
+		sigaction(forwarded_signals[i], &sa, &old_sa[i]);
+	}
 	fds[0] = outp[0];
 	fds[1] = errp[0];
 	start = now_s();
@@ -340,6 +364,12 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 			kill(pid, SIGTERM);
 			term_sent = true;
 			out->timed_out = true;
+			kill_at = now + grace;
+		}
+		if (pending_signal && !term_sent && !reaped) {
+			kill(-pid, pending_signal);
+			kill(pid, pending_signal);
+			term_sent = true;
 			kill_at = now + grace;
 		}
 		if (term_sent && !kill_sent && now >= kill_at) {
@@ -417,6 +447,8 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	}
+	for (size_t i = 0; i < NFORWARDED; i++)
+		sigaction(forwarded_signals[i], &old_sa[i], NULL);
 	record_status(out, status);
 	log_end(&s, o, out);
 	if (s.oom)

@@ -5,7 +5,10 @@
  * split into lines on "\r" and "\n" as they arrive (a partial last line is
  * completed at EOF; a line longer than SF_SPAWN_LINE_MAX is delivered in
  * pieces of that size). The child runs in its own process group so a
- * timeout can terminate it together with its children. */
+ * timeout can terminate it together with its children; while it runs,
+ * SIGINT/SIGTERM/SIGHUP sent to us are passed on to that group (SIGKILL
+ * after the grace period) instead of killing us, so the caller sees the
+ * child's term_signal and can clean up. */
 #ifndef SF_SF_SPAWN_H
 #define SF_SF_SPAWN_H
 

@@ -42,7 +42,11 @@ struct libusb_device_handle {
 	size_t *map_sizes;
 	sf_sim_model model;
 	bool saved_presence;
+	uint8_t saved_resting;   /* resting DFU state last written to state.json */
+	struct libusb_device_handle *next; /* open handles, for the exit hook */
 };
+
+static libusb_device_handle *open_handles;
 
 static void warn_sim(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void warn_sim(const char *fmt, ...)
@@ -317,6 +321,8 @@ EXPORT int libusb_open(libusb_device *dev, libusb_device_handle **handle)
 		return LIBUSB_ERROR_NO_MEM;
 	h->dev = libusb_ref_device(dev);
 	h->lock_fd = -1;
+	h->next = open_handles;
+	open_handles = h;
 	*handle = h;
 	return 0;
 }
@@ -463,6 +469,7 @@ static int begin_session(libusb_device_handle *h)
 		h->model.pointer = h->live.pointer;
 	h->model.last_address = h->live.last_address;
 	h->live.sessions++;
+	h->saved_resting = sf_sim_resting_state(&h->model);
 	h->session = true;
 	return 0;
 fail:
@@ -473,10 +480,24 @@ fail:
 	return rc;
 }
 
+/* dfu-util exits through errx() without closing the device after most
+ * failures; the device state (e.g. dfuERROR) must still reach the next
+ * process, as it would on hardware. */
+__attribute__((destructor)) static void save_open_sessions(void)
+{
+	for (libusb_device_handle *h = open_handles; h; h = h->next)
+		end_session(h);
+}
+
 EXPORT void libusb_close(libusb_device_handle *h)
 {
 	if (!h)
 		return;
+	for (libusb_device_handle **p = &open_handles; *p; p = &(*p)->next)
+		if (*p == h) {
+			*p = h->next;
+			break;
+		}
 	end_session(h);
 	libusb_unref_device(h->dev);
 	free(h);
@@ -681,6 +702,12 @@ EXPORT int libusb_control_transfer(libusb_device_handle *h, uint8_t request_type
 		return rc;
 	rc = sf_sim_request(&h->model, request_type, bRequest, wValue, data, wLength);
 	note_presence(h);
+	/* A board keeps its DFU state when the host dies mid-transfer: record
+	 * changes of the resting state (a few per run, not per block). */
+	if (h->model.presence == SF_SIM_PRESENT && sf_sim_resting_state(&h->model) != h->saved_resting) {
+		h->saved_resting = sf_sim_resting_state(&h->model);
+		save_live(h);
+	}
 	return rc;
 }
 

@@ -29,3 +29,18 @@ endif
 sparkflash_SOURCES += \
 	src/cmd_cloud.c src/cloud_cmd.h \
 	src/cloud_http.c src/cloud_http.h
+
+# The local Particle Cloud imitation the e2e tests run against.
+if HAVE_MHD
+check_PROGRAMS += tests/server/sfcloudd
+tests_server_sfcloudd_SOURCES = tests/server/sfcloudd.c tests/server/sha256.c tests/server/sha256.h
+tests_server_sfcloudd_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
+tests_server_sfcloudd_LDADD = $(JANSSON_LIBS) $(MHD_LIBS) -lpthread
+endif
+
+# End-to-end tests against sfcloudd (they skip when it is not built).
+cloud_shell_tests = tests/t060-cloud-flash.sh tests/t061-cloud-auth.sh tests/t062-cloud-faults.sh \
+	tests/t063-cloud-multi.sh tests/t064-cloud-net.sh
+TESTS += $(cloud_shell_tests)
+dist_check_SCRIPTS += $(cloud_shell_tests)
+EXTRA_DIST += tests/cloud/fixtures.json tests/cloud/lib-cloud.sh

@@ -17,5 +17,6 @@ struct sf_command {
 const struct sf_command *sf_command_find(const char *name);
 
 /* One declaration per command (cmd_<name>.c). */
+int cmd_diagnose(sf_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -18,5 +18,6 @@ const struct sf_command *sf_command_find(const char *name);
 
 /* One declaration per command (cmd_<name>.c). */
 int cmd_diagnose(sf_ctx *ctx, int argc, char **argv);
+int cmd_profiles(sf_ctx *ctx, int argc, char **argv);
 
 #endif

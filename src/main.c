@@ -26,6 +26,17 @@ static const struct sf_command commands[] = {
 	  "  --rules-dir DIR udev rules directory to check (repeatable)\n"
 	  "Input is limited to 16 MiB. A file whose first line is\n"
 	  "'#sparkflash-transcript exit=N' carries stream markers ('O ', 'E ').\n" },
+	{ "profiles", cmd_profiles, "list, show and check device profiles",
+	  "sparkflash profiles list | show NAME|PATH | check FILE... [--json] [--profiles-dir DIR]",
+	  "  list             every profile along the search path (--profiles-dir DIRs,\n"
+	  "                   SPARKFLASH_PROFILES, the installed profiles): id, name, DFU VID:PID,\n"
+	  "                   platform, file\n"
+	  "  show NAME|PATH   alts with their memory regions (page size, count, flags r/e/w),\n"
+	  "                   segments and protected ranges; NAME is looked up as NAME.json,\n"
+	  "                   anything with '/' or ending in .json is a file\n"
+	  "  check FILE...    validate profile files; the first broken one is reported as\n"
+	  "                   FILE:LINE:COLUMN: problem (exit 3)\n"
+	  "  --json           list: a JSON array; show: a JSON object; check: NDJSON events\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -84,6 +84,16 @@ void sf_profile_free(sf_profile *p);
 const sf_alt *sf_profile_alt(const sf_profile *p, int alt);
 const sf_segment *sf_profile_segment(const sf_profile *p, const char *name);
 
+/* One past the segment's last byte: address + size, or (no size) the end of
+ * the layout region containing address. */
+uint64_t sf_segment_end(const sf_profile *p, const sf_segment *s);
+
+/* The first segment (file order) on `alt` that overlaps [addr, addr+len)
+ * (len 0 counts as the single byte at addr); with only_protected, only
+ * protected segments are considered. NULL when none. */
+const sf_segment *sf_profile_segment_overlapping(const sf_profile *p, int alt, uint32_t addr,
+						 uint64_t len, bool only_protected);
+
 /* The profile whose DFU (or runtime, when runtime=true) VID:PID matches. */
 const sf_profile *sf_profiles_match_usb(const sf_profile *profiles, size_t n,
 					uint16_t vid, uint16_t pid, bool runtime);

@@ -1,0 +1,284 @@
+/* DfuSe layout strings, parsed with dfu-util's grammar (dfu-util.md §4):
+ *   '@' NAME ( '/' '0x' HEX '/' SEG ( ',' SEG )* )+
+ *   SEG := COUNT '*' SIZE MULT TYPE
+ * COUNT and SIZE are decimal even with leading zeros ("016" = 16). MULT is
+ * K, M or B; any other character means bytes (dfu-util warns), and a type
+ * letter in the MULT position is bytes plus that type. Stricter than dfu-util
+ * where dfu-util silently skips things (a bad type, trailing junk): a profile
+ * that dfu-util would read differently from us is refused instead. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+
+#define SF_LAYOUT_MAX_REGIONS 256
+#define TWO32 ((uint64_t)1 << 32)
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decimal run; false when empty or above 2^32 (no count or size is larger). */
+static bool parse_dec(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	if (!is_digit(*s))
+		return false;
+	while (is_digit(*s)) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > TWO32)
+			return false;
+		s++;
+	}
+	*p = s;
+	*out = v;
+	return true;
+}
+
+/* The segment text for messages: from seg up to the next ',' or '/'. */
+static void seg_text(const char *seg, char *buf, size_t n)
+{
+	size_t k = strcspn(seg, ",/");
+	if (k >= n)
+		k = n - 1;
+	memcpy(buf, seg, k);
+	buf[k] = '\0';
+}
+
+static int seg_error(sf_err *err, const char *text, const char *seg, const char *at,
+		     unsigned segno, const char *what)
+{
+	char buf[48];
+	seg_text(seg, buf, sizeof buf);
+	return sf_err_set(err, SF_EXIT_REFUSED,
+			  "layout segment %u '%s' at column %u: %s (layout \"%.120s\")",
+			  segno, buf, (unsigned)(at - text) + 1, what, text);
+}
+
+int sf_layout_parse(const char *text, sf_layout *out, sf_err *err)
+{
+	const char *p, *slash;
+	sf_region *regs = NULL;
+	size_t nregs = 0;
+	unsigned segno = 0;
+	size_t namelen;
+	bool device_feature;
+
+	memset(out, 0, sizeof *out);
+	if (!text || text[0] != '@')
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "layout \"%.120s\" does not start with '@' (want @NAME/0xBASE/COUNT*SIZE<K|M|B><a-g>,...)",
+				  text ? text : "");
+	slash = strchr(text + 1, '/');
+	if (!slash)
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "layout \"%.120s\" has no /0xBASE/... group after the name", text);
+	namelen = (size_t)(slash - (text + 1));
+	if (namelen >= sizeof out->name)
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "layout name is %zu characters long (at most %zu)", namelen,
+				  sizeof out->name - 1);
+	memcpy(out->name, text + 1, namelen);
+	out->name[namelen] = '\0';
+	/* dfu-util forces the ST "Device Feature" segments to type 'e'. */
+	device_feature = !strcmp(out->name, "Device Feature");
+
+	regs = calloc(SF_LAYOUT_MAX_REGIONS, sizeof *regs);
+	if (!regs)
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+
+	p = slash;
+	while (*p == '/') {
+		const char *base_at = p + 1;
+		uint64_t cursor = 0;
+		int ndig = 0;
+		p++;
+		if (p[0] != '0' || (p[1] != 'x' && p[1] != 'X')) {
+			sf_err_set(err, SF_EXIT_REFUSED,
+				   "layout base at column %u is not 0x-prefixed hex (layout \"%.120s\")",
+				   (unsigned)(base_at - text) + 1, text);
+			goto fail;
+		}
+		p += 2;
+		while (hexval(*p) >= 0) {
+			cursor = cursor * 16 + (uint64_t)hexval(*p);
+			if (cursor >= TWO32) {
+				sf_err_set(err, SF_EXIT_REFUSED,
+					   "layout base at column %u does not fit in 32 bits (layout \"%.120s\")",
+					   (unsigned)(base_at - text) + 1, text);
+				goto fail;
+			}
+			p++;
+			ndig++;
+		}
+		if (ndig == 0 || *p != '/') {
+			sf_err_set(err, SF_EXIT_REFUSED,
+				   "layout base at column %u is not 0x-prefixed hex followed by '/' (layout \"%.120s\")",
+				   (unsigned)(base_at - text) + 1, text);
+			goto fail;
+		}
+		p++;
+		for (;;) {
+			const char *seg = p;
+			uint64_t count, size, mult = 1;
+			char type;
+			segno++;
+			if (!parse_dec(&p, &count) || *p != '*') {
+				seg_error(err, text, seg, p, segno,
+					  "want COUNT*SIZE with decimal numbers (at most 2^32)");
+				goto fail;
+			}
+			p++;
+			if (!parse_dec(&p, &size)) {
+				seg_error(err, text, seg, p, segno, "size is not a decimal number (at most 2^32)");
+				goto fail;
+			}
+			if (count == 0 || size == 0) {
+				seg_error(err, text, seg, seg, segno, "page count and size must be > 0");
+				goto fail;
+			}
+			if (*p >= 'a' && *p <= 'g') {
+				/* dfu-util: "Non-valid multiplier, interpreted as type identifier". */
+				type = *p++;
+			} else {
+				if (*p == '\0' || *p == ',' || *p == '/') {
+					seg_error(err, text, seg, p, segno,
+						  "missing memory type letter a..g");
+					goto fail;
+				}
+				if (*p == 'K')
+					mult = 1024;
+				else if (*p == 'M')
+					mult = 1024 * 1024;
+				/* 'B' and anything else (ST's ' ') count bytes. */
+				p++;
+				type = *p;
+				if (type == '\0' || type == ',' || type == '/') {
+					seg_error(err, text, seg, p, segno,
+						  "missing memory type letter a..g");
+					goto fail;
+				}
+				if (type < 'a' || type > 'g') {
+					seg_error(err, text, seg, p, segno,
+						  "memory type is not a letter a..g");
+					goto fail;
+				}
+				p++;
+			}
+			if (*p != '\0' && *p != ',' && *p != '/') {
+				seg_error(err, text, seg, p, segno,
+					  "unexpected text after the memory type (one letter a..g)");
+				goto fail;
+			}
+			size *= mult;
+			if (size > TWO32 || count * size > TWO32 - cursor) {
+				seg_error(err, text, seg, seg, segno,
+					  "region runs past the end of the 32-bit address space");
+				goto fail;
+			}
+			if (nregs == SF_LAYOUT_MAX_REGIONS) {
+				seg_error(err, text, seg, seg, segno,
+					  "too many regions (at most 256)");
+				goto fail;
+			}
+			regs[nregs].start = (uint32_t)cursor;
+			regs[nregs].page_size = (uint32_t)size;
+			regs[nregs].pages = (uint32_t)count;
+			regs[nregs].end = cursor + count * size;
+			regs[nregs].flags = device_feature ? 5u : (unsigned)(type & 7);
+			cursor = regs[nregs].end;
+			nregs++;
+			if (*p != ',')
+				break;
+			p++;
+		}
+		if (*p == '\0')
+			break;
+	}
+	if (*p != '\0') {
+		sf_err_set(err, SF_EXIT_REFUSED, "layout has unexpected text at column %u (layout \"%.120s\")",
+			   (unsigned)(p - text) + 1, text);
+		goto fail;
+	}
+	out->regions = regs;
+	out->nregions = nregs;
+	return 0;
+fail:
+	free(regs);
+	memset(out, 0, sizeof *out);
+	return err ? err->code : SF_EXIT_REFUSED;
+}
+
+void sf_layout_free(sf_layout *layout)
+{
+	if (!layout)
+		return;
+	free(layout->regions);
+	layout->regions = NULL;
+	layout->nregions = 0;
+}
+
+const sf_region *sf_layout_find(const sf_layout *layout, uint32_t addr)
+{
+	if (!layout)
+		return NULL;
+	for (size_t i = 0; i < layout->nregions; i++) {
+		const sf_region *r = &layout->regions[i];
+		if (addr >= r->start && (uint64_t)addr < r->end)
+			return r;
+	}
+	return NULL;
+}
+
+bool sf_layout_page(const sf_layout *layout, uint32_t addr,
+		    uint32_t *page_start, uint32_t *page_size)
+{
+	const sf_region *r = sf_layout_find(layout, addr);
+	if (!r)
+		return false;
+	if (page_start)
+		*page_start = r->start + (addr - r->start) / r->page_size * r->page_size;
+	if (page_size)
+		*page_size = r->page_size;
+	return true;
+}
+
+bool sf_layout_range_has(const sf_layout *layout, uint32_t addr, uint64_t len,
+			 unsigned flags)
+{
+	uint64_t cur = addr, end = (uint64_t)addr + len;
+	/* An empty range is fine where its address is mapped with the flags. */
+	if (len == 0) {
+		const sf_region *r = sf_layout_find(layout, addr);
+		return r && (r->flags & flags) == flags;
+	}
+	if (end > TWO32)
+		return false;
+	while (cur < end) {
+		const sf_region *r = sf_layout_find(layout, (uint32_t)cur);
+		if (!r || (r->flags & flags) != flags)
+			return false;
+		cur = r->end;
+	}
+	return true;
+}
+
+const char *sf_layout_flags_str(unsigned flags)
+{
+	static const char *const names[8] = {
+		"---", "r--", "-e-", "re-", "--w", "r-w", "-ew", "rew"
+	};
+	return names[flags & 7];
+}

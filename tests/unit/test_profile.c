@@ -1,0 +1,603 @@
+/* Profile loader: the shipped profiles, a table of broken profiles with their
+ * exact line:column, the JSON position locator, and a mutation fuzz loop. */
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "jsonpos.h"
+#include "profile.h"
+
+static const char *const shipped[] = { "core", "photon", "p1", "electron", "duo" };
+#define NSHIPPED (sizeof shipped / sizeof shipped[0])
+
+/* The source profiles directory: first entry of SPARKFLASH_PROFILES, else
+ * $srcdir/profiles. */
+static char *profile_file(const char *id)
+{
+	const char *env = getenv("SPARKFLASH_PROFILES");
+	const char *srcdir = getenv("srcdir");
+	char dir[1024];
+	char *path = malloc(1200);
+	assert_non_null(path);
+	if (env && *env) {
+		size_t n = strcspn(env, ":");
+		snprintf(dir, sizeof dir, "%.*s", (int)n, env);
+	} else {
+		snprintf(dir, sizeof dir, "%s/profiles", srcdir ? srcdir : ".");
+	}
+	snprintf(path, 1200, "%s/%s.json", dir, id);
+	return path;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+	if (!f)
+		print_error("cannot open %s\n", path);
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0 && n < 1 << 20);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void load_shipped(const char *id, sf_profile *p)
+{
+	char *path = profile_file(id);
+	size_t len;
+	char *text = slurp(path, &len);
+	sf_err err = { 0, "" };
+	int r = sf_profile_parse(text, len, path, p, &err);
+	if (r)
+		print_error("%s\n", err.msg);
+	assert_int_equal(r, 0);
+	assert_string_equal(p->id, id);
+	assert_string_equal(p->source, path);
+	free(text);
+	free(path);
+}
+
+static void expect_seg(const sf_profile *p, const char *name, int alt, uint32_t addr,
+		       uint32_t size, bool leave, bool prot)
+{
+	const sf_segment *s = sf_profile_segment(p, name);
+	if (!s)
+		print_error("%s: no segment %s\n", p->id, name);
+	assert_non_null(s);
+	assert_int_equal(s->alt, alt);
+	assert_int_equal(s->address, addr);
+	assert_true(s->has_size);
+	assert_int_equal(s->size, size);
+	assert_int_equal(s->leave, leave);
+	assert_int_equal(s->is_protected, prot);
+	assert_true(sf_segment_end(p, s) == (uint64_t)addr + size);
+}
+
+static void test_core_profile(void **state)
+{
+	sf_profile p;
+	const sf_segment *k;
+	(void)state;
+	load_shipped("core", &p);
+	assert_string_equal(p.name, "Spark Core");
+	assert_int_equal(p.platform_id, 0);
+	assert_int_equal(p.dfu.vid, 0x1d50);
+	assert_int_equal(p.dfu.pid, 0x607f);
+	assert_true(p.has_runtime);
+	assert_int_equal(p.runtime.pid, 0x607d);
+	assert_int_equal(p.write_padding, 2);
+	assert_int_equal(p.transfer_size, 1024);
+	assert_int_equal(p.bcd_device, 0x0200);
+	assert_int_equal(p.detach_timeout, 255);
+	assert_string_equal(p.manufacturer, "Spark Devices     ");
+	assert_string_equal(p.product, "CORE DFU ");
+	assert_string_equal(p.default_protocol, "tcp");
+	assert_non_null(p.dfu_mode_help);
+	assert_int_equal(p.nalts, 2);
+	assert_string_equal(p.alts[0].layout_text, "@Internal Flash  /0x08000000/20*001Ka,108*001Kg");
+	assert_string_equal(p.alts[1].layout_text, "@SPI Flash : SST25x/0x00000000/512*04Kg");
+	assert_int_equal(p.alts[0].timing.erase_ms, 50);
+	assert_int_equal(p.alts[0].timing.program_ms, 50);
+	assert_int_equal(p.alts[1].timing.erase_ms, 20);
+	assert_int_equal(p.alts[1].timing.program_ms, 30);
+	assert_false(p.alts[0].erase_none);
+	assert_false(p.alts[1].erase_none);
+	assert_int_equal(p.nsegments, 4);
+	/* file order is kept */
+	assert_string_equal(p.segments[0].name, "userFirmware");
+	assert_string_equal(p.segments[3].name, "tcpPrivateKey");
+	expect_seg(&p, "userFirmware", 0, 0x08005000, 0x1B000, true, false);
+	expect_seg(&p, "factoryReset", 1, 0x00020000, 0x20000, false, false);
+	expect_seg(&p, "tcpServerKey", 1, 0x1000, 2048, false, true);
+	expect_seg(&p, "tcpPrivateKey", 1, 0x2000, 1024, false, true);
+	k = sf_profile_segment(&p, "tcpServerKey");
+	assert_true(k->key.present);
+	assert_string_equal(k->key.format, "der");
+	assert_string_equal(k->key.alg, "rsa");
+	assert_true(k->key.has_address_offset && k->key.address_offset == 384);
+	assert_true(k->key.has_port_offset && k->key.port_offset == 450);
+	assert_false(sf_profile_segment(&p, "tcpPrivateKey")->key.has_address_offset);
+	assert_null(sf_profile_segment(&p, "systemFirmwareOne"));
+	assert_null(sf_profile_alt(&p, 2));
+	assert_ptr_equal(sf_profile_alt(&p, 1), &p.alts[1]);
+	sf_profile_free(&p);
+	sf_profile_free(&p); /* idempotent */
+}
+
+static void check_dct(const sf_profile *p, bool udp, bool transport)
+{
+	const sf_alt *dct = sf_profile_alt(p, 1);
+	assert_non_null(dct);
+	assert_string_equal(dct->layout_text, "@DCT Flash   /0x00000000/01*016Kg");
+	assert_true(dct->erase_none);
+	expect_seg(p, "tcpPrivateKey", 1, 34, 612, false, true);
+	expect_seg(p, "tcpServerKey", 1, 2082, 512, false, true);
+	if (udp) {
+		expect_seg(p, "udpPrivateKey", 1, 3106, 192, false, true);
+		expect_seg(p, "udpServerKey", 1, 3298, 320, false, true);
+		assert_int_equal(sf_profile_segment(p, "udpServerKey")->key.address_offset, 192);
+		assert_int_equal(sf_profile_segment(p, "udpServerKey")->key.port_offset, 258);
+		assert_string_equal(sf_profile_segment(p, "udpServerKey")->key.alg, "ec");
+	} else {
+		assert_null(sf_profile_segment(p, "udpServerKey"));
+	}
+	if (transport)
+		expect_seg(p, "transport", 1, 2977, 1, false, true);
+	else
+		assert_null(sf_profile_segment(p, "transport"));
+}
+
+static void test_gen2_profiles(void **state)
+{
+	static const struct {
+		const char *id;
+		int platform;
+		uint16_t dfu_pid, run_pid;
+		const char *proto;
+	} want[] = {
+		{ "photon", 6, 0xd006, 0xc006, "tcp" },
+		{ "p1", 8, 0xd008, 0xc008, "tcp" },
+		{ "electron", 10, 0xd00a, 0xc00a, "udp" },
+	};
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		sf_profile p;
+		load_shipped(want[i].id, &p);
+		assert_int_equal(p.platform_id, want[i].platform);
+		assert_int_equal(p.dfu.vid, 0x2b04);
+		assert_int_equal(p.dfu.pid, want[i].dfu_pid);
+		assert_int_equal(p.runtime.pid, want[i].run_pid);
+		assert_string_equal(p.default_protocol, want[i].proto);
+		assert_int_equal(p.transfer_size, 4096);
+		assert_int_equal(p.write_padding, 1);
+		assert_string_equal(sf_profile_alt(&p, 0)->layout_text,
+				    "@Internal Flash   /0x08000000/03*016Ka,01*016Kg,01*064Kg,07*128Kg");
+		expect_seg(&p, "systemFirmwareOne", 0, 0x08020000, i == 2 ? 0x20000 : 0x40000, false, false);
+		if (i == 2) {
+			expect_seg(&p, "systemFirmwareTwo", 0, 0x08040000, 0x20000, false, false);
+			expect_seg(&p, "systemFirmwareThree", 0, 0x08060000, 0x20000, false, false);
+			expect_seg(&p, "userFirmware", 0, 0x08080000, 0x20000, true, false);
+			expect_seg(&p, "factoryReset", 0, 0x080A0000, 0x20000, false, false);
+		} else {
+			expect_seg(&p, "systemFirmwareTwo", 0, 0x08060000, 0x40000, false, false);
+			assert_null(sf_profile_segment(&p, "systemFirmwareThree"));
+			expect_seg(&p, "userFirmware", 0, 0x080A0000, 0x20000, true, false);
+			expect_seg(&p, "factoryReset", 0, 0x080E0000, 0x20000, false, false);
+		}
+		check_dct(&p, true, true);
+		expect_seg(&p, "otaFlag", 1, 1753, 1, false, true);
+		sf_profile_free(&p);
+	}
+}
+
+static void test_duo_profile(void **state)
+{
+	sf_profile p;
+	(void)state;
+	load_shipped("duo", &p);
+	assert_int_equal(p.platform_id, 88);
+	assert_int_equal(p.dfu.pid, 0xd058);
+	assert_int_equal(p.nalts, 3);
+	assert_string_equal(sf_profile_alt(&p, 0)->layout_text,
+			    "@Internal Flash   /0x08000000/01*016Ka,02*016Kg,01*016Kg,01*064Kg,07*128Kg");
+	assert_string_equal(sf_profile_alt(&p, 2)->layout_text,
+			    "@Serial Flash   /0x00000000/192*004Kg,128*004Kg,64*004Kg,128*004Kg");
+	assert_false(sf_profile_alt(&p, 2)->erase_none);
+	expect_seg(&p, "userFirmware", 0, 0x080C0000, 0x40000, true, false);
+	expect_seg(&p, "factoryReset", 2, 0x00140000, 0x40000, false, false);
+	expect_seg(&p, "systemFirmwareOne", 0, 0x08020000, 0x20000, false, false);
+	expect_seg(&p, "systemFirmwareTwo", 0, 0x08040000, 0x80000, false, false);
+	check_dct(&p, false, false);
+	sf_profile_free(&p);
+}
+
+static void test_match_usb(void **state)
+{
+	sf_profile all[NSHIPPED];
+	(void)state;
+	for (size_t i = 0; i < NSHIPPED; i++)
+		load_shipped(shipped[i], &all[i]);
+	assert_ptr_equal(sf_profiles_match_usb(all, NSHIPPED, 0x1d50, 0x607f, false), &all[0]);
+	assert_null(sf_profiles_match_usb(all, NSHIPPED, 0x1d50, 0x607f, true));
+	assert_ptr_equal(sf_profiles_match_usb(all, NSHIPPED, 0x1d50, 0x607d, true), &all[0]);
+	assert_ptr_equal(sf_profiles_match_usb(all, NSHIPPED, 0x2b04, 0xd00a, false), &all[3]);
+	assert_ptr_equal(sf_profiles_match_usb(all, NSHIPPED, 0x2b04, 0xc058, true), &all[4]);
+	assert_null(sf_profiles_match_usb(all, NSHIPPED, 0x0483, 0xdf11, false));
+	assert_null(sf_profiles_match_usb(NULL, 0, 0x0483, 0xdf11, false));
+	/* photon (index 1): protected DCT ranges and flash segments by overlap */
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 1, 0, 34, true) ? "hit" : "none", "none");
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 1, 0, 35, true)->name, "tcpPrivateKey");
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 1, 645, 0, true)->name, "tcpPrivateKey");
+	assert_null(sf_profile_segment_overlapping(&all[1], 1, 646, 1107, true));
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 1, 646, 1108, true)->name, "otaFlag");
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 1, 2977, 1, true)->name, "transport");
+	assert_null(sf_profile_segment_overlapping(&all[1], 0, 0x080A0000, 0x1000, true));
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 0, 0x080A0000, 0x1000, false)->name,
+			    "userFirmware");
+	assert_string_equal(sf_profile_segment_overlapping(&all[1], 0, 0x0809FFFF, 2, false)->name,
+			    "systemFirmwareTwo");
+	assert_null(sf_profile_segment_overlapping(&all[1], 0, 0x080C0000, 0x20000, false));
+	assert_null(sf_profile_segment_overlapping(NULL, 0, 0, 1, false));
+	for (size_t i = 0; i < NSHIPPED; i++)
+		sf_profile_free(&all[i]);
+}
+
+#define HEAD "{\n \"schema\": 1,\n \"id\": \"t\",\n \"name\": \"T\",\n \"usb\": { \"dfu\": \"1d50:607f\" },\n"
+#define ALTS " \"alts\": [ { \"alt\": 0, \"layout\": \"@F/0x08000000/4*1Kg\" } ],\n"
+
+static void test_minimal_defaults(void **state)
+{
+	static const char text[] = HEAD ALTS " \"segments\": {}\n}\n";
+	sf_profile p;
+	sf_err err = { 0, "" };
+	(void)state;
+	assert_int_equal(sf_profile_parse(text, strlen(text), "t.json", &p, &err), 0);
+	assert_int_equal(p.platform_id, -1);
+	assert_int_equal(p.write_padding, 1);
+	assert_int_equal(p.bcd_device, 0x0200);
+	assert_int_equal(p.transfer_size, 1024);
+	assert_int_equal(p.detach_timeout, 255);
+	assert_false(p.has_runtime);
+	assert_null(p.manufacturer);
+	assert_null(p.default_protocol);
+	assert_null(p.dfu_mode_help);
+	assert_int_equal(p.alts[0].timing.erase_ms, 0);
+	assert_int_equal(p.alts[0].timing.program_ms, 0);
+	assert_int_equal(p.nsegments, 0);
+	assert_null(p.segments);
+	sf_profile_free(&p);
+}
+
+static void test_sizeless_segment(void **state)
+{
+	static const char text[] = HEAD ALTS
+		" \"segments\": { \"app\": { \"alt\": \"0\", \"address\": \"0x08000800\", \"leave\": false } }\n}\n";
+	sf_profile p;
+	sf_err err = { 0, "" };
+	(void)state;
+	assert_int_equal(sf_profile_parse(text, strlen(text), "t.json", &p, &err), 0);
+	assert_false(p.segments[0].has_size);
+	assert_int_equal(p.segments[0].size, 0);
+	assert_true(sf_segment_end(&p, &p.segments[0]) == 0x08001000);
+	sf_profile_free(&p);
+}
+
+typedef struct bad_profile {
+	const char *text;
+	const char *where;    /* "LINE:COLUMN" */
+	const char *fragment; /* part of the message */
+} bad_profile;
+
+static const bad_profile bad[] = {
+	/* JSON syntax (jansson's position) */
+	{ HEAD ALTS " \"segments\": {},\n}\n", "8:1", "string or '}' expected" },
+	{ "{ \"schema\": 1, \"schema\": 1 }", "1:23", "duplicate object key" },
+	{ "", "1:1", "expected" },
+	{ "[1, 2]", "1:1", "must be a JSON object, not an array" },
+	/* unknown keys at each level */
+	{ HEAD ALTS " \"segments\": {},\n \"colour\": \"red\"\n}\n", "8:2", "unknown key 'colour' in the profile" },
+	{ "{\n \"schema\": 1,\n \"id\": \"t\",\n \"name\": \"T\",\n \"usb\": { \"dfu\": \"1d50:607f\", \"vid\": 1 },\n"
+	  ALTS " \"segments\": {}\n}\n", "5:31", "unknown key 'vid' in usb" },
+	{ HEAD " \"alts\": [ { \"alt\": 0, \"layout\": \"@F/0x08000000/4*1Kg\",\n   \"timing\": { \"erase\": 5 } } ],\n"
+	  " \"segments\": {}\n}\n", "7:16", "unknown key 'erase' in alts.0.timing" },
+	{ HEAD ALTS " \"segments\": { \"k\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": 16,\n"
+	  "   \"key\": { \"format\": \"der\", \"bits\": 1024 } } }\n}\n", "8:30", "unknown key 'bits' in segments.k.key" },
+	/* wrong types */
+	{ "{\n \"schema\": 1,\n \"id\": \"t\",\n \"name\": 5,\n \"usb\": { \"dfu\": \"1d50:607f\" },\n" ALTS
+	  " \"segments\": {}\n}\n", "4:10", "'name' must be a string, not an integer" },
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0x08000000\", \"leave\": \"yes\" } }\n}\n",
+	  "7:67", "'segments.a.leave' must be true or false, not a string" },
+	{ HEAD " \"alts\": {},\n \"segments\": {}\n}\n", "6:10", "'alts' must be an array of alt settings, not an object" },
+	/* numbers */
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0x08zz0000\" } }\n}\n",
+	  "7:44", "'segments.a.address' value \"0x08zz0000\" is not a number" },
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": \"0100\" } }\n}\n",
+	  "7:66", "'segments.a.size' value \"0100\" has a leading zero" },
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0, \"address\": 4294967296 } }\n}\n",
+	  "7:44", "4294967296, which does not fit in 32 bits" },
+	{ HEAD ALTS " \"write_padding\": 3,\n \"segments\": {}\n}\n", "7:19", "'write_padding' is 3; it must be between 1 and 2" },
+	/* identities and enums */
+	{ "{\n \"schema\": 1,\n \"id\": \"t\",\n \"name\": \"T\",\n \"usb\": { \"dfu\": \"1d50:607\" },\n" ALTS
+	  " \"segments\": {}\n}\n", "5:18", "'usb.dfu' value \"1d50:607\" is not VID:PID" },
+	{ "{\n \"schema\": 1,\n \"id\": \"t\",\n \"name\": \"T\",\n \"usb\": { \"dfu\": \"1d50:607f\", \"runtime\": \"1d50-607d\" },\n"
+	  ALTS " \"segments\": {}\n}\n", "5:42", "'usb.runtime' value \"1d50-607d\"" },
+	{ "{\n \"schema\": 2,\n \"id\": \"t\"\n}\n", "2:12", "unsupported schema 2 (this sparkflash reads schema 1)" },
+	{ "{\n \"schema\": \"1\"\n}\n", "2:12", "'schema' must be the integer 1, not a string" },
+	{ "{\n \"schema\": 1,\n \"id\": \"../x\"\n}\n", "3:8", "id \"../x\" must be 1-64 characters" },
+	{ HEAD ALTS " \"default_protocol\": \"http\",\n \"segments\": {}\n}\n", "7:22", "default_protocol \"http\" is not" },
+	{ HEAD " \"alts\": [ { \"alt\": 0, \"layout\": \"@F/0x08000000/4*1Kg\", \"erase\": \"sometimes\" } ],\n"
+	  " \"segments\": {}\n}\n", "6:66", "'erase' is \"sometimes\"" },
+	/* missing required keys: reported at the enclosing object */
+	{ "{\n \"schema\": 1,\n \"name\": \"T\"\n}\n", "1:1", "missing required key 'id' in the profile" },
+	{ "{\n \"schema\": 1,\n \"id\": \"t\",\n \"name\": \"T\",\n \"usb\": { \"runtime\": \"1d50:607d\" }\n}\n",
+	  "5:9", "missing required key 'dfu' in usb" },
+	{ HEAD " \"alts\": [ { \"alt\": 0, \"layout\": \"@F/0x0/1*1Kg\" } ]\n}\n", "1:1", "missing required key 'segments'" },
+	{ HEAD " \"alts\": [ { \"layout\": \"@F/0x08000000/4*1Kg\" } ],\n \"segments\": {}\n}\n",
+	  "6:12", "missing required key 'alt' in alts.0" },
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0 } }\n}\n", "7:21", "missing required key 'address' in segments.a" },
+	/* alts */
+	{ HEAD " \"alts\": [],\n \"segments\": {}\n}\n", "6:10", "'alts' is empty" },
+	{ HEAD " \"alts\": [ { \"alt\": 0, \"layout\": \"@F/0x08000000/4*1Kg\" },\n"
+	  "           { \"alt\": 0, \"layout\": \"@G/0x0/1*1Kg\" } ],\n \"segments\": {}\n}\n",
+	  "7:21", "alt 0 is declared twice (first in alts.0)" },
+	{ HEAD " \"alts\": [ { \"alt\": 256, \"layout\": \"@F/0x0/1*1Kg\" } ],\n \"segments\": {}\n}\n",
+	  "6:21", "'alts.0.alt' is 256; it must be between 0 and 255" },
+	{ HEAD " \"alts\": [ { \"alt\": 0, \"layout\": \"@F/0x08000000/4*1Kq\" } ],\n \"segments\": {}\n}\n",
+	  "6:34", "layout segment 1 '4*1Kq' at column 19: memory type is not a letter a..g" },
+	/* segments against the layout */
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 3, \"address\": \"0x08000000\" } }\n}\n",
+	  "7:30", "segment 'a' is on alt 3, which this profile does not declare (alts: 0)" },
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0x08000C00\", \"size\": 2048 } }\n}\n",
+	  "7:66", "segment 'a' (0x08000C00-0x080013FF) is outside alt 0's layout (mapped: 0x08000000-0x08000FFF)" },
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0x07000000\" } }\n}\n",
+	  "7:44", "segment 'a' (0x07000000-0x07000000) is outside alt 0's layout" },
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0x07FFFFFF\", \"size\": 2 } }\n}\n",
+	  "7:44", "segment 'a' (0x07FFFFFF-0x08000000) is outside alt 0's layout" },
+	{ HEAD ALTS " \"segments\": {\n  \"a\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": 1024 },\n"
+	  "  \"b\": { \"alt\": 0, \"address\": \"0x080003FF\", \"size\": 16 } }\n}\n",
+	  "9:31", "segment 'b' (0x080003FF-0x0800040E) overlaps segment 'a' (0x08000000-0x080003FF) on alt 0" },
+	{ HEAD ALTS " \"segments\": {\n  \"a\": { \"alt\": 0, \"address\": \"0x08000000\" },\n"
+	  "  \"b\": { \"alt\": 0, \"address\": \"0x08000C00\", \"size\": 16 } }\n}\n",
+	  "9:31", "segment 'b' (0x08000C00-0x08000C0F) overlaps segment 'a' (0x08000000-0x08000FFF) on alt 0" },
+	{ HEAD " \"alts\": [ { \"alt\": 0, \"layout\": \"@F/0xFFFF0000/1*64Kg\" } ],\n"
+	  " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0xFFFFF000\", \"size\": \"0x1001\" } }\n}\n",
+	  "7:66", "segment 'a' ends past the 32-bit address space" },
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": 0 } }\n}\n",
+	  "7:66", "'segments.a.size' is 0; it must be between 1 and" },
+	{ HEAD ALTS " \"segments\": { \"k\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": 16,\n"
+	  "   \"key\": { \"format\": \"der\", \"port_offset\": 15 } } }\n}\n", "8:45", "port_offset 15 is not inside segment 'k'" },
+	{ HEAD ALTS " \"segments\": { \"k\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": 16,\n"
+	  "   \"key\": { \"format\": \"pem\" } } }\n}\n", "8:23", "key format \"pem\" is not supported" },
+	/* multi-byte characters count as one column, like jansson */
+	{ "{\n \"schema\": 1, \"id\": \"t\", \"name\": \"\xc3\xa9t\xc3\xa9\", \"usb\": 7\n}\n", "2:48", "'usb' must be an object" },
+};
+
+static void test_broken_table(void **state)
+{
+	size_t failed = 0;
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		sf_profile p;
+		sf_err err = { 0, "" };
+		char prefix[64];
+		int r = sf_profile_parse(bad[i].text, strlen(bad[i].text), "t.json", &p, &err);
+		snprintf(prefix, sizeof prefix, "t.json:%s: ", bad[i].where);
+		if (r != SF_EXIT_REFUSED || strncmp(err.msg, prefix, strlen(prefix)) ||
+		    !strstr(err.msg, bad[i].fragment)) {
+			print_error("case %zu: rc %d msg \"%s\"\n  want \"%s...%s\"\n", i, r, err.msg,
+				    prefix, bad[i].fragment);
+			failed++;
+		}
+		sf_profile_free(&p);
+	}
+	assert_int_equal(failed, 0);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		sf_profile p;
+		sf_err err = { 0, "" };
+		char prefix[64];
+		int r = sf_profile_parse(bad[i].text, strlen(bad[i].text), "t.json", &p, &err);
+		snprintf(prefix, sizeof prefix, "t.json:%s: ", bad[i].where);
+		if (r != SF_EXIT_REFUSED || strncmp(err.msg, prefix, strlen(prefix)) ||
+		    !strstr(err.msg, bad[i].fragment))
+			print_error("case %zu: rc %d msg \"%s\"\n  want \"%s...%s\"\n", i, r, err.msg,
+				    prefix, bad[i].fragment);
+		assert_int_equal(r, SF_EXIT_REFUSED);
+		assert_int_equal(strncmp(err.msg, prefix, strlen(prefix)), 0);
+		assert_non_null(strstr(err.msg, bad[i].fragment));
+		/* nothing is left allocated or half-filled */
+		assert_null(p.id);
+		assert_null(p.alts);
+		assert_null(p.segments);
+		assert_null(p.source);
+	}
+}
+
+static void test_locator(void **state)
+{
+	static const char t[] =
+		"{\n  \"a\": { \"b\": [ 10, {\"c\": \"x\\\"}y\"}, [1,2] ], \"d\": {} },\n"
+		"  \"\xc3\xa9\": 1, \"e\" : \"{[\" ,\n  \"f\": null\n}";
+	sf_json_pos pos;
+	(void)state;
+	assert_true(sf_json_locate_dotted(t, strlen(t), "a", false, &pos));
+	assert_int_equal(pos.line, 2);
+	assert_int_equal(pos.column, 8);
+	assert_true(sf_json_locate_dotted(t, strlen(t), "a", true, &pos));
+	assert_int_equal(pos.column, 3);
+	assert_true(sf_json_locate_dotted(t, strlen(t), "a.b.0", false, &pos));
+	assert_int_equal(pos.column, 17);
+	assert_true(sf_json_locate_dotted(t, strlen(t), "a.b.1.c", false, &pos));
+	assert_int_equal(pos.column, 27);
+	assert_true(sf_json_locate_dotted(t, strlen(t), "a.b.2.1", false, &pos));
+	assert_int_equal(pos.column, 40);
+	assert_true(sf_json_locate_dotted(t, strlen(t), "a.d", true, &pos));
+	assert_int_equal(pos.column, 46);
+	assert_true(sf_json_locate_dotted(t, strlen(t), "e", false, &pos));
+	assert_int_equal(pos.line, 3);
+	assert_int_equal(pos.column, 17); /* é is one column */
+	assert_true(sf_json_locate_dotted(t, strlen(t), "f", false, &pos));
+	assert_int_equal(pos.line, 4);
+	assert_int_equal(pos.column, 8);
+	assert_true(sf_json_locate_dotted(t, strlen(t), "", false, &pos));
+	assert_int_equal(pos.line, 1);
+	assert_int_equal(pos.column, 1);
+	/* a step that cannot be followed: false, deepest position reached */
+	assert_false(sf_json_locate_dotted(t, strlen(t), "a.zz", false, &pos));
+	assert_int_equal(pos.line, 2);
+	assert_int_equal(pos.column, 8);
+	assert_false(sf_json_locate_dotted(t, strlen(t), "a.b.3", false, &pos));
+	assert_false(sf_json_locate_dotted(t, strlen(t), "a.b.x", false, &pos));
+	assert_false(sf_json_locate_dotted(t, strlen(t), "f.g", false, &pos));
+	assert_false(sf_json_locate_dotted("{\"a\":", 5, "a.b", false, &pos));
+	assert_false(sf_json_locate_dotted("", 0, "a", false, &pos));
+	assert_int_equal(pos.line, 1);
+	/* offsets past the end clamp */
+	pos = sf_json_pos_of("ab\ncd", 5, 99);
+	assert_int_equal(pos.line, 2);
+	assert_int_equal(pos.column, 3);
+}
+
+static size_t fuzz_ok, fuzz_syntax, fuzz_semantic;
+
+static void fuzz_check(const char *buf, size_t n)
+{
+	sf_profile p;
+	sf_err err = { 0, "" };
+	if (sf_profile_parse(buf, n, "f.json", &p, &err) == 0) {
+		fuzz_ok++;
+		assert_non_null(p.id);
+		sf_profile_free(&p);
+	} else {
+		unsigned line, col;
+		assert_true(err.code == SF_EXIT_REFUSED);
+		assert_int_equal(sscanf(err.msg, "f.json:%u:%u: ", &line, &col), 2);
+		assert_true(line >= 1 && col >= 1);
+		assert_null(p.id);
+		if (strstr(err.msg, " near ")) /* jansson's syntax errors */
+			fuzz_syntax++;
+		else
+			fuzz_semantic++;
+	}
+}
+
+/* Replaces the scalar value after a random ':' with a token of another kind,
+ * so mutations reach the semantic checks, not only the JSON parser. */
+static size_t swap_value(char *buf, size_t n, size_t cap)
+{
+	static const char *const tokens[] = {
+		"null", "true", "-1", "0", "1", "255", "256", "65536", "4294967295", "4294967296",
+		"1.5", "\"\"", "\"0x\"", "\"0x08000000\"", "\"0100\"", "\"1d50:607f\"",
+		"\"@F/0x0/1*1Kg\"", "\"none\"", "{}", "[]", "[{}]", "{\"alt\": 0}",
+	};
+	size_t start = (size_t)rand() % n, end;
+	const char *tok = tokens[(size_t)rand() % (sizeof tokens / sizeof tokens[0])];
+	size_t tl = strlen(tok);
+	while (start < n && buf[start] != ':')
+		start++;
+	if (start >= n)
+		return n;
+	start++;
+	while (start < n && buf[start] == ' ')
+		start++;
+	if (start >= n || buf[start] == '{' || buf[start] == '[')
+		return n;
+	end = start;
+	if (buf[end] == '"') {
+		end++;
+		while (end < n && buf[end] != '"')
+			end++;
+		if (end < n)
+			end++;
+	} else {
+		while (end < n && !strchr(",}] \n", buf[end]))
+			end++;
+	}
+	if (n - (end - start) + tl > cap)
+		return n;
+	memmove(buf + start + tl, buf + end, n - end);
+	memcpy(buf + start, tok, tl);
+	return n - (end - start) + tl;
+}
+
+static void test_fuzz(void **state)
+{
+	static const char alphabet[] = "{}[]\":,0x19aK* \n\\tfnu-.e\xc3\xa9\x00";
+	unsigned seeds[2] = { 4242u, (unsigned)time(NULL) ^ (unsigned)clock() };
+	(void)state;
+	for (size_t f = 0; f < NSHIPPED; f++) {
+		char *path = profile_file(shipped[f]);
+		size_t len;
+		char *text = slurp(path, &len);
+		char *buf = malloc(len + 64);
+		assert_non_null(buf);
+		for (int round = 0; round < 2; round++) {
+			srand(seeds[round] + (unsigned)f);
+			if (f == 0)
+				printf("# profile fuzz seed %u\n", seeds[round]);
+			for (int it = 0; it < 2500; it++) {
+				size_t n = len;
+				int muts = 1 + rand() % 4;
+				memcpy(buf, text, len);
+				for (int m = 0; m < muts && n > 0; m++) {
+					size_t pos = (size_t)rand() % n;
+					switch (rand() % 7) {
+					case 5:
+					case 6: n = swap_value(buf, n, len + 64); break;
+					case 0: buf[pos] = (char)(rand() & 0xFF); break;
+					case 1: buf[pos] = alphabet[(size_t)rand() % (sizeof alphabet - 1)]; break;
+					case 2: memmove(buf + pos, buf + pos + 1, n - pos - 1); n--; break;
+					case 3:
+						if (n + 1 < len + 64) {
+							memmove(buf + pos + 1, buf + pos, n - pos);
+							buf[pos] = alphabet[(size_t)rand() % (sizeof alphabet - 1)];
+							n++;
+						}
+						break;
+					default: n = pos; break;
+					}
+				}
+				fuzz_check(buf, n);
+			}
+		}
+		free(buf);
+		free(text);
+		free(path);
+	}
+	printf("# fuzz: %zu accepted, %zu refused by validation, %zu JSON syntax errors\n", fuzz_ok,
+	       fuzz_semantic, fuzz_syntax);
+	/* the loop must reach every outcome, or it tests little */
+	assert_true(fuzz_ok > 100 && fuzz_semantic > 100 && fuzz_syntax > 100);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_core_profile),
+		cmocka_unit_test(test_gen2_profiles),
+		cmocka_unit_test(test_duo_profile),
+		cmocka_unit_test(test_match_usb),
+		cmocka_unit_test(test_minimal_defaults),
+		cmocka_unit_test(test_sizeless_segment),
+		cmocka_unit_test(test_broken_table),
+		cmocka_unit_test(test_locator),
+		cmocka_unit_test(test_fuzz),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

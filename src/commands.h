@@ -19,5 +19,8 @@ const struct sf_command *sf_command_find(const char *name);
 /* One declaration per command (cmd_<name>.c). */
 int cmd_diagnose(sf_ctx *ctx, int argc, char **argv);
 int cmd_profiles(sf_ctx *ctx, int argc, char **argv);
+int cmd_list(sf_ctx *ctx, int argc, char **argv);
+int cmd_inspect(sf_ctx *ctx, int argc, char **argv);
+int cmd_sim(sf_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -37,6 +37,46 @@ static const struct sf_command commands[] = {
 	  "  check FILE...    validate profile files; the first broken one is reported as\n"
 	  "                   FILE:LINE:COLUMN: problem (exit 3)\n"
 	  "  --json           list: a JSON array; show: a JSON object; check: NDJSON events\n" },
+	{ "list", cmd_list, "list DFU devices (dfu-util -l) with their profiles",
+	  "sparkflash list [--json] [--serial SN] [--path BUS-PORT] [--profile NAME|PATH]",
+	  "Runs 'dfu-util -l', groups its alt lines into devices and matches each\n"
+	  "device to a profile by its DFU VID:PID (devices in normal, runtime mode\n"
+	  "by the runtime VID:PID, with how to enter DFU mode). Shows serial, USB\n"
+	  "path and the alt settings with their DfuSe layout strings, and warns when\n"
+	  "a device's layouts differ from its profile's. --serial/--path show only\n"
+	  "that device; --profile is matched before the profiles on the search path.\n"
+	  "No device is not an error (exit 0); a device dfu-util may not open because\n"
+	  "of USB permissions is (exit 5). --json: one \"device\" event per device,\n"
+	  "then a \"result\" event with \"count\" and \"devices\".\n" },
+	{ "inspect", cmd_inspect, "show what an image file is: raw or Particle module, platform, CRC",
+	  "sparkflash inspect [--json] FILE",
+	  "Reads FILE (at most 16 MiB) and prints its size and, for a Particle module,\n"
+	  "the prefix offset, platform, function, index, start/end address, version,\n"
+	  "flags, dependencies, suffix (product id/version, SHA-256), the CRC-32\n"
+	  "(stored vs computed) and the size check; also any DFU suffix and whether\n"
+	  "dfu-util would strip a Stellaris/LPC-like prefix. A bad CRC is reported\n"
+	  "as BAD but is not an error: the exit status is 0 whenever the file was\n"
+	  "read, 3 when it is missing, unreadable, empty, too large or a directory.\n"
+	  "--json prints one object ({\"event\":\"inspect\", ...}) on stdout.\n" },
+	{ "sim", cmd_sim, "simulated DfuSe devices for dfu-util (testing without hardware)",
+	  "sparkflash --sim DIR sim add PROFILE [--serial SN] [--path BUS-PORT] [--timing fast|real] [--fault KIND[=ARG]]...\n"
+	  "       sparkflash --sim DIR sim list [--json] | remove SN | reset SN | dump SN ALT OUTFILE [--force]\n"
+	  "       sparkflash --sim DIR sim exec -- CMD ARGS...",
+	  "  add PROFILE      add a device in DFU mode (profile name or file); serial and USB\n"
+	  "                   path are generated unless given; DIR is created if missing\n"
+	  "  list             devices with profile, USB id, path, devnum, mode (dfu|left|lost)\n"
+	  "  remove SN        delete a device and its memory\n"
+	  "  reset SN         bring a device that left DFU mode back into DFU mode\n"
+	  "  dump SN ALT OUT  copy the whole memory of alt ALT to OUT (--force to overwrite)\n"
+	  "  exec -- CMD...   run CMD (e.g. dfu-util) seeing the simulated devices instead of\n"
+	  "                   USB; its exit status is passed through\n"
+	  "  --timing fast    poll timeouts 0 (default); real: the profile's erase/program times\n"
+	  "  --fault KIND     access (open denied), busy (interface claimed elsewhere),\n"
+	  "                   lost=N (vanishes after N data blocks), status=errNAME@N (data\n"
+	  "                   block N fails with that DFU status), stall=N (DFU request N\n"
+	  "                   stalls), ignore-leave (stays in DFU mode after :leave),\n"
+	  "                   reset-on-leave (resets before answering the status after leave)\n"
+	  "  Also SPARKFLASH_SIM=DIR instead of --sim DIR.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -6,6 +6,7 @@
 
 #include "out.h"
 
+__attribute__((format(printf, 3, 0)))
 static void vline(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
 	fputs(prefix, f);
@@ -14,6 +15,7 @@ static void vline(FILE *f, const char *prefix, const char *fmt, va_list ap)
 	fflush(f);
 }
 
+__attribute__((format(printf, 3, 0)))
 static void message_event(const sf_ctx *ctx, const char *level, const char *fmt, va_list ap)
 {
 	char buf[1024];

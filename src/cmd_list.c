@@ -1,0 +1,279 @@
+/* sparkflash list: the DFU devices dfu-util sees (`dfu-util -l`), grouped
+ * into devices and matched to profiles. */
+#include <config.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "dfu_runner.h"
+#include "dfuout.h"
+#include "out.h"
+#include "profile_io.h"
+
+typedef struct profiles {
+	sf_profile *all;
+	size_t n;
+	sf_profile explicit_p;   /* --profile, matched before the others */
+	bool has_explicit;
+} profiles;
+
+static const sf_profile *match_profile(const profiles *ps, const sf_dfu_device *d)
+{
+	if (ps->has_explicit &&
+	    sf_profiles_match_usb(&ps->explicit_p, 1, d->vid, d->pid, d->runtime))
+		return &ps->explicit_p;
+	return ps->all ? sf_profiles_match_usb(ps->all, ps->n, d->vid, d->pid, d->runtime) : NULL;
+}
+
+static bool selected(const sf_ctx *ctx, const sf_dfu_device *d)
+{
+	if (ctx->serial && (!d->has_serial || strcmp(ctx->serial, d->serial)))
+		return false;
+	if (ctx->usb_path && (!d->has_path || strcmp(ctx->usb_path, d->path)))
+		return false;
+	return true;
+}
+
+static const char *device_label(const sf_dfu_device *d, char *buf, size_t n)
+{
+	snprintf(buf, n, "%04x:%04x%s%s%s%s", d->vid, d->pid,
+		 d->has_serial ? " serial " : "", d->has_serial ? d->serial : "",
+		 d->has_path ? " path " : "", d->has_path ? d->path : "");
+	return buf;
+}
+
+/* Differences between the layout strings the device reports and the ones
+ * its profile promises: the profile may be for another bootloader. */
+static void layout_warnings(const sf_ctx *ctx, const sf_dfu_device *d, const sf_profile *p,
+			    json_t *warnings)
+{
+	char label[400], msg[1024];
+	device_label(d, label, sizeof label);
+	for (size_t i = 0; i < d->nalts; i++) {
+		const sf_alt *pa = sf_profile_alt(p, (int)d->alts[i].alt);
+		if (!pa)
+			snprintf(msg, sizeof msg,
+				 "device %s reports alt %u ('%s') which profile '%s' does not describe; the profile may be wrong for this bootloader",
+				 label, d->alts[i].alt, d->alts[i].name, p->id);
+		else if (strcmp(pa->layout_text, d->alts[i].name))
+			snprintf(msg, sizeof msg,
+				 "device %s alt %u reports layout '%s' but profile '%s' says '%s'; the profile may be wrong for this bootloader",
+				 label, d->alts[i].alt, d->alts[i].name, p->id, pa->layout_text);
+		else
+			continue;
+		sf_out_warning(ctx, "%s", msg);
+		json_array_append_new(warnings, json_string(msg));
+	}
+	for (size_t k = 0; k < p->nalts; k++) {
+		bool found = false;
+		for (size_t i = 0; i < d->nalts; i++)
+			if ((int)d->alts[i].alt == p->alts[k].alt)
+				found = true;
+		if (found)
+			continue;
+		snprintf(msg, sizeof msg,
+			 "device %s does not report alt %d ('%s') of profile '%s'; the profile may be wrong for this bootloader",
+			 label, p->alts[k].alt, p->alts[k].layout_text, p->id);
+		sf_out_warning(ctx, "%s", msg);
+		json_array_append_new(warnings, json_string(msg));
+	}
+}
+
+static json_t *opt_str(bool has, const char *s)
+{
+	return has ? json_string(s) : json_null();
+}
+
+static const char *runtime_hint(const sf_profile *p)
+{
+	return p && p->dfu_mode_help ? p->dfu_mode_help
+				     : "put the device in DFU mode (see its documentation)";
+}
+
+static json_t *show_device(const sf_ctx *ctx, const sf_dfu_device *d, const sf_profile *p)
+{
+	json_t *o = json_object(), *alts = json_array(), *warnings = json_array();
+	char buf[16];
+
+	snprintf(buf, sizeof buf, "%04x:%04x", d->vid, d->pid);
+	json_object_set_new(o, "mode", json_string(d->runtime ? "runtime" : "dfu"));
+	json_object_set_new(o, "usb", json_string(buf));
+	snprintf(buf, sizeof buf, "%04x", d->vid);
+	json_object_set_new(o, "vid", json_string(buf));
+	snprintf(buf, sizeof buf, "%04x", d->pid);
+	json_object_set_new(o, "pid", json_string(buf));
+	snprintf(buf, sizeof buf, "%04x", d->ver);
+	json_object_set_new(o, "ver", opt_str(d->has_ver, buf));
+	json_object_set_new(o, "serial", opt_str(d->has_serial, d->serial));
+	json_object_set_new(o, "path", opt_str(d->has_path, d->path));
+	json_object_set_new(o, "devnum", json_integer(d->devnum));
+	json_object_set_new(o, "profile", p ? json_string(p->id) : json_null());
+	json_object_set_new(o, "profile_name", p ? json_string(p->name) : json_null());
+	for (size_t i = 0; i < d->nalts; i++)
+		json_array_append_new(alts, json_pack("{s:i, s:s}", "alt", (int)d->alts[i].alt,
+						      "name", d->alts[i].name));
+	json_object_set_new(o, "alts", alts);
+
+	if (!ctx->json) {
+		printf("%04x:%04x  %s", d->vid, d->pid, p ? p->name : "unknown device");
+		if (p)
+			printf(" (%s)", p->id);
+		if (d->runtime)
+			printf("  runtime mode");
+		if (d->has_serial)
+			printf("  serial %s", d->serial);
+		else
+			printf("  no serial");
+		if (d->has_path)
+			printf("  path %s", d->path);
+		putchar('\n');
+		for (size_t a = 0; a < d->nalts; a++)
+			printf("  alt %u  %s\n", d->alts[a].alt, d->alts[a].name);
+		if (d->runtime)
+			printf("  not in DFU mode: %s\n", runtime_hint(p));
+		fflush(stdout);
+	}
+	if (d->runtime) {
+		json_object_set_new(o, "hint", json_string(runtime_hint(p)));
+	} else if (p) {
+		layout_warnings(ctx, d, p, warnings);
+	}
+	json_object_set_new(o, "warnings", warnings);
+	return o;
+}
+
+int cmd_list(sf_ctx *ctx, int argc, char **argv)
+{
+	static const char *const args[] = { "-l", NULL };
+	sf_profile_path path;
+	profiles ps = { 0 };
+	sf_transcript t = { 0 };
+	sf_dfu_list list = { 0 };
+	sf_err err = { 0, "" };
+	json_t *devices = NULL;
+	size_t shown = 0;
+	char version[32] = "";
+	int first, rc;
+
+	rc = sf_cli_parse(ctx, argc, argv, "", NULL, NULL, NULL, &first);
+	if (rc == SF_CLI_HELP)
+		return 0;
+	if (rc)
+		return rc;
+	if (first < argc)
+		return sf_usage_error(ctx, "list takes no arguments");
+
+	sf_profile_path_init(&path, ctx->profiles_dirs, ctx->nprofiles_dirs);
+	if (ctx->profile) {
+		if ((rc = sf_profile_find(&path, ctx->profile, &ps.explicit_p, &err))) {
+			sf_out_error(ctx, "%s", err.msg);
+			return rc;
+		}
+		ps.has_explicit = true;
+	}
+	if (sf_profile_load_all(&path, &ps.all, &ps.n, &err)) {
+		sf_out_warning(ctx, "%s; devices are listed without profiles", err.msg);
+		ps.all = NULL;
+		ps.n = 0;
+		sf_err_clear(&err);
+	}
+
+	if (ctx->dry_run) {
+		char bin[4096];
+		if ((rc = sf_dfu_resolve(ctx, bin, sizeof bin, &err)))
+			goto fail;
+		sf_out_info(ctx, "would run: %s -l", bin);
+		if (ctx->json)
+			sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:b}", "ok", 1, "exit_code", 0,
+							      "dry_run", 1));
+		rc = 0;
+		goto out;
+	}
+
+	rc = sf_dfu_run(ctx, args, &(sf_dfu_run_opts){ .flags = SF_DFU_RUN_NO_PROGRESS }, &t, &err);
+	if (rc)
+		goto fail;
+	if ((rc = sf_dfu_outcome_code(ctx, &t, &err)))
+		goto fail;
+	if (!t.exited || t.exit_status != 0) {
+		/* -l always exits 0 unless dfu-util itself is unusable (libusb) */
+		const char *last = "";
+		for (size_t i = t.n; i-- > 0;)
+			if (t.lines[i].stream == SF_STREAM_STDERR && t.lines[i].text[0]) {
+				last = t.lines[i].text;
+				break;
+			}
+		rc = sf_err_set(&err, SF_EXIT_DFU_UTIL, "'%s -l' failed with exit %d%s%s", ctx->dfu_util,
+				t.exit_status, *last ? ": " : "", last);
+		goto fail;
+	}
+	if (!sf_dfu_parse_list(&t, &list)) {
+		rc = sf_err_set(&err, SF_EXIT_INTERNAL, "out of memory");
+		goto fail;
+	}
+
+	/* the banner (-l prints it) tells which dfu-util answered */
+	{
+		sf_dfu_line *l = malloc(sizeof *l);
+		for (size_t i = 0; l && i < t.n && !version[0]; i++)
+			if (sf_dfu_classify(t.lines[i].text, l) == SF_DLINE_BANNER)
+				snprintf(version, sizeof version, "%s", l->version);
+		free(l);
+		if (ctx->verbose)
+			fprintf(stderr, "sparkflash: dfu-util %s (%s)\n", version[0] ? version : "of unknown version",
+				ctx->dfu_util);
+	}
+	devices = json_array();
+	for (size_t i = 0; i < list.n; i++) {
+		const sf_dfu_device *d = &list.devs[i];
+		const sf_profile *p;
+		json_t *o;
+		if (!selected(ctx, d))
+			continue;
+		p = match_profile(&ps, d);
+		o = show_device(ctx, d, p);
+		sf_out_event(ctx, "device", json_deep_copy(o));
+		json_array_append_new(devices, o);
+		shown++;
+	}
+	if (shown == 0)
+		sf_out_info(ctx, "no DFU devices found%s", list.n ? " matching --serial/--path" : "");
+	rc = 0;
+	if (list.access_denied) {
+		rc = sf_err_set(&err, SF_EXIT_PERMISSION,
+				"cannot open DFU device %04x:%04x: permission denied (%s); add a udev rule "
+				"giving your user access to it (or run as root), then replug it",
+				list.failed_vid, list.failed_pid,
+				list.failed_error[0] ? list.failed_error : "no libusb error given");
+	} else if (list.nopen_failed) {
+		sf_out_warning(ctx, "dfu-util could not open DFU device %04x:%04x (%s); it is not listed",
+			       list.failed_vid, list.failed_pid,
+			       list.failed_error[0] ? list.failed_error : "unknown error");
+	}
+	if (rc)
+		sf_out_error(ctx, "%s", err.msg);
+	if (ctx->json)
+		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:I, s:O, s:o}", "ok", rc == 0, "exit_code", rc,
+						      "count", (json_int_t)shown, "devices", devices,
+						      "dfu_util_version", version[0] ? json_string(version) : json_null()));
+	goto out;
+
+fail:
+	sf_out_error(ctx, "%s", err.msg);
+	if (ctx->json)
+		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:s}", "ok", 0, "exit_code", rc,
+						      "error", err.msg));
+out:
+	json_decref(devices);
+	sf_dfu_list_free(&list);
+	sf_transcript_free(&t);
+	if (ps.all)
+		sf_profile_free_all(ps.all, ps.n);
+	if (ps.has_explicit)
+		sf_profile_free(&ps.explicit_p);
+	return rc;
+}

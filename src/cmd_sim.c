@@ -1,0 +1,394 @@
+/* `sparkflash sim`: manage simulated DfuSe devices (src/sim/store.h) and run
+ * programs against them (src/sim_env.h). */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "out.h"
+#include "profile_io.h"
+#include "sim/model.h"
+#include "sim/store.h"
+#include "sim_env.h"
+
+extern char **environ;
+
+enum { OPT_TIMING = SF_OPT_COMMAND_BASE, OPT_FAULT, OPT_FORCE };
+
+typedef struct sim_opts {
+	const char *timing;
+	const char *faults[SF_SIM_MAX_FAULTS];
+	size_t nfaults;
+	bool force;
+} sim_opts;
+
+static int on_option(sf_ctx *ctx, int opt, const char *arg, void *data)
+{
+	sim_opts *o = data;
+	switch (opt) {
+	case OPT_TIMING:
+		if (strcmp(arg, "fast") && strcmp(arg, "real"))
+			return sf_usage_error(ctx, "invalid --timing '%s': use fast or real", arg);
+		o->timing = arg;
+		return 0;
+	case OPT_FAULT: {
+		sf_sim_faults f;
+		sf_err err = { 0, "" };
+		sf_sim_faults_init(&f);
+		if (sf_sim_fault_parse(arg, &f, &err) != 0)
+			return sf_usage_error(ctx, "%s", err.msg);
+		if (o->nfaults >= SF_SIM_MAX_FAULTS)
+			return sf_usage_error(ctx, "too many --fault options (at most %d)", SF_SIM_MAX_FAULTS);
+		o->faults[o->nfaults++] = arg;
+		return 0;
+	}
+	case OPT_FORCE:
+		o->force = true;
+		return 0;
+	default:
+		return sf_usage_error(ctx, "unknown option");
+	}
+}
+
+static json_t *device_json(const sf_sim_device *d);
+
+static int fail(const sf_ctx *ctx, const sf_err *err)
+{
+	sf_out_error(ctx, "%s", err->msg);
+	return err->code ? err->code : SF_EXIT_INTERNAL;
+}
+
+static int sim_add(sf_ctx *ctx, const sim_opts *o, char **args, int nargs)
+{
+	sf_profile_path pp;
+	sf_profile prof;
+	sf_err err = { 0, "" };
+	sf_sim_new spec;
+	char serial[64];
+	sf_sim_device d;
+	int rc;
+
+	if (nargs != 1)
+		return sf_usage_error(ctx, "sim add takes one PROFILE (a name like 'core' or a file)");
+	sf_profile_path_init(&pp, ctx->profiles_dirs, ctx->nprofiles_dirs);
+	if ((rc = sf_profile_find(&pp, args[0], &prof, &err)) != 0)
+		return fail(ctx, &err);
+	memset(&spec, 0, sizeof spec);
+	spec.profile_file = prof.source;
+	spec.profile = &prof;
+	spec.serial = ctx->serial;
+	spec.path = ctx->usb_path;
+	spec.real_timing = o->timing && !strcmp(o->timing, "real");
+	spec.faults = o->faults;
+	spec.nfaults = o->nfaults;
+	rc = sf_sim_device_create(ctx->sim_dir, &spec, serial, sizeof serial, &err);
+	sf_profile_free(&prof);
+	if (rc)
+		return fail(ctx, &err);
+	if ((rc = sf_sim_device_load(ctx->sim_dir, serial, &d, &err)) != 0)
+		return fail(ctx, &err);
+	if (ctx->json)
+	{
+		json_t *doc = device_json(&d);
+		sf_out_json_line(doc);
+		json_decref(doc);
+	}
+	else
+		sf_out_info(ctx, "added %s (%s) serial=%s path=\"%s\" devnum=%d, in DFU mode",
+			    d.profile.name ? d.profile.name : d.profile.id, d.profile.id, d.serial,
+			    d.path, d.devnum);
+	sf_sim_device_free(&d);
+	return 0;
+}
+
+static uint64_t sum32(const uint32_t *v, size_t n)
+{
+	uint64_t s = 0;
+	for (size_t i = 0; v && i < n; i++)
+		s += v[i];
+	return s;
+}
+
+static json_t *device_json(const sf_sim_device *d)
+{
+	json_t *alts = json_array(), *faults = json_array();
+	char usb[16];
+	for (size_t i = 0; i < d->nfaults; i++)
+		json_array_append_new(faults, json_string(d->fault_specs[i]));
+	for (size_t i = 0; i < d->profile.nalts; i++) {
+		const sf_alt *a = &d->profile.alts[i];
+		json_array_append_new(alts, json_pack("{s:i, s:s, s:I, s:I, s:I}", "alt", a->alt,
+						      "name", a->layout_text,
+						      "size", (json_int_t)sf_sim_layout_size(&a->layout),
+						      "erases", (json_int_t)sum32(d->counters[i].erases, d->counters[i].npages),
+						      "programs", (json_int_t)sum32(d->counters[i].programs, d->counters[i].npages)));
+	}
+	snprintf(usb, sizeof usb, "%04x:%04x", d->profile.dfu.vid, d->profile.dfu.pid);
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:i, s:s, s:I, s:I, s:o}",
+			 "serial", d->serial, "profile", d->profile.id ? d->profile.id : "",
+			 "usb", usb, "path", d->path, "bus", d->bus, "devnum", d->devnum,
+			 "mode", sf_sim_mode_name(d->mode), "timing", d->real_timing ? "real" : "fast",
+			 "faults", faults, "dfu_state", d->dfu_state,
+			 "dfu_status", sf_dfu_status_name(d->dfu_status) ? sf_dfu_status_name(d->dfu_status) : "?",
+			 "last_address", (json_int_t)d->last_address, "sessions", (json_int_t)d->sessions,
+			 "alts", alts);
+}
+
+static int sim_list(sf_ctx *ctx, char **args, int nargs)
+{
+	char **names;
+	size_t n;
+	sf_err err = { 0, "" };
+	json_t *list = NULL;
+	int rc = 0;
+	(void)args;
+	if (nargs != 0)
+		return sf_usage_error(ctx, "sim list takes no arguments");
+	if (sf_sim_device_names(ctx->sim_dir, &names, &n, &err) != 0)
+		return fail(ctx, &err);
+	if (ctx->json)
+		list = json_array();
+	else if (n)
+		printf("%-24s %-9s %-9s %-8s %-6s %-5s %-5s %s\n", "SERIAL", "PROFILE", "USB", "PATH",
+		       "DEVNUM", "MODE", "TIMING", "FAULTS");
+	for (size_t i = 0; i < n; i++) {
+		sf_sim_device d;
+		if (sf_sim_device_load(ctx->sim_dir, names[i], &d, &err) != 0) {
+			sf_out_warning(ctx, "%s", err.msg);
+			rc = SF_EXIT_INTERNAL;
+			continue;
+		}
+		if (list) {
+			json_array_append_new(list, device_json(&d));
+		} else {
+			char faults[256] = "", usb[16];
+			size_t used = 0;
+			for (size_t k = 0; k < d.nfaults && used < sizeof faults; k++) {
+				int w = snprintf(faults + used, sizeof faults - used, "%s%s", k ? "," : "", d.fault_specs[k]);
+				if (w > 0)
+					used += (size_t)w;
+			}
+			snprintf(usb, sizeof usb, "%04x:%04x", d.profile.dfu.vid, d.profile.dfu.pid);
+			printf("%-24s %-9s %-9s %-8s %-6d %-5s %-6s %s\n", d.serial, d.profile.id, usb, d.path,
+			       d.devnum, sf_sim_mode_name(d.mode), d.real_timing ? "real" : "fast",
+			       d.nfaults ? faults : "-");
+		}
+		sf_sim_device_free(&d);
+	}
+	if (list) {
+		json_t *doc = json_pack("{s:o}", "devices", list);
+		sf_out_json_line(doc);
+		json_decref(doc);
+	}
+	else if (!n && !ctx->quiet)
+		fprintf(stderr, "no simulated devices in '%s'; add one with 'sparkflash --sim %s sim add core'\n",
+			ctx->sim_dir, ctx->sim_dir);
+	fflush(stdout);
+	sf_sim_names_free(names, n);
+	return rc;
+}
+
+static int sim_remove(sf_ctx *ctx, char **args, int nargs)
+{
+	sf_err err = { 0, "" };
+	if (nargs != 1)
+		return sf_usage_error(ctx, "sim remove takes one serial number");
+	if (sf_sim_device_remove(ctx->sim_dir, args[0], &err) != 0)
+		return fail(ctx, &err);
+	sf_out_info(ctx, "removed %s", args[0]);
+	return 0;
+}
+
+static int sim_reset(sf_ctx *ctx, char **args, int nargs)
+{
+	sf_err err = { 0, "" };
+	if (nargs != 1)
+		return sf_usage_error(ctx, "sim reset takes one serial number");
+	if (sf_sim_device_reset(ctx->sim_dir, args[0], &err) != 0)
+		return fail(ctx, &err);
+	sf_out_info(ctx, "%s is in DFU mode", args[0]);
+	return 0;
+}
+
+/* Copies `size` bytes of src to a new file next to dst, then renames it. */
+static int write_atomic(const char *src, uint64_t size, const char *dst, bool force, sf_err *err)
+{
+	char tmp[PATH_MAX];
+	FILE *in, *out;
+	char buf[65536];
+	uint64_t left = size;
+	int fd;
+	struct stat st;
+	if (!force && lstat(dst, &st) == 0)
+		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' already exists; pass --force to overwrite it", dst);
+	if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", dst) >= (int)sizeof tmp)
+		return sf_err_set(err, SF_EXIT_USAGE, "output path too long");
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': %s", dst, strerror(errno));
+	out = fdopen(fd, "wb");
+	in = fopen(src, "rb");
+	if (!out || !in) {
+		int e = errno;
+		if (out)
+			fclose(out);
+		else
+			close(fd);
+		if (in)
+			fclose(in);
+		unlink(tmp);
+		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot copy '%s': %s", src, strerror(e));
+	}
+	while (left) {
+		size_t k = left < sizeof buf ? (size_t)left : sizeof buf;
+		if (fread(buf, 1, k, in) != k || fwrite(buf, 1, k, out) != k)
+			break;
+		left -= k;
+	}
+	fclose(in);
+	if (fclose(out) != 0 || left) {
+		unlink(tmp);
+		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot write '%s': %s", dst,
+				  left ? "short copy" : strerror(errno));
+	}
+	if (rename(tmp, dst) != 0) {
+		int e = errno;
+		unlink(tmp);
+		return sf_err_set(err, SF_EXIT_REFUSED, "cannot write '%s': %s", dst, strerror(e));
+	}
+	return 0;
+}
+
+static int sim_dump(sf_ctx *ctx, const sim_opts *o, char **args, int nargs)
+{
+	sf_err err = { 0, "" };
+	sf_sim_device d;
+	char *end, *img = NULL;
+	long alt;
+	int rc, lock;
+	size_t idx;
+	if (nargs != 3)
+		return sf_usage_error(ctx, "sim dump takes SERIAL ALT OUTFILE");
+	errno = 0;
+	alt = strtol(args[1], &end, 10);
+	if (errno || *end || end == args[1] || alt < 0 || alt > 255)
+		return sf_usage_error(ctx, "invalid alt '%s': give the alt setting number, e.g. 0", args[1]);
+	if ((rc = sf_sim_device_load(ctx->sim_dir, args[0], &d, &err)) != 0)
+		return fail(ctx, &err);
+	for (idx = 0; idx < d.profile.nalts; idx++)
+		if (d.profile.alts[idx].alt == alt)
+			break;
+	if (idx == d.profile.nalts) {
+		sf_err_set(&err, SF_EXIT_USAGE, "device '%s' (%s) has no alt %ld", d.serial, d.profile.id, alt);
+		sf_sim_device_free(&d);
+		return fail(ctx, &err);
+	}
+	/* Shared lock: no session is writing while we copy. */
+	lock = sf_sim_lock(d.dir, false, false, &err);
+	if (lock >= 0 && (img = sf_sim_image_path(&d, idx)))
+		rc = write_atomic(img, sf_sim_layout_size(&d.profile.alts[idx].layout), args[2], o->force, &err);
+	else
+		rc = err.code ? err.code : sf_err_set(&err, SF_EXIT_INTERNAL, "out of memory");
+	sf_sim_unlock(lock);
+	free(img);
+	sf_sim_device_free(&d);
+	if (rc)
+		return fail(ctx, &err);
+	return 0;
+}
+
+static int sim_exec(sf_ctx *ctx, char **args, int nargs)
+{
+	sf_err err = { 0, "" };
+	char **env;
+	pid_t pid;
+	int status;
+	if (nargs < 1)
+		return sf_usage_error(ctx, "sim exec needs a command: sim exec -- CMD ARGS...");
+	if (sf_sim_child_env(ctx->sim_dir, environ, &env, &err) != 0)
+		return fail(ctx, &err);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		sf_env_free(env);
+		sf_err_set(&err, SF_EXIT_INTERNAL, "cannot start '%s': %s", args[0], strerror(errno));
+		return fail(ctx, &err);
+	}
+	if (pid == 0) {
+		char **argv = calloc((size_t)nargs + 1, sizeof *argv);
+		if (argv) {
+			memcpy(argv, args, (size_t)nargs * sizeof *argv);
+			execvpe(args[0], argv, env);
+		}
+		fprintf(stderr, "sparkflash: cannot run '%s': %s\n", args[0], strerror(errno));
+		_exit(127);
+	}
+	sf_env_free(env);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			sf_err_set(&err, SF_EXIT_INTERNAL, "waiting for '%s': %s", args[0], strerror(errno));
+			return fail(ctx, &err);
+		}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return SF_EXIT_INTERNAL;
+}
+
+int cmd_sim(sf_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "timing", required_argument, NULL, OPT_TIMING },
+		{ "fault", required_argument, NULL, OPT_FAULT },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ NULL, 0, NULL, 0 },
+	};
+	sim_opts o = { 0 };
+	int first, rc;
+	const char *sub;
+	char **args;
+	int nargs;
+
+	rc = sf_cli_parse(ctx, argc, argv, "", opts, on_option, &o, &first);
+	if (rc == SF_CLI_HELP)
+		return SF_EXIT_OK;
+	if (rc)
+		return rc;
+	if (first >= argc)
+		return sf_usage_error(ctx, "which sim command? add, list, remove, dump, reset or exec");
+	sub = argv[first];
+	args = argv + first + 1;
+	nargs = argc - first - 1;
+	if (!ctx->sim_dir)
+		return sf_usage_error(ctx, "no simulation directory: pass --sim DIR or set SPARKFLASH_SIM");
+	if (strcmp(sub, "add") && (o.timing || o.nfaults))
+		return sf_usage_error(ctx, "--timing and --fault belong to 'sim add'");
+	if (strcmp(sub, "dump") && o.force)
+		return sf_usage_error(ctx, "--force belongs to 'sim dump'");
+	if (!strcmp(sub, "add"))
+		return sim_add(ctx, &o, args, nargs);
+	if (!strcmp(sub, "list"))
+		return sim_list(ctx, args, nargs);
+	if (!strcmp(sub, "remove"))
+		return sim_remove(ctx, args, nargs);
+	if (!strcmp(sub, "dump"))
+		return sim_dump(ctx, &o, args, nargs);
+	if (!strcmp(sub, "reset"))
+		return sim_reset(ctx, args, nargs);
+	if (!strcmp(sub, "exec"))
+		return sim_exec(ctx, args, nargs);
+	return sf_usage_error(ctx, "unknown sim command '%s': use add, list, remove, dump, reset or exec", sub);
+}

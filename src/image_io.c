@@ -1,0 +1,75 @@
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image_io.h"
+
+int sf_image_read(const char *path, size_t cap, uint8_t **data, size_t *len, sf_err *err)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t n = 0, size;
+	int fd;
+
+	*data = NULL;
+	*len = 0;
+	if (!cap)
+		cap = SF_IMAGE_MAX_SIZE;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sf_err_set(err, SF_EXIT_REFUSED, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return sf_err_set(err, SF_EXIT_REFUSED, "cannot read '%s': %s", path, strerror(e));
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is a directory; give an image file", path);
+	}
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > cap) {
+		close(fd);
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "'%s' is too large (%lld bytes, limit %zu); not a device image",
+				  path, (long long)st.st_size, cap);
+	}
+	/* One byte beyond the cap tells a too-large pipe or device apart. */
+	size = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : cap + 1;
+	buf = malloc(size);
+	if (!buf) {
+		close(fd);
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory reading '%s'", path);
+	}
+	while (n < size) {
+		ssize_t r = read(fd, buf + n, size - n);
+		if (r < 0) {
+			int e = errno;
+			if (e == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return sf_err_set(err, SF_EXIT_REFUSED, "cannot read '%s': %s", path, strerror(e));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n > cap) {
+		free(buf);
+		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is too large (over %zu bytes); not a device image",
+				  path, cap);
+	}
+	if (n == 0) {
+		free(buf);
+		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is empty (0 bytes); nothing to inspect or flash", path);
+	}
+	*data = buf;
+	*len = n;
+	return 0;
+}

@@ -1,0 +1,573 @@
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/model.h"
+
+enum {
+	DFU_DETACH = 0,
+	DFU_DNLOAD = 1,
+	DFU_UPLOAD = 2,
+	DFU_GETSTATUS = 3,
+	DFU_CLRSTATUS = 4,
+	DFU_GETSTATE = 5,
+	DFU_ABORT = 6
+};
+
+enum { CMD_SET_ADDRESS = 0x21, CMD_ERASE = 0x41, CMD_READ_UNPROTECT = 0x92 };
+
+static const char *const status_names[] = {
+	"OK", "errTARGET", "errFILE", "errWRITE", "errERASE", "errCHECK_ERASED",
+	"errPROG", "errVERIFY", "errADDRESS", "errNOTDONE", "errFIRMWARE",
+	"errVENDOR", "errUSBR", "errPOR", "errUNKNOWN", "errSTALLEDPKT",
+};
+
+int sf_dfu_status_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof status_names / sizeof *status_names; i++)
+		if (name && !strcmp(name, status_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *sf_dfu_status_name(int status)
+{
+	if (status < 0 || (size_t)status >= sizeof status_names / sizeof *status_names)
+		return NULL;
+	return status_names[status];
+}
+
+void sf_sim_faults_init(sf_sim_faults *f)
+{
+	memset(f, 0, sizeof *f);
+	f->lost_after = -1;
+	f->status_at = -1;
+	f->stall_at = -1;
+}
+
+/* A count: decimal digits only, at most 9 of them. */
+static bool parse_count(const char *s, long *out)
+{
+	long v = 0;
+	size_t n = 0;
+	if (!s || !*s)
+		return false;
+	for (; *s; s++, n++) {
+		if (*s < '0' || *s > '9' || n >= 9)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+int sf_sim_fault_parse(const char *spec, sf_sim_faults *f, sf_err *err)
+{
+	static const char kinds[] = "access, busy, ignore-leave, reset-on-leave, lost=N, stall=N, status=errNAME@N";
+	long n;
+	if (!spec)
+		spec = "";
+	if (!strcmp(spec, "access")) {
+		f->access = true;
+		return 0;
+	}
+	if (!strcmp(spec, "busy")) {
+		f->busy = true;
+		return 0;
+	}
+	if (!strcmp(spec, "ignore-leave")) {
+		f->ignore_leave = true;
+		return 0;
+	}
+	if (!strcmp(spec, "reset-on-leave")) {
+		f->reset_on_leave = true;
+		return 0;
+	}
+	if (!strncmp(spec, "lost=", 5)) {
+		if (!parse_count(spec + 5, &n))
+			return sf_err_set(err, SF_EXIT_USAGE, "fault '%s': N must be a decimal count of data blocks", spec);
+		f->lost_after = n;
+		return 0;
+	}
+	if (!strncmp(spec, "stall=", 6)) {
+		if (!parse_count(spec + 6, &n) || n == 0)
+			return sf_err_set(err, SF_EXIT_USAGE, "fault '%s': N must be a request number (1 or more)", spec);
+		f->stall_at = n;
+		return 0;
+	}
+	if (!strncmp(spec, "status=", 7)) {
+		const char *at = strchr(spec + 7, '@');
+		char name[32];
+		size_t len;
+		int code;
+		if (!at)
+			return sf_err_set(err, SF_EXIT_USAGE, "fault '%s': write status=errNAME@N, e.g. status=errWRITE@3", spec);
+		len = (size_t)(at - (spec + 7));
+		if (len >= sizeof name)
+			len = sizeof name - 1;
+		memcpy(name, spec + 7, len);
+		name[len] = '\0';
+		code = sf_dfu_status_from_name(name);
+		if (code <= 0)
+			return sf_err_set(err, SF_EXIT_USAGE,
+					  "fault '%s': unknown DFU status '%s' (errTARGET, errFILE, errWRITE, errERASE, errCHECK_ERASED, errPROG, errVERIFY, errADDRESS, errNOTDONE, errFIRMWARE, errVENDOR, errUSBR, errPOR, errUNKNOWN, errSTALLEDPKT)",
+					  spec, name);
+		if (!parse_count(at + 1, &n) || n == 0)
+			return sf_err_set(err, SF_EXIT_USAGE, "fault '%s': N must be a data block number (1 or more)", spec);
+		f->status_code = code;
+		f->status_at = n;
+		return 0;
+	}
+	return sf_err_set(err, SF_EXIT_USAGE, "unknown fault '%s' (known: %s)", spec, kinds);
+}
+
+uint64_t sf_sim_layout_size(const sf_layout *layout)
+{
+	uint64_t size = 0;
+	for (size_t i = 0; layout && i < layout->nregions; i++)
+		size += layout->regions[i].end - layout->regions[i].start;
+	return size;
+}
+
+size_t sf_sim_layout_pages(const sf_layout *layout)
+{
+	size_t pages = 0;
+	for (size_t i = 0; layout && i < layout->nregions; i++)
+		pages += layout->regions[i].pages;
+	return pages;
+}
+
+bool sf_sim_locate(const sf_layout *layout, uint32_t addr, uint64_t *offset,
+		   size_t *page, const sf_region **region)
+{
+	uint64_t off = 0;
+	size_t pg = 0;
+	for (size_t i = 0; layout && i < layout->nregions; i++) {
+		const sf_region *r = &layout->regions[i];
+		if (addr >= r->start && (uint64_t)addr < r->end) {
+			if (offset)
+				*offset = off + (addr - r->start);
+			if (page)
+				*page = pg + (addr - r->start) / r->page_size;
+			if (region)
+				*region = r;
+			return true;
+		}
+		off += r->end - r->start;
+		pg += r->pages;
+	}
+	return false;
+}
+
+int sf_sim_model_init(sf_sim_model *m, sf_sim_alt *alts, size_t nalts,
+		      uint16_t transfer_size, bool real_timing,
+		      const sf_sim_faults *faults)
+{
+	memset(m, 0, sizeof *m);
+	m->alts = alts;
+	m->nalts = nalts;
+	m->transfer_size = transfer_size ? transfer_size : 1024;
+	m->real_timing = real_timing;
+	if (faults)
+		m->faults = *faults;
+	else
+		sf_sim_faults_init(&m->faults);
+	m->state = SF_DFU_IDLE;
+	m->status = SF_DFU_OK;
+	m->pending = malloc(m->transfer_size);
+	if (!m->pending)
+		return -1;
+	/* Like the Spark bootloader (0x08005000): the pointer starts at the
+	 * application, i.e. the first writable page of the first alt. */
+	if (nalts && alts[0].layout) {
+		const sf_layout *l = alts[0].layout;
+		for (size_t i = 0; i < l->nregions; i++)
+			if (l->regions[i].flags & SF_MEM_WRITABLE) {
+				m->pointer = l->regions[i].start;
+				break;
+			}
+	}
+	return 0;
+}
+
+void sf_sim_model_free(sf_sim_model *m)
+{
+	free(m->pending);
+	m->pending = NULL;
+}
+
+int sf_sim_set_alt(sf_sim_model *m, int alt)
+{
+	if (m->presence != SF_SIM_PRESENT)
+		return SF_SIM_ERR_NO_DEVICE;
+	for (size_t i = 0; i < m->nalts; i++)
+		if (m->alts[i].alt == alt) {
+			m->cur = i;
+			return 0;
+		}
+	return SF_SIM_ERR_PIPE;
+}
+
+static int stall(sf_sim_model *m)
+{
+	m->state = SF_DFU_ERROR;
+	m->status = SF_DFU_ERR_STALLEDPKT;
+	return SF_SIM_ERR_PIPE;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t cap_poll(uint64_t ms)
+{
+	if (ms > 0xFFFFFF)
+		ms = 0xFFFFFF;
+	/* dfu-util sleeps 35 s when a mass erase answers exactly 100 ms. */
+	if (ms == 100)
+		ms = 101;
+	return (uint32_t)ms;
+}
+
+/* Erases the page containing addr in the current alt. */
+static uint8_t erase_page(sf_sim_model *m, uint32_t addr)
+{
+	sf_sim_alt *a = &m->alts[m->cur];
+	const sf_region *r;
+	uint64_t off;
+	size_t page;
+	uint32_t start;
+	if (!sf_sim_locate(a->layout, addr, &off, &page, &r))
+		return SF_DFU_ERR_ADDRESS;
+	m->last_address = addr;
+	if (a->erase_none)
+		return SF_DFU_OK; /* read-modify-write device: erase is a no-op */
+	if (!(r->flags & SF_MEM_ERASABLE))
+		return SF_DFU_ERR_TARGET;
+	start = r->start + (addr - r->start) / r->page_size * r->page_size;
+	memset(a->mem + (off - (addr - start)), 0xFF, r->page_size);
+	if (a->erases)
+		a->erases[page]++;
+	return SF_DFU_OK;
+}
+
+static uint8_t mass_erase(sf_sim_model *m)
+{
+	sf_sim_alt *a = &m->alts[m->cur];
+	uint64_t off = 0;
+	size_t pg = 0;
+	if (a->erase_none)
+		return SF_DFU_OK;
+	for (size_t i = 0; i < a->layout->nregions; i++) {
+		const sf_region *r = &a->layout->regions[i];
+		uint64_t size = r->end - r->start;
+		if (r->flags & SF_MEM_ERASABLE) {
+			memset(a->mem + off, 0xFF, size);
+			for (size_t p = 0; a->erases && p < r->pages; p++)
+				a->erases[pg + p]++;
+		}
+		off += size;
+		pg += r->pages;
+	}
+	return SF_DFU_OK;
+}
+
+/* Checks [addr, addr+len) in the current alt for `flag` page by page. */
+static uint8_t check_range(const sf_sim_alt *a, uint32_t addr, size_t len,
+			   unsigned flag, uint8_t denied)
+{
+	uint64_t pos = addr, end = (uint64_t)addr + len;
+	while (pos < end) {
+		const sf_region *r;
+		if (pos > 0xFFFFFFFFu || !sf_sim_locate(a->layout, (uint32_t)pos, NULL, NULL, &r))
+			return SF_DFU_ERR_ADDRESS;
+		if (!(r->flags & flag))
+			return denied;
+		pos = r->end < end ? r->end : end;
+	}
+	return SF_DFU_OK;
+}
+
+static uint8_t program(sf_sim_model *m, uint32_t addr, const uint8_t *data, size_t len)
+{
+	sf_sim_alt *a = &m->alts[m->cur];
+	uint8_t st = check_range(a, addr, len, SF_MEM_WRITABLE, SF_DFU_ERR_WRITE);
+	size_t last_page = (size_t)-1;
+	if (st != SF_DFU_OK)
+		return st;
+	m->last_address = addr;
+	for (size_t i = 0; i < len; i++) {
+		uint64_t off;
+		size_t page;
+		sf_sim_locate(a->layout, (uint32_t)(addr + i), &off, &page, NULL);
+		/* NOR flash can only clear bits; a read-modify-write device
+		 * (DCT emulation) stores the bytes as given. */
+		if (a->erase_none)
+			a->mem[off] = data[i];
+		else
+			a->mem[off] &= data[i];
+		if (page != last_page && a->programs) {
+			a->programs[page]++;
+			last_page = page;
+		}
+	}
+	return SF_DFU_OK;
+}
+
+/* Runs the pending DNLOAD (the device does the work while it reports
+ * dfuDNBUSY). Returns the status it ends with; sets m->poll_ms. */
+static uint8_t execute(sf_sim_model *m)
+{
+	sf_sim_alt *a = &m->alts[m->cur];
+	const uint8_t *d = m->pending;
+	size_t len = m->pending_len;
+	m->has_pending = false;
+	m->poll_ms = 0;
+	if (m->pending_block == 0) {
+		if (len == 5 && d[0] == CMD_SET_ADDRESS) {
+			m->poll_ms = a->program_ms;
+			m->pointer = le32(d + 1);
+			return SF_DFU_OK;
+		}
+		if (len == 5 && d[0] == CMD_ERASE) {
+			m->poll_ms = a->erase_ms;
+			return erase_page(m, le32(d + 1));
+		}
+		if (len == 1 && d[0] == CMD_ERASE) {
+			m->poll_ms = (uint32_t)((uint64_t)a->erase_ms * sf_sim_layout_pages(a->layout) / 8);
+			return mass_erase(m);
+		}
+		if (len == 1 && d[0] == CMD_READ_UNPROTECT) {
+			/* Erases everything and resets; it comes back in DFU mode. */
+			m->poll_ms = a->erase_ms;
+			mass_erase(m);
+			m->presence = SF_SIM_REENUMERATED;
+			return SF_DFU_OK;
+		}
+		return SF_DFU_ERR_UNKNOWN; /* not reached: refused at DNLOAD */
+	}
+	m->poll_ms = a->program_ms;
+	if (m->pending_fails)
+		return (uint8_t)m->faults.status_code;
+	return program(m, (uint32_t)(m->pointer + (uint64_t)(m->pending_block - 2) * m->transfer_size),
+		       d, len);
+}
+
+static void put_status(sf_sim_model *m, uint8_t *data, uint8_t status, uint32_t poll,
+		       uint8_t state)
+{
+	if (!m->real_timing)
+		poll = 0;
+	poll = cap_poll(poll);
+	data[0] = status;
+	data[1] = (uint8_t)(poll & 0xFF);
+	data[2] = (uint8_t)(poll >> 8 & 0xFF);
+	data[3] = (uint8_t)(poll >> 16 & 0xFF);
+	data[4] = state;
+	data[5] = 0;
+}
+
+static int get_status(sf_sim_model *m, uint8_t *data, uint16_t length)
+{
+	if (length < 6)
+		return stall(m);
+	switch (m->state) {
+	case SF_DFU_DNLOAD_SYNC:
+		if (m->has_pending) {
+			m->busy_result = execute(m);
+			m->state = SF_DFU_DNBUSY;
+			put_status(m, data, SF_DFU_OK, m->poll_ms, SF_DFU_DNBUSY);
+			return 6;
+		}
+		m->state = SF_DFU_DNLOAD_IDLE;
+		break;
+	case SF_DFU_DNBUSY:
+		if (m->busy_result == SF_DFU_OK) {
+			m->state = SF_DFU_DNLOAD_IDLE;
+		} else {
+			m->state = SF_DFU_ERROR;
+			m->status = m->busy_result;
+		}
+		if (m->presence == SF_SIM_REENUMERATED)
+			return SF_SIM_ERR_NO_DEVICE; /* read-unprotect reset it */
+		break;
+	case SF_DFU_MANIFEST_SYNC:
+		if (m->faults.reset_on_leave) {
+			m->presence = SF_SIM_LEFT;
+			return SF_SIM_ERR_NO_DEVICE;
+		}
+		m->state = SF_DFU_MANIFEST;
+		put_status(m, data, SF_DFU_OK, 1, SF_DFU_MANIFEST);
+		/* Not manifestation tolerant: it resets into the application
+		 * (or, with ignore-leave, straight back into the bootloader). */
+		m->presence = m->faults.ignore_leave ? SF_SIM_REENUMERATED : SF_SIM_LEFT;
+		return 6;
+	default:
+		break;
+	}
+	put_status(m, data, m->status, 0, m->state);
+	return 6;
+}
+
+static int dnload(sf_sim_model *m, uint16_t block, const uint8_t *data, uint16_t length)
+{
+	if (m->state != SF_DFU_IDLE && m->state != SF_DFU_DNLOAD_IDLE)
+		return stall(m);
+	if (length == 0) {
+		m->state = SF_DFU_MANIFEST_SYNC; /* DfuSe leave request */
+		return 0;
+	}
+	if (length > m->transfer_size || block == 1)
+		return stall(m);
+	if (block == 0) {
+		bool known = (length == 5 && (data[0] == CMD_SET_ADDRESS || data[0] == CMD_ERASE)) ||
+			     (length == 1 && (data[0] == CMD_ERASE || data[0] == CMD_READ_UNPROTECT));
+		if (!known)
+			return stall(m);
+	} else {
+		if (m->faults.lost_after >= 0 && m->data_blocks >= (unsigned long)m->faults.lost_after) {
+			m->presence = SF_SIM_LOST;
+			return SF_SIM_ERR_NO_DEVICE;
+		}
+		m->data_blocks++;
+		m->pending_fails = m->faults.status_at > 0 &&
+				   m->data_blocks == (unsigned long)m->faults.status_at;
+	}
+	memcpy(m->pending, data, length);
+	m->pending_len = length;
+	m->pending_block = block;
+	m->has_pending = true;
+	m->state = SF_DFU_DNLOAD_SYNC;
+	return length;
+}
+
+static int upload(sf_sim_model *m, uint16_t block, uint8_t *data, uint16_t length)
+{
+	sf_sim_alt *a = &m->alts[m->cur];
+	uint32_t addr;
+	size_t n = 0;
+	if (m->state != SF_DFU_IDLE && m->state != SF_DFU_UPLOAD_IDLE)
+		return stall(m);
+	if (block == 0) {
+		/* "Get commands": the command bytes this bootloader supports. */
+		static const uint8_t cmds[] = { 0x00, CMD_SET_ADDRESS, CMD_ERASE, CMD_READ_UNPROTECT };
+		n = length < sizeof cmds ? length : sizeof cmds;
+		memcpy(data, cmds, n);
+		m->state = SF_DFU_IDLE;
+		return (int)n;
+	}
+	if (block == 1 || length > m->transfer_size)
+		return stall(m);
+	if (m->faults.lost_after >= 0 && m->data_blocks >= (unsigned long)m->faults.lost_after) {
+		m->presence = SF_SIM_LOST;
+		return SF_SIM_ERR_NO_DEVICE;
+	}
+	m->data_blocks++;
+	if (m->faults.status_at > 0 && m->data_blocks == (unsigned long)m->faults.status_at) {
+		m->state = SF_DFU_ERROR;
+		m->status = (uint8_t)m->faults.status_code;
+		return SF_SIM_ERR_PIPE;
+	}
+	addr = (uint32_t)(m->pointer + (uint64_t)(block - 2) * m->transfer_size);
+	/* Read up to the first byte that is unmapped or not readable. */
+	while (n < length) {
+		uint64_t off;
+		const sf_region *r;
+		uint64_t pos = (uint64_t)addr + n;
+		if (pos > 0xFFFFFFFFu || !sf_sim_locate(a->layout, (uint32_t)pos, &off, NULL, &r) ||
+		    !(r->flags & SF_MEM_READABLE))
+			break;
+		data[n] = a->mem[off];
+		n++;
+	}
+	if (n == 0 && length > 0) {
+		m->state = SF_DFU_ERROR;
+		m->status = SF_DFU_ERR_ADDRESS;
+		return SF_SIM_ERR_PIPE;
+	}
+	m->last_address = addr;
+	/* A short frame ends the upload. */
+	m->state = n < length ? SF_DFU_IDLE : SF_DFU_UPLOAD_IDLE;
+	return (int)n;
+}
+
+int sf_sim_request(sf_sim_model *m, uint8_t request_type, uint8_t request,
+		   uint16_t value, uint8_t *data, uint16_t length)
+{
+	bool in = (request_type & 0x80) != 0;
+	if (m->presence != SF_SIM_PRESENT)
+		return SF_SIM_ERR_NO_DEVICE;
+	m->requests++;
+	if (m->faults.stall_at > 0 && m->requests == (unsigned long)m->faults.stall_at)
+		return stall(m);
+	switch (request) {
+	case DFU_DETACH:
+		if (in)
+			break;
+		return 0; /* in DFU mode a detach changes nothing until a reset */
+	case DFU_DNLOAD:
+		if (in)
+			break;
+		return dnload(m, value, data, length);
+	case DFU_UPLOAD:
+		if (!in)
+			break;
+		return upload(m, value, data, length);
+	case DFU_GETSTATUS:
+		if (!in)
+			break;
+		return get_status(m, data, length);
+	case DFU_CLRSTATUS:
+		if (in)
+			break;
+		if (m->state == SF_DFU_ERROR) {
+			m->state = SF_DFU_IDLE;
+			m->status = SF_DFU_OK;
+		} else {
+			m->state = SF_DFU_ERROR; /* as ST's DFU library does */
+			m->status = SF_DFU_ERR_UNKNOWN;
+		}
+		return 0;
+	case DFU_GETSTATE:
+		if (!in || length < 1)
+			break;
+		data[0] = m->state;
+		return 1;
+	case DFU_ABORT:
+		if (in)
+			break;
+		switch (m->state) {
+		case SF_DFU_IDLE:
+		case SF_DFU_DNLOAD_SYNC:
+		case SF_DFU_DNLOAD_IDLE:
+		case SF_DFU_MANIFEST_SYNC:
+		case SF_DFU_UPLOAD_IDLE:
+			m->state = SF_DFU_IDLE;
+			m->status = SF_DFU_OK;
+			m->has_pending = false;
+			return 0;
+		default:
+			return stall(m);
+		}
+	default:
+		break;
+	}
+	return stall(m);
+}
+
+uint8_t sf_sim_resting_state(const sf_sim_model *m)
+{
+	switch (m->state) {
+	case SF_DFU_DNLOAD_SYNC:
+	case SF_DFU_DNBUSY:
+		return SF_DFU_DNLOAD_IDLE;
+	case SF_DFU_MANIFEST_SYNC:
+	case SF_DFU_MANIFEST:
+	case SF_DFU_MANIFEST_WAIT_RESET:
+		return SF_DFU_IDLE;
+	default:
+		return m->state;
+	}
+}

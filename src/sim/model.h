@@ -1,0 +1,155 @@
+/* The simulated DfuSe device: DFU state machine, DfuSe block-0 commands and
+ * NOR flash semantics on memory buffers the caller provides (the libusb shim
+ * maps them from the state directory; the unit test uses malloc'd ones).
+ * No I/O, no libusb dependency: return codes use libusb's numbering so the
+ * shim can pass them through unchanged. */
+#ifndef SF_SIM_MODEL_H
+#define SF_SIM_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layout.h"
+#include "sf_error.h"
+
+/* libusb error numbers (values fixed by the libusb ABI). */
+enum {
+	SF_SIM_ERR_IO = -1,
+	SF_SIM_ERR_ACCESS = -3,
+	SF_SIM_ERR_NO_DEVICE = -4,
+	SF_SIM_ERR_NOT_FOUND = -5,
+	SF_SIM_ERR_BUSY = -6,
+	SF_SIM_ERR_PIPE = -9
+};
+
+/* DFU states (bState) and statuses (bStatus), DFU 1.1 numbering. */
+enum sf_dfu_state {
+	SF_DFU_APP_IDLE = 0,
+	SF_DFU_APP_DETACH = 1,
+	SF_DFU_IDLE = 2,
+	SF_DFU_DNLOAD_SYNC = 3,
+	SF_DFU_DNBUSY = 4,
+	SF_DFU_DNLOAD_IDLE = 5,
+	SF_DFU_MANIFEST_SYNC = 6,
+	SF_DFU_MANIFEST = 7,
+	SF_DFU_MANIFEST_WAIT_RESET = 8,
+	SF_DFU_UPLOAD_IDLE = 9,
+	SF_DFU_ERROR = 10
+};
+
+enum sf_dfu_status {
+	SF_DFU_OK = 0x00,
+	SF_DFU_ERR_TARGET = 0x01,
+	SF_DFU_ERR_FILE = 0x02,
+	SF_DFU_ERR_WRITE = 0x03,
+	SF_DFU_ERR_ERASE = 0x04,
+	SF_DFU_ERR_CHECK_ERASED = 0x05,
+	SF_DFU_ERR_PROG = 0x06,
+	SF_DFU_ERR_VERIFY = 0x07,
+	SF_DFU_ERR_ADDRESS = 0x08,
+	SF_DFU_ERR_NOTDONE = 0x09,
+	SF_DFU_ERR_FIRMWARE = 0x0A,
+	SF_DFU_ERR_VENDOR = 0x0B,
+	SF_DFU_ERR_USBR = 0x0C,
+	SF_DFU_ERR_POR = 0x0D,
+	SF_DFU_ERR_UNKNOWN = 0x0E,
+	SF_DFU_ERR_STALLEDPKT = 0x0F
+};
+
+/* "errWRITE" -> 3; -1 when unknown. "OK" is accepted too. */
+int sf_dfu_status_from_name(const char *name);
+/* 3 -> "errWRITE" (static; "OK" for 0, NULL when out of range). */
+const char *sf_dfu_status_name(int status);
+
+/* Injected faults (see README "Simulated devices"); counts are per process
+ * (one dfu-util run), 1-based. */
+typedef struct sf_sim_faults {
+	bool access;           /* libusb_open -> LIBUSB_ERROR_ACCESS */
+	bool busy;             /* libusb_claim_interface -> LIBUSB_ERROR_BUSY */
+	bool ignore_leave;     /* manifests, then comes back in DFU mode */
+	bool reset_on_leave;   /* resets instead of answering GETSTATUS after leave */
+	long lost_after;       /* -1 none; else vanishes after that many data blocks */
+	long status_at;        /* -1 none; data block that fails with status_code */
+	int status_code;
+	long stall_at;         /* -1 none; DFU request number answered with a STALL */
+} sf_sim_faults;
+
+void sf_sim_faults_init(sf_sim_faults *f);
+/* Parses one fault spec: access | busy | ignore-leave | reset-on-leave |
+ * lost=N | stall=N | status=<errNAME>@N, merging it into *f. Pure. */
+int sf_sim_fault_parse(const char *spec, sf_sim_faults *f, sf_err *err);
+
+/* One alt setting's memory: the layout's regions concatenated in string
+ * order (image offset of a region = sum of the sizes before it). */
+typedef struct sf_sim_alt {
+	int alt;
+	const sf_layout *layout;  /* borrowed */
+	bool erase_none;          /* read-modify-write: erase ignored, writes replace */
+	uint32_t erase_ms, program_ms;
+	uint8_t *mem;             /* sf_sim_alt_size() bytes, borrowed */
+	uint32_t *erases;         /* per page counters (sf_sim_alt_pages()), borrowed */
+	uint32_t *programs;
+} sf_sim_alt;
+
+uint64_t sf_sim_layout_size(const sf_layout *layout);
+size_t sf_sim_layout_pages(const sf_layout *layout);
+
+/* Where the device is, from the host's point of view. */
+enum sf_sim_presence {
+	SF_SIM_PRESENT = 0,   /* enumerated in DFU mode */
+	SF_SIM_LEFT,          /* left DFU mode (manifested / reset into the app) */
+	SF_SIM_LOST,          /* disappeared from the bus (fault lost=N) */
+	SF_SIM_REENUMERATED   /* reset but came back in DFU mode (new devnum) */
+};
+
+typedef struct sf_sim_model {
+	uint16_t transfer_size;
+	bool real_timing;
+	sf_sim_faults faults;
+	sf_sim_alt *alts;
+	size_t nalts;
+	size_t cur;               /* index into alts */
+
+	uint8_t state, status;
+	uint8_t busy_result;      /* status the DNBUSY phase resolves to */
+	uint32_t poll_ms;
+	uint32_t pointer;         /* DfuSe address pointer */
+	uint32_t last_address;    /* last address programmed, erased or read */
+
+	uint8_t *pending;         /* DNLOAD payload awaiting GETSTATUS */
+	size_t pending_len;
+	uint16_t pending_block;
+	bool has_pending;
+	bool pending_fails;       /* injected status fault for the pending block */
+
+	unsigned long requests;   /* DFU class requests seen (for stall=N) */
+	unsigned long data_blocks;
+	enum sf_sim_presence presence;
+} sf_sim_model;
+
+/* Sets up a model over `alts` (borrowed). The address pointer starts at
+ * the first writable address of the first alt. Returns 0, or -1 when out of
+ * memory. */
+int sf_sim_model_init(sf_sim_model *m, sf_sim_alt *alts, size_t nalts,
+		      uint16_t transfer_size, bool real_timing,
+		      const sf_sim_faults *faults);
+void sf_sim_model_free(sf_sim_model *m);
+
+/* SET_INTERFACE: 0 or SF_SIM_ERR_PIPE for an unknown alt. */
+int sf_sim_set_alt(sf_sim_model *m, int alt);
+
+/* A DFU class request (bmRequestType 0x21 / 0xA1). Returns bytes transferred
+ * (wLength for OUT requests) or a negative SF_SIM_ERR_*. */
+int sf_sim_request(sf_sim_model *m, uint8_t request_type, uint8_t request,
+		   uint16_t value, uint8_t *data, uint16_t length);
+
+/* The state to persist when the process ends: transient states collapse to
+ * what a device would show to the next host. */
+uint8_t sf_sim_resting_state(const sf_sim_model *m);
+
+/* Image offset and global page index of addr in a layout; false if unmapped. */
+bool sf_sim_locate(const sf_layout *layout, uint32_t addr, uint64_t *offset,
+		   size_t *page, const sf_region **region);
+
+#endif

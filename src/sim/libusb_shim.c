@@ -42,7 +42,10 @@ struct libusb_device_handle {
 	size_t *map_sizes;
 	sf_sim_model model;
 	bool saved_presence;
+	struct libusb_device_handle *next; /* open handles, for the exit hook */
 };
+
+static libusb_device_handle *open_handles;
 
 static void warn_sim(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void warn_sim(const char *fmt, ...)
@@ -317,6 +320,8 @@ EXPORT int libusb_open(libusb_device *dev, libusb_device_handle **handle)
 		return LIBUSB_ERROR_NO_MEM;
 	h->dev = libusb_ref_device(dev);
 	h->lock_fd = -1;
+	h->next = open_handles;
+	open_handles = h;
 	*handle = h;
 	return 0;
 }
@@ -473,10 +478,24 @@ fail:
 	return rc;
 }
 
+/* dfu-util exits through errx() without closing the device after most
+ * failures; the device state (e.g. dfuERROR) must still reach the next
+ * process, as it would on hardware. */
+__attribute__((destructor)) static void save_open_sessions(void)
+{
+	for (libusb_device_handle *h = open_handles; h; h = h->next)
+		end_session(h);
+}
+
 EXPORT void libusb_close(libusb_device_handle *h)
 {
 	if (!h)
 		return;
+	for (libusb_device_handle **p = &open_handles; *p; p = &(*p)->next)
+		if (*p == h) {
+			*p = h->next;
+			break;
+		}
 	end_session(h);
 	libusb_unref_device(h->dev);
 	free(h);

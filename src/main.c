@@ -13,6 +13,19 @@
 
 static const struct sf_command commands[] = {
 	/* Areas add their commands here, one line group each. */
+	{ "diagnose", cmd_diagnose, "explain a dfu-util log: what failed, why, and the fix",
+	  "sparkflash diagnose [--json] [--no-host] [--rules-dir DIR] [LOGFILE|-]",
+	  "Reads a dfu-util transcript (a file, or standard input when LOGFILE is - or\n"
+	  "missing): a saved 'sparkflash --log' file, or output pasted from a terminal,\n"
+	  "particle-cli, west or CI. Prints each finding as 'ID (severity): summary',\n"
+	  "why it happened, the fix and the quoted evidence lines. IDs are stable (see\n"
+	  "README). Exits 0 when the log shows success (also with warnings), else the\n"
+	  "exit code of the most severe diagnosis.\n"
+	  "  --json          one 'diagnosis' event per finding, then a 'result' event\n"
+	  "  --no-host       do not add facts about this host (USB nodes, udev rules)\n"
+	  "  --rules-dir DIR udev rules directory to check (repeatable)\n"
+	  "Input is limited to 16 MiB. A file whose first line is\n"
+	  "'#sparkflash-transcript exit=N' carries stream markers ('O ', 'E ').\n" },
 	{ "profiles", cmd_profiles, "list, show and check device profiles",
 	  "sparkflash profiles list | show NAME|PATH | check FILE... [--json] [--profiles-dir DIR]",
 	  "  list             every profile along the search path (--profiles-dir DIRs,\n"

@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
+#include "diag_host.h"
+#include "diag_print.h"
 #include "dfu_runner.h"
 #include "dfuargv.h"
 #include "out.h"
@@ -94,6 +97,53 @@ static void record(sf_usbop *u, const char *op, const sf_plan *pl, bool ok, cons
 	json_array_append_new(u->ops, j);
 }
 
+/* Failed (or half-confirmed) transfers get the diagnosis module's reading:
+ * `diagnosis` events / text, and its exit code when it has one. */
+static void diagnose(sf_usbop *u, const sf_plan *pl, const sf_transcript *t, sf_xfer_verdict *v)
+{
+	const sf_profile *p = &u->target.profile;
+	const sf_alt *a = sf_profile_alt(p, pl->alt);
+	sf_diag_context dctx = { 0 };
+	sf_diag_result res = { 0 };
+	uint16_t ids[SF_DIAG_MAX_RULES][2];
+	size_t nids;
+
+	if (v->code == SF_EXIT_TIMEOUT || t->spawn_failed)
+		return;
+	dctx.device_name = p->name;
+	dctx.dfu_mode_help = p->dfu_mode_help;
+	dctx.has_dfu_id = true;
+	dctx.dfu_vid = p->dfu.vid;
+	dctx.dfu_pid = p->dfu.pid;
+	dctx.has_runtime_id = p->has_runtime;
+	dctx.runtime_vid = p->runtime.vid;
+	dctx.runtime_pid = p->runtime.pid;
+	for (size_t i = 0; a && i < a->layout.nregions && i < SF_DIAG_MAX_REGIONS; i++) {
+		dctx.regions[i].start = a->layout.regions[i].start;
+		dctx.regions[i].end = a->layout.regions[i].end;
+		dctx.regions[i].writable = (a->layout.regions[i].flags & SF_MEM_WRITABLE) != 0;
+		dctx.nregions = i + 1;
+	}
+	nids = sf_diag_transcript_ids(t, ids, SF_DIAG_MAX_RULES);
+	sf_diag_host_facts(&dctx, (const uint16_t (*)[2])ids, nids, NULL);
+	if (sf_diagnose(t, &dctx, &res))
+		return;
+	{
+		/* Items come errors, warnings, info: show only the first two kinds
+		 * (info such as "raw .bin has no DFU suffix" is noise here). */
+		size_t all = res.n, shown = 0;
+		while (shown < all && res.items[shown].severity != SF_DIAG_INFO)
+			shown++;
+		res.n = shown;
+		if (shown)
+			sf_diag_print(u->ctx, &res, false);
+		res.n = all;
+	}
+	if (!v->ok && res.verdict == SF_VERDICT_FAILURE && res.exit_code)
+		v->code = res.exit_code;
+	sf_diag_result_free(&res);
+}
+
 int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char *file,
 		      const char *note, sf_err *err)
 {
@@ -139,6 +189,8 @@ int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char
 		return rc;
 	}
 	sf_xfer_judge(&t, pl->upload, pl->leave, &v);
+	if (!v.ok || v.leave_warning)
+		diagnose(u, pl, &t, &v);
 	sf_transcript_free(&t);
 	if (!v.ok) {
 		record(u, op, pl, false, NULL);

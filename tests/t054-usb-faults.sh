@@ -81,5 +81,29 @@ usb --profile "$T/p/core.json" flash --usb "$T/fw.bin"
 expect_rc "device map differs from the profile: refused" 3
 grep_err "names both layouts" "reports alt 0 as .*expects"
 
+# --verify: a device that reads back something else → exit 7. A wrapper
+# around the real dfu-util corrupts the uploaded file (as a bad flash would).
+rm -rf "$S"; mkdir -p "$S"
+sim add core --serial V1
+real=$(command -v dfu-util)
+cat >"$T/flaky-dfu-util" <<EOF
+#!/bin/sh
+"$real" "\$@"; rc=\$?
+prev=; out=
+for a in "\$@"; do [ "\$prev" = "-U" ] && out=\$a; prev=\$a; done
+if [ \$rc -eq 0 ] && [ -n "\$out" ] && [ -f "\$out" ]; then
+	printf '\377' | dd of="\$out" bs=1 seek=10 conv=notrunc 2>/dev/null
+fi
+exit \$rc
+EOF
+chmod +x "$T/flaky-dfu-util"
+head -c 2000 /dev/zero >"$T/zeros.bin"
+usb --dfu-util "$T/flaky-dfu-util" flash --usb "$T/zeros.bin" --verify
+expect_rc "--verify mismatch" 7
+grep_err "names the first differing byte" "byte 0x0800500a reads 0xff, wrote 0x00"
+sim reset V1
+usb flash --usb "$T/zeros.bin" --verify --no-leave
+expect_rc "--verify with the real dfu-util" 0
+
 plan "$_tap_n"
 done_testing

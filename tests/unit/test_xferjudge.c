@@ -5,7 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "xferjudge.h"
@@ -126,6 +129,56 @@ static void mapping(void **s)
 	assert_int_equal(v.code, SF_EXIT_TRANSFER);
 }
 
+/* Random transcripts built from real dfu-util lines and noise: the verdict
+ * is always consistent (ok ⇔ code 0; success on exit != 0 only as the
+ * leave-warning case of a download with leave). */
+static void fuzz(void **s)
+{
+	static const char *const pool[] = {
+		"File downloaded successfully", "dfu-util: Error during download get_status",
+		"Submitting leave request...", "dfu-util: Error during download",
+		"DFU state(10) = dfuERROR, status(8) = x", "dfu-util: Warning: Invalid DFU suffix signature",
+		"dfu-util: No DFU capable USB device available", "Download done.",
+		"dfu-util: Cannot open DFU device 1d50:607f found on devnum 7 (LIBUSB_ERROR_ACCESS)", "",
+	};
+	unsigned seed = (unsigned)time(NULL);
+	(void)s;
+	printf("# fuzz seeds: 1 and %u\n", seed);
+	for (int round = 0; round < 2; round++) {
+		srand(round ? seed : 1);
+		for (int i = 0; i < 5000; i++) {
+			sf_transcript t = { 0 };
+			sf_xfer_verdict v;
+			int n = rand() % 8;
+			for (int k = 0; k < n; k++) {
+				char junk[40];
+				const char *line = pool[rand() % 10];
+				if (rand() % 5 == 0) {
+					for (size_t j = 0; j < sizeof junk - 1; j++)
+						junk[j] = (char)(1 + rand() % 255);
+					junk[sizeof junk - 1] = '\0';
+					line = junk;
+				}
+				sf_transcript_add(&t, (sf_stream)(rand() % 3), line, strlen(line));
+			}
+			t.exited = rand() % 4 != 0;
+			t.exit_status = rand() % 3 ? 74 : 0;
+			t.timed_out = rand() % 10 == 0;
+			t.term_signal = t.exited ? 0 : 9;
+			bool up = rand() % 2, leave = rand() % 2;
+			sf_xfer_judge(&t, up, leave, &v);
+			assert_true(v.ok == (v.code == 0));
+			if (v.ok && (t.exit_status != 0 || !t.exited)) {
+				assert_true(v.leave_warning);
+				assert_false(up);
+				assert_true(leave);
+			}
+			assert_true(strlen(v.reason) < sizeof v.reason);
+			sf_transcript_free(&t);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +187,7 @@ int main(void)
 		cmocka_unit_test(other_error_after_success),
 		cmocka_unit_test(success_line_missing),
 		cmocka_unit_test(mapping),
+		cmocka_unit_test(fuzz),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

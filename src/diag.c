@@ -93,7 +93,7 @@ static const struct {
 };
 #define NSTATUS ((int)(sizeof dfu_status / sizeof dfu_status[0]))
 
-const char *sf_dfu_status_name(int status)
+const char *sf_diag_status_name(int status)
 {
 	if (status >= 0 && status < NSTATUS)
 		return dfu_status[status].name;
@@ -890,7 +890,7 @@ static void diag_status(builder *b, const char *id, int status)
 {
 	facts *f = b->f;
 	sf_diagnosis *d = add(b, id);
-	const char *name = status >= 0 ? sf_dfu_status_name(status) : NULL;
+	const char *name = status >= 0 ? sf_diag_status_name(status) : NULL;
 	const char *text = status >= 0 && status < NSTATUS ? dfu_status[status].text : NULL;
 	if (!d)
 		return;
@@ -1053,12 +1053,21 @@ static bool after(const sf_transcript *t, long i, long j)
 	return i > j;
 }
 
-static size_t find_run_start(const sf_transcript *t)
+static bool is_command_line(const char *low)
 {
-	/* The last banner on stdout/unknown starts the run of interest: a pasted
-	 * log may hold several dfu-util runs. */
+	/* "$ dfu-util ..." / "$ /usr/bin/dfu-util ..." (runner log, pasted shell) */
+	return low[0] == '$' && low[1] == ' ' && strstr(low, "dfu-util") != NULL;
+}
+
+/* The run of interest is the last one in the log: it starts at the last
+ * command line or banner. Lines before a command line belong to earlier runs
+ * whatever their stream; before a banner only stdout/unknown lines do (the
+ * runner may store stderr apart from stdout). */
+static size_t find_run_start(const sf_transcript *t, size_t *strict_start)
+{
 	size_t start = 0;
 	nline *nl = malloc(sizeof *nl);
+	*strict_start = 0;
 	if (!nl)
 		return 0;
 	for (size_t i = 0; i < t->n; i++) {
@@ -1067,6 +1076,10 @@ static size_t find_run_start(const sf_transcript *t)
 		normalise(t->lines[i].text, nl);
 		if (is_banner(nl))
 			start = i;
+		if (t->lines[i].stream == SF_STREAM_UNKNOWN && is_command_line(nl->full)) {
+			start = i;
+			*strict_start = i;
+		}
 	}
 	free(nl);
 	return start;
@@ -1079,6 +1092,7 @@ int sf_diagnose(const sf_transcript *t, const sf_diag_context *ctx, sf_diag_resu
 	builder b = { .t = t, .ctx = ctx, .r = out };
 	bool success_marker, failed_exit, leave_unconfirmed = false, had_error;
 	long anchor = -1;
+	size_t strict_start = 0;
 
 	memset(out, 0, sizeof *out);
 	if (!f || !nl) {
@@ -1094,12 +1108,12 @@ int sf_diagnose(const sf_transcript *t, const sf_diag_context *ctx, sf_diag_resu
 	f->status_line = -1;
 	f->status = -1;
 
-	f->run_start = find_run_start(t);
+	f->run_start = find_run_start(t, &strict_start);
 	{
 		/* Did an earlier run (before run_start) write and leave? */
 		bool prev = false;
 		for (size_t i = 0; i < f->run_start; i++) {
-			if (t->lines[i].stream == SF_STREAM_STDERR)
+			if (t->lines[i].stream == SF_STREAM_STDERR && i >= strict_start)
 				continue;
 			normalise(t->lines[i].text, nl);
 			if (starts(nl->low, "file downloaded successfully") || starts(nl->low, "submitting leave request") ||
@@ -1115,7 +1129,7 @@ int sf_diagnose(const sf_transcript *t, const sf_diag_context *ctx, sf_diag_resu
 		f->prev_leave_success = prev;
 	}
 	for (size_t i = 0; i < t->n; i++) {
-		if (i < f->run_start && t->lines[i].stream != SF_STREAM_STDERR)
+		if (i < strict_start || (i < f->run_start && t->lines[i].stream != SF_STREAM_STDERR))
 			continue;
 		normalise(t->lines[i].text, nl);
 		f->nlines_in_run++;

@@ -127,6 +127,6 @@ const char *sf_diag_severity_name(sf_diag_severity s);
 const char *sf_diag_verdict_name(sf_diag_verdict v);
 
 /* DFU status name ("errVENDOR") for a bStatus value; "INVALID" above 15. */
-const char *sf_dfu_status_name(int status);
+const char *sf_diag_status_name(int status);
 
 #endif

@@ -7,7 +7,9 @@ libsfcore_a_SOURCES += \
 sparkflash_SOURCES += \
 	src/diag_host.c src/diag_host.h \
 	src/diag_print.c src/diag_print.h \
-	src/cmd_diagnose.c
+	src/cmd_diagnose.c \
+	src/cmd_udev.c \
+	src/cmd_doctor.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_diag tests/unit/test_diag_fuzz
@@ -22,6 +24,6 @@ tests_unit_test_diag_fuzz_CPPFLAGS = $(tests_unit_test_diag_CPPFLAGS)
 tests_unit_test_diag_fuzz_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
 endif
 
-TESTS += tests/t500-diagnose.sh
-dist_check_SCRIPTS += tests/t500-diagnose.sh
+TESTS += tests/t500-diagnose.sh tests/t501-udev.sh
+dist_check_SCRIPTS += tests/t500-diagnose.sh tests/t501-udev.sh
 EXTRA_DIST += tests/fixtures/diag

@@ -25,7 +25,31 @@ static const struct sf_command commands[] = {
 	  "  --no-host       do not add facts about this host (USB nodes, udev rules)\n"
 	  "  --rules-dir DIR udev rules directory to check (repeatable)\n"
 	  "Input is limited to 16 MiB. A file whose first line is\n"
-	  "'#sparkflash-transcript exit=N' carries stream markers ('O ', 'E ').\n" },
+	  "'#sparkflash-transcript exit=N' carries stream markers ('O ', 'E ');\n"
+	  "the runner's --log files are read as they are.\n" },
+	{ "udev", cmd_udev, "print or install udev rules for USB access to profiled devices",
+	  "sparkflash udev print|install [--rules-dir DIR] [--json]",
+	  "  print            the rules file (60-sparkflash.rules) for every profile's DFU\n"
+	  "                   and normal-mode VID:PID: TAG+=\"uaccess\" for the logged-in\n"
+	  "                   user, GROUP=\"plugdev\", MODE=\"0664\" as the fallback\n"
+	  "  install          write it to the rules directory (temp file + rename), say\n"
+	  "                   whether it was new, changed or unchanged, and print the\n"
+	  "                   reload step (udevadm control --reload-rules && udevadm\n"
+	  "                   trigger, then replug); --dry-run writes nothing\n"
+	  "  --rules-dir DIR  rules directory (default /etc/udev/rules.d)\n"
+	  "Exit 5 when the directory is not writable (run with sudo).\n" },
+	{ "doctor", cmd_doctor, "check the setup: dfu-util, profiles, udev rules, USB access, cloud",
+	  "sparkflash doctor [--json] [--rules-dir DIR] [--api]",
+	  "Checks, one line each (ok / warning / error / skipped): dfu-util is present\n"
+	  "and runs, its version (warns about versions with known problems), the\n"
+	  "profiles load, udev rules cover every profile's VID:PIDs, the DFU devices\n"
+	  "'dfu-util -l' finds can be opened, a cloud token is present (its source is\n"
+	  "named, the token never shown) and, with --api or a configured API URL, that\n"
+	  "the API answers. Exit 0 when nothing is an error, else the code of the\n"
+	  "first error. --json: one 'check' event per check, then a 'result' event.\n"
+	  "  --rules-dir DIR  udev rules directory to check (repeatable; default the\n"
+	  "                   system's: /etc, /run, /usr/lib and /lib udev/rules.d)\n"
+	  "  --api            also check that the cloud API answers\n" },
 	{ "profiles", cmd_profiles, "list, show and check device profiles",
 	  "sparkflash profiles list | show NAME|PATH | check FILE... [--json] [--profiles-dir DIR]",
 	  "  list             every profile along the search path (--profiles-dir DIRs,\n"

@@ -70,10 +70,85 @@ bad:
 	return 0;
 }
 
+static bool has_prefix(const char *s, size_t len, const char *p)
+{
+	size_t n = strlen(p);
+	return len >= n && !memcmp(s, p, n);
+}
+
+/* The runner's --log (sf_spawn.h): "$ ARGV", "[stdout] TEXT", "[stderr] TEXT",
+ * "# exit N" | "# signal N" | "# timed out after S s" | "# spawn failed: ERR".
+ * Each "$" record starts a run whose outcome replaces the previous one's. */
+static bool is_runner_log(const char *text, size_t len)
+{
+	return has_prefix(text, len, "$ ") || has_prefix(text, len, "[stdout] ") ||
+	       has_prefix(text, len, "[stderr] ");
+}
+
+static int parse_runner_log(const char *text, size_t len, sf_transcript *out, sf_err *err)
+{
+	size_t i = 0;
+	while (i < len) {
+		const char *line = text + i;
+		const char *nl = memchr(line, '\n', len - i);
+		size_t ll = nl ? (size_t)(nl - line) : len - i;
+		bool ok = true;
+		long v;
+		i += ll + (nl ? 1 : 0);
+		if (ll && line[ll - 1] == '\r')
+			ll--;
+		if (has_prefix(line, ll, "[stdout] ")) {
+			ok = ll == 9 ? sf_transcript_add(out, SF_STREAM_STDOUT, "", 0) :
+				       sf_transcript_add_text(out, SF_STREAM_STDOUT, line + 9, ll - 9);
+		} else if (has_prefix(line, ll, "[stderr] ")) {
+			ok = ll == 9 ? sf_transcript_add(out, SF_STREAM_STDERR, "", 0) :
+				       sf_transcript_add_text(out, SF_STREAM_STDERR, line + 9, ll - 9);
+		} else if (has_prefix(line, ll, "$ ")) {
+			out->exited = out->timed_out = out->spawn_failed = false;
+			out->exit_status = out->term_signal = out->spawn_errno = 0;
+			ok = sf_transcript_add(out, SF_STREAM_UNKNOWN, line, ll);
+		} else if (has_prefix(line, ll, "# exit ") || has_prefix(line, ll, "# signal ")) {
+			bool ex = line[2] == 'e';
+			size_t off = ex ? 7 : 9;
+			char num[16];
+			size_t nl2 = ll - off < sizeof num - 1 ? ll - off : sizeof num - 1;
+			char *end;
+			memcpy(num, line + off, nl2);
+			num[nl2] = '\0';
+			v = strtol(num, &end, 10);
+			if (end != num && v >= 0 && v < 1000) {
+				if (ex) {
+					out->exited = true;
+					out->exit_status = (int)v;
+				} else {
+					out->term_signal = (int)v;
+				}
+			}
+		} else if (has_prefix(line, ll, "# timed out")) {
+			out->timed_out = true;
+		} else if (has_prefix(line, ll, "# spawn failed")) {
+			out->spawn_failed = true;
+			out->spawn_errno = ENOENT;
+			if (ll > 16 && memmem(line, ll, "ermission", 9))
+				out->spawn_errno = EACCES;
+			else if (ll > 16 && memmem(line, ll, "xec format", 10))
+				out->spawn_errno = ENOEXEC;
+		} else if (ll && line[0] != '#') {
+			ok = sf_transcript_add_text(out, SF_STREAM_UNKNOWN, line, ll);
+		}
+		if (!ok)
+			return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory reading the transcript");
+	}
+	return 0;
+}
+
 int sf_tlog_parse(const char *text, size_t len, sf_transcript *out, sf_err *err)
 {
 	size_t hl = strlen(SF_TLOG_HEADER);
 	size_t i = 0;
+
+	if (is_runner_log(text, len))
+		return parse_runner_log(text, len, out, err);
 
 	if (len < hl || memcmp(text, SF_TLOG_HEADER, hl) ||
 	    (len > hl && text[hl] != ' ' && text[hl] != '\t' && text[hl] != '\n' && text[hl] != '\r')) {

@@ -7,6 +7,9 @@
  *    and every later line starts with a stream marker: "O " stdout, "E "
  *    stderr, "U " unknown ("O", "E", "U" alone = blank line). Lines starting
  *    with "#" are comments. Other lines are taken as unknown-stream text.
+ *  - runner log (--log, sf_spawn.h): starts with "$ ", "[stdout] " or
+ *    "[stderr] "; "# exit N", "# signal N", "# timed out ...", "# spawn
+ *    failed: ..." records set the outcome of the run begun by the last "$".
  *  - plain: anything else (a pasted log): every line is of unknown stream and
  *    the exit status is unknown.
  * "\r\n", "\n" and bare "\r" (progress bars) all end lines. */

@@ -6,7 +6,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profile.h"
 #include "udev.h"
+
+sf_udev_id *sf_udev_ids_from_profiles(const sf_profile *profiles, size_t n, size_t *count)
+{
+	sf_udev_id *ids = calloc(2 * n + 1, sizeof *ids);
+	size_t k = 0;
+	*count = 0;
+	if (!ids)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const sf_profile *p = &profiles[i];
+		for (int rt = 0; rt < 2; rt++) {
+			char buf[300];
+			if (rt && !p->has_runtime)
+				continue;
+			snprintf(buf, sizeof buf, "%s (%s), %s", p->name ? p->name : "device", p->id ? p->id : "?",
+				 rt ? "normal mode" : "DFU mode");
+			ids[k].vid = rt ? p->runtime.vid : p->dfu.vid;
+			ids[k].pid = rt ? p->runtime.pid : p->dfu.pid;
+			ids[k].label = strdup(buf);
+			if (!ids[k].label) {
+				sf_udev_ids_free(ids, k);
+				return NULL;
+			}
+			k++;
+		}
+	}
+	*count = k;
+	return ids;
+}
+
+void sf_udev_ids_free(sf_udev_id *ids, size_t count)
+{
+	for (size_t i = 0; ids && i < count; i++)
+		free((char *)ids[i].label);
+	free(ids);
+}
 
 static int cmp_id(const void *a, const void *b)
 {

@@ -16,6 +16,14 @@ typedef struct sf_udev_id {
 	const char *label;   /* e.g. "Spark Core (core), DFU mode" */
 } sf_udev_id;
 
+struct sf_profile;
+
+/* Every profile's DFU and runtime VID:PID with labels "NAME (id), DFU mode" /
+ * "NAME (id), normal mode": a malloc'd array (labels malloc'd too), *count
+ * set; NULL when out of memory. Free with sf_udev_ids_free. */
+sf_udev_id *sf_udev_ids_from_profiles(const struct sf_profile *profiles, size_t n, size_t *count);
+void sf_udev_ids_free(sf_udev_id *ids, size_t count);
+
 /* The rules file for `ids` (duplicates merged, sorted by VID:PID), as a
  * malloc'd string, or NULL when out of memory. One rule per ID:
  *   SUBSYSTEM=="usb", ATTR{idVendor}=="1d50", ATTR{idProduct}=="607f",

@@ -6,7 +6,8 @@
 
 fx="$srcdir/tests/fixtures/diag"
 rows=$(grep -v '^#' "$fx/expected.tsv" | grep -c .)
-plan $((rows * 3 + 10))
+sim_rows=$(grep -v '^#' "$fx/transcripts.tsv" | grep -c .)
+plan $((rows * 3 + sim_rows + 10))
 
 ids_human() { sed -n 's/^\([a-z-]*\) (\(error\|warning\|info\)): .*/\1/p' "$1" | paste -sd, -; }
 
@@ -45,6 +46,20 @@ for d in diag:
 PY
 	then ok "json $name"; else not_ok "json $name"; fi
 done <"$T/table"
+
+# The simulator's recordings of the real dfu-util 0.11, turned into a marked
+# transcript (header with the exit status, "O "/"E " stream markers).
+rec="$srcdir/tests/fixtures/transcripts"
+grep -v '^#' "$fx/transcripts.tsv" | grep . >"$T/simtable"
+while IFS="$(printf '\t')" read -r name want code; do
+	[ "$want" = "-" ] && want=""
+	{ echo "#sparkflash-transcript exit=$(cat "$rec/$name.rc")"
+	  sed 's/^/O /' "$rec/$name.stdout"; sed 's/^/E /' "$rec/$name.stderr"; } >"$T/rec.log"
+	run_sf diagnose --no-host "$T/rec.log"
+	got=$(ids_human "$T/out")
+	if [ "$rc" -eq "$code" ] && [ "$got" = "$want" ]; then ok "recorded $name: $got exit $rc"; else
+		not_ok "recorded $name: got '$got' exit $rc, want '$want' exit $code"; fi
+done <"$T/simtable"
 
 # status-error names the DFU status in JSON
 timeout 60 "$SPARKFLASH" --json diagnose --no-host "$fx/status-error-vendor-0.11.log" >"$T/out" 2>/dev/null

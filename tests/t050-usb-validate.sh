@@ -159,6 +159,17 @@ expect_rc "widget last byte accepted" 0
 dry --profile widget flash 0x2fffe "$T/4.bin"
 expect_rc "widget past the end refused" 3
 
+# --- spark-cli's cloud forms are routed to the cloud code ---
+cloud() { HOME="$T/home" timeout 60 env -u PARTICLE_ACCESS_TOKEN "$SPARKFLASH" --dfu-util "$NODFU" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+mkdir -p "$T/home"
+cloud flash 53ff6c065067544847310187 "$T/16.bin"
+expect_rc "flash DEVICE FILE goes to the cloud (not logged in)" 10
+grep_err "cloud message" "not logged in"
+cloud flash --cloud my_core "$T/16.bin"
+expect_rc "flash --cloud DEVICE FILE goes to the cloud" 10
+cloud flash --profile core --dry-run 1048576 "$T/16.bin"
+expect_rc "a decimal address stays on USB" 0
+
 # --- usage ---
 dry --profile core flash
 expect_rc "flash without arguments: usage" 2

@@ -97,6 +97,23 @@ PY
 	mode_is "$prof: keys server stays in DFU mode" "$sn" dfu
 	usb keys address
 	grep_out "$prof: address reads back" "^tcp://10.20.30.40:5683$"
+	python3 - "$T/pub.der" "$T/pub.pem" <<'PY'
+import base64, sys
+der = open(sys.argv[1], "rb").read()
+b = base64.b64encode(der).decode()
+open(sys.argv[2], "w").write("-----BEGIN PUBLIC KEY-----\n" + "\n".join(b[i:i+64] for i in range(0, len(b), 64)) + "\n-----END PUBLIC KEY-----\n")
+PY
+	pem_hash=$(sha256sum <"$T/pub.pem")
+	usb keys server "$T/pub.pem" --host 192.168.1.2 --port 9999
+	expect_rc "$prof: keys server from PEM" 0
+	check "$prof: PEM file unchanged" test "$(sha256sum <"$T/pub.pem")" = "$pem_hash"
+	usb keys address
+	grep_out "$prof: PEM-built image reads back" "^tcp://192.168.1.2:9999$"
+	usb keys save "$T/srv-check.der" --protocol tcp
+	usb read tcpServerKey "$T/srv.img"
+	python3 -c "import sys; a=open(sys.argv[1],'rb').read(); b=open(sys.argv[2],'rb').read(); sys.exit(0 if b[:len(a)]==a and all(x==0xff for x in b[len(a):384]) else 1)" "$T/pub.der" "$T/srv.img"
+	check "$prof: image = DER, then 0xFF up to the address field" test $? -eq 0
+	rm -f "$T/srv-check.der" "$T/srv.img"
 	usb keys server "$T/pub.der" --host my.example.org
 	usb keys address --json
 	grep_out "$prof: domain reads back (json)" '"address":"tcp://my.example.org:5683"'

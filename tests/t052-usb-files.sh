@@ -46,6 +46,19 @@ for name in "with space.bin" "it's \"quoted\".bin" "-leading-dash.bin" "new${nl}
 done
 check "no command substitution ran" test ! -e pwned -a ! -e "$T/w/pwned"
 
+# key files are read, never written
+printf '\060\003\002\001\007' >"$T/w/key one.der"
+before=$(h "$T/w/key one.der")
+usb --serial NASTY keys load "$T/w/key one.der"
+expect_rc "keys load from a name with a space" 0
+check "key file unchanged" test "$(h "$T/w/key one.der")" = "$before"
+check "backup next to it" test -s "$T/w/key one.der.backup-NASTY-tcpPrivateKey.der"
+usb --serial NASTY keys server "$T/w/key one.der" --host h.example
+expect_rc "keys server" 0
+check "key file unchanged by keys server" test "$(h "$T/w/key one.der")" = "$before"
+rm -f "$T/w/key one.der.backup-NASTY-tcpPrivateKey.der"
+clean "no temp files after the keys commands"
+
 # failures leave nothing behind either
 f="$T/w/fw.bin"
 head -c 3001 /dev/urandom >"$f"

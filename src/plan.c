@@ -532,6 +532,21 @@ int sf_plan_make(const sf_profile *p, const sf_op_request *req, sf_plan *out, sf
 		out->leave = seg->leave;
 	}
 
+	/* A module linked for another address would not run where it lands
+	 * (particle-cli #610); factory images are copies, stored elsewhere. */
+	if (req->module && req->module->is_module && !out->upload &&
+	    req->kind != SF_OP_FLASH_FACTORY && kind_is_firmware(req->kind) &&
+	    req->module->start_address != out->address) {
+		if (!req->force)
+			return sf_err_set(err, SF_EXIT_REFUSED,
+					  "the image's header says it runs at 0x%08" PRIx32 ", but %s%s0x%08" PRIx32 "; pass --force to write it there anyway",
+					  req->module->start_address, out->segment[0] ? out->segment : "the address",
+					  out->segment[0] ? " is at " : " is ", out->address);
+		snprintf(out->warning, sizeof out->warning,
+			 "writing an image linked for 0x%08" PRIx32 " to 0x%08" PRIx32 " (--force)",
+			 req->module->start_address, out->address);
+	}
+
 	rc = out->upload ? plan_read(p, req, a, seg, out, err)
 			 : plan_write(p, req, a, seg, out, err);
 	if (rc)

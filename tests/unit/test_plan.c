@@ -335,9 +335,9 @@ static void leave_override(void **s)
 	assert_true(pl.leave);
 }
 
-static sf_module_info mod(unsigned fn, unsigned index, unsigned platform)
+static sf_module_info mod(unsigned fn, unsigned index, unsigned platform, uint32_t start)
 {
-	sf_module_info m = { .is_module = true, .function = (uint8_t)fn, .index = (uint8_t)index,
+	sf_module_info m = { .is_module = true, .start_address = start, .function = (uint8_t)fn, .index = (uint8_t)index,
 			     .platform_id = (uint16_t)platform, .has_suffix = true,
 			     .suffix_size = 36, .crc_ok = true, .size_ok = true };
 	return m;
@@ -347,32 +347,32 @@ static void module_destinations(void **s)
 {
 	sf_module_info m;
 	(void)s;
-	m = mod(SF_MODFN_MONO_FIRMWARE, 0, 6);
+	m = mod(SF_MODFN_MONO_FIRMWARE, 0, 6, 0x08020000);
 	assert_int_equal(req(&photon, SF_OP_FLASH_USB, NULL, 1000, &m, false), 0);
 	assert_string_equal(pl.segment, "systemFirmwareOne");
 	assert_int_equal(pl.address, 0x08020000);
 	assert_false(pl.leave);
-	m = mod(SF_MODFN_MONO_FIRMWARE, 0, 0);
+	m = mod(SF_MODFN_MONO_FIRMWARE, 0, 0, 0x08005000);
 	assert_int_equal(req(&core, SF_OP_FLASH_USB, NULL, 1000, &m, false), 0);
 	assert_string_equal(pl.segment, "userFirmware");
 	assert_true(pl.leave);
-	m = mod(SF_MODFN_SYSTEM_PART, 2, 10);
+	m = mod(SF_MODFN_SYSTEM_PART, 2, 10, 0x08040000);
 	assert_int_equal(req(&electron, SF_OP_FLASH_USB, NULL, 1000, &m, false), 0);
 	assert_string_equal(pl.segment, "systemFirmwareTwo");
 	assert_int_equal(pl.address, 0x08040000);
 	assert_false(pl.leave);
-	m = mod(SF_MODFN_SYSTEM_PART, 3, 10);
+	m = mod(SF_MODFN_SYSTEM_PART, 3, 10, 0x08060000);
 	REFUSED_WITH(req(&electron, SF_OP_FLASH_USB, NULL, 1000, &m, false), "system part 3");
-	m = mod(SF_MODFN_USER_PART, 1, 10);
+	m = mod(SF_MODFN_USER_PART, 1, 10, 0x08080000);
 	assert_int_equal(req(&electron, SF_OP_FLASH_USB, NULL, 1000, &m, false), 0);
 	assert_int_equal(pl.address, 0x08080000);
 	assert_true(pl.leave);
 	/* platform and CRC unless --force */
-	m = mod(SF_MODFN_USER_PART, 1, 6);
+	m = mod(SF_MODFN_USER_PART, 1, 6, 0x080A0000);
 	REFUSED_WITH(req(&electron, SF_OP_FLASH_USB, NULL, 1000, &m, false), "platform 6 but profile electron");
 	assert_int_equal(req(&electron, SF_OP_FLASH_USB, NULL, 1000, &m, true), 0);
 	assert_non_null(strstr(pl.warning, "--force"));
-	m = mod(SF_MODFN_USER_PART, 1, 10);
+	m = mod(SF_MODFN_USER_PART, 1, 10, 0x08080000);
 	m.crc_ok = false;
 	REFUSED_WITH(req(&electron, SF_OP_FLASH_USB, NULL, 1000, &m, false), "CRC is invalid");
 	assert_int_equal(req(&electron, SF_OP_FLASH_USB, NULL, 1000, &m, true), 0);
@@ -380,14 +380,14 @@ static void module_destinations(void **s)
 	assert_int_equal(req(&electron, SF_OP_FLASH_USB, NULL, 1000, &m, false), 0);
 	assert_non_null(strstr(pl.warning, "unable to verify"));
 	/* checks apply to address and segment writes too */
-	m = mod(SF_MODFN_USER_PART, 1, 6);
+	m = mod(SF_MODFN_USER_PART, 1, 6, 0x080A0000);
 	sf_op_request r = { .kind = SF_OP_WRITE_ADDRESS, .address = "0x080A0000", .file_size = 100, .module = &m };
 	REFUSED_WITH(sf_plan_make(&core, &r, &pl, &err), "platform 6");
 	/* never over DFU, even with --force */
 	static const unsigned never[] = { SF_MODFN_BOOTLOADER, SF_MODFN_RESOURCE, SF_MODFN_SETTINGS,
 					  SF_MODFN_NCP_FIRMWARE, SF_MODFN_ASSET };
 	for (size_t i = 0; i < sizeof never / sizeof *never; i++) {
-		m = mod(never[i], 0, 6);
+		m = mod(never[i], 0, 6, 0x080A0000);
 		REFUSED_WITH(req(&photon, SF_OP_FLASH_USB, NULL, 1000, &m, true), "cannot be flashed over DFU");
 		REFUSED_WITH(req(&photon, SF_OP_WRITE_SEGMENT, "userFirmware", 1000, &m, true), "cannot be flashed over DFU");
 		r.module = &m;
@@ -395,19 +395,27 @@ static void module_destinations(void **s)
 		REFUSED_WITH(sf_plan_make(&photon, &r, &pl, &err), "cannot be flashed over DFU");
 	}
 	/* unknown function: --force writes to the default destination */
-	m = mod(0, 0, 6);
+	m = mod(0, 0, 6, 0x080A0000);
 	REFUSED_WITH(req(&photon, SF_OP_FLASH_USB, NULL, 1000, &m, false), "unknown module function 0");
 	assert_int_equal(req(&photon, SF_OP_FLASH_USB, NULL, 1000, &m, true), 0);
 	assert_string_equal(pl.segment, "userFirmware");
 	/* factory: applications only */
-	m = mod(SF_MODFN_USER_PART, 1, 6);
+	m = mod(SF_MODFN_USER_PART, 1, 6, 0x080A0000);
 	assert_int_equal(req(&photon, SF_OP_FLASH_FACTORY, NULL, 1000, &m, false), 0);
 	assert_string_equal(pl.segment, "factoryReset");
-	m = mod(SF_MODFN_SYSTEM_PART, 1, 6);
+	m = mod(SF_MODFN_SYSTEM_PART, 1, 6, 0x08020000);
 	REFUSED_WITH(req(&photon, SF_OP_FLASH_FACTORY, NULL, 1000, &m, true), "only an application");
-	m = mod(SF_MODFN_MONO_FIRMWARE, 0, 0);
+	m = mod(SF_MODFN_MONO_FIRMWARE, 0, 0, 0x08005000);
 	assert_int_equal(req(&core, SF_OP_FLASH_FACTORY, NULL, 1000, &m, false), 0);
 	assert_int_equal(pl.alt, 1);
+	/* the header's start address must be the destination */
+	m = mod(SF_MODFN_USER_PART, 1, 6, 0x080B0000);
+	REFUSED_WITH(req(&photon, SF_OP_FLASH_USB, NULL, 1000, &m, false), "header says it runs at 0x080b0000, but userFirmware is at 0x080a0000");
+	assert_int_equal(req(&photon, SF_OP_FLASH_USB, NULL, 1000, &m, true), 0);
+	assert_non_null(strstr(pl.warning, "--force"));
+	REFUSED_WITH(req(&photon, SF_OP_WRITE_SEGMENT, "userFirmware", 1000, &m, false), "header says");
+	sf_op_request wa = { .kind = SF_OP_WRITE_ADDRESS, .address = "0x080B0000", .file_size = 100, .module = &m };
+	assert_int_equal(sf_plan_make(&photon, &wa, &pl, &err), 0);
 	/* raw images: no checks */
 	m = (sf_module_info){ .is_module = false };
 	assert_int_equal(req(&photon, SF_OP_FLASH_USB, NULL, 1000, &m, false), 0);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "out.h"
@@ -70,6 +71,13 @@ int cmd_read(sf_ctx *ctx, int argc, char **argv)
 	}
 
 	sf_usbop_init(&u, ctx);
+	{
+		struct stat st;
+		if (!r.force && lstat(outfile, &st) == 0) {
+			rc = sf_err_set(&err, SF_EXIT_REFUSED, "'%s' exists; pass --force to replace it", outfile);
+			goto out;
+		}
+	}
 	if (ctx->profile) {
 		sf_profile_path path;
 		sf_profile p;

@@ -60,7 +60,7 @@ json_t *sf_plan_json(const char *op, const sf_plan *pl, const char *file)
 	if (pl->segment[0])
 		json_object_set_new(j, "segment", json_string(pl->segment));
 	if (file)
-		json_object_set_new(j, "file", json_string(file));
+		json_object_set_new(j, "file", sf_json_text(file));
 	if (!pl->upload) {
 		char es[16], ee[16];
 		snprintf(es, sizeof es, "0x%08" PRIx32, pl->erase_start);
@@ -159,7 +159,7 @@ int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char
 		if (u->ctx->json) {
 			json_t *a = json_array();
 			for (size_t i = 0; argv[i]; i++)
-				json_array_append_new(a, json_string(argv[i]));
+				json_array_append_new(a, sf_json_text(argv[i]));
 			sf_out_event(u->ctx, "dfu-util", json_pack("{s:o, s:b, s:s?}", "argv", a, "dry_run", 1,
 								  "note", note));
 			if (note)
@@ -388,7 +388,7 @@ int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra)
 		sf_out_error(u->ctx, "%s", err->msg);
 	res = json_pack("{s:b, s:i}", "ok", rc == 0, "exit_code", rc);
 	if (rc && err && err->msg[0])
-		json_object_set_new(res, "error", json_string(err->msg));
+		json_object_set_new(res, "error", sf_json_text(err->msg));
 	if (u->have_target)
 		json_object_set_new(res, "device", sf_target_json(&u->target));
 	else

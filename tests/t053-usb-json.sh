@@ -98,5 +98,13 @@ sim dump D1 0 "$T/mem0.after"; sim dump D1 1 "$T/mem1.after"
 check "alt 0 memory unchanged" cmp -s "$T/mem0.before" "$T/mem0.after"
 check "alt 1 memory unchanged" cmp -s "$T/mem1.before" "$T/mem1.after"
 
+# non-UTF-8 file names still give valid JSON with the field present
+bad="$T/bad$(printf '\377')name.bin"
+head -c 64 /dev/zero >"$bad"
+usb --json --dry-run --profile core flash --usb "$bad"
+json_ok "non-UTF-8 file name: JSON parses, file field kept" "[e for e in ev if e['event']=='plan'][0]['file'].endswith('bad?name.bin')"
+usb --json --dry-run --profile core flash --usb "${bad}.missing"
+json_ok "non-UTF-8 name in an error: JSON parses, error kept" "'bad?name.bin.missing' in res['error']"
+
 plan "$_tap_n"
 done_testing

@@ -36,11 +36,21 @@ check_PROGRAMS += tests/server/sfcloudd
 tests_server_sfcloudd_SOURCES = tests/server/sfcloudd.c tests/server/sha256.c tests/server/sha256.h
 tests_server_sfcloudd_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
 tests_server_sfcloudd_LDADD = $(JANSSON_LIBS) $(MHD_LIBS) -lpthread
+# No sanitizers for the test server: LeakSanitizer's exit-time stop-the-world
+# can wedge a process that ran many threads, holding up the whole test.
+tests_server_sfcloudd_CFLAGS = $(WARN_CFLAGS)
+tests_server_sfcloudd_LDFLAGS =
 endif
+# A tiny CONNECT / absolute-form forward proxy for the proxy tests.
+check_PROGRAMS += tests/server/sfproxy
+tests_server_sfproxy_SOURCES = tests/server/sfproxy.c
+tests_server_sfproxy_CFLAGS = $(WARN_CFLAGS)
+tests_server_sfproxy_LDFLAGS =
+tests_server_sfproxy_LDADD = -lpthread
 
 # End-to-end tests against sfcloudd (they skip when it is not built).
 cloud_shell_tests = tests/t060-cloud-flash.sh tests/t061-cloud-auth.sh tests/t062-cloud-faults.sh \
-	tests/t063-cloud-multi.sh tests/t064-cloud-net.sh
+	tests/t063-cloud-multi.sh tests/t064-cloud-net.sh tests/t065-cloud-server.sh
 TESTS += $(cloud_shell_tests)
 dist_check_SCRIPTS += $(cloud_shell_tests)
 EXTRA_DIST += tests/cloud/fixtures.json tests/cloud/lib-cloud.sh

@@ -111,6 +111,42 @@ static int cfg_string(const char *text, const char *key, char *buf, size_t size)
 	return rc;
 }
 
+bool sf_cloud_parse_iso_time(const char *s, long long *out)
+{
+	int y, mo, d, h, mi, se, n = 0;
+	long long days, yy;
+	unsigned m;
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 || n != 19)
+		return false;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 ||
+	    h < 0 || mi < 0 || se < 0)
+		return false;
+	s += n;
+	if (*s == '.') {
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return false;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	if (*s == 'Z')
+		s++;
+	if (*s)
+		return false;
+	/* days from civil (proleptic Gregorian), no time zone database */
+	m = (unsigned)mo;
+	yy = y - (m <= 2);
+	{
+		long long era = yy / 400;
+		unsigned yoe = (unsigned)(yy - era * 400);
+		unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + (unsigned)d - 1;
+		unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+		days = era * 146097 + (long long)doe - 719468;
+	}
+	*out = days * 86400 + h * 3600LL + mi * 60LL + se;
+	return true;
+}
+
 static int token_ok(const char *t)
 {
 	for (; *t; t++)
@@ -153,6 +189,20 @@ int sf_cloud_resolve_settings(const sf_cloud_inputs *in, sf_cloud_settings *out,
 						  names[i], sizeof out->token - 1);
 			if (r == 1)
 				out->token_source = i == 0 ? SF_TOKEN_PROFILE : SF_TOKEN_SPARK;
+		}
+	}
+	if (in->now && (out->token_source == SF_TOKEN_PROFILE || out->token_source == SF_TOKEN_SPARK)) {
+		char when[64];
+		long long t;
+		const char *text = out->token_source == SF_TOKEN_PROFILE ? in->profile_cfg : in->spark_cfg;
+		const char *name = out->token_source == SF_TOKEN_PROFILE ? names[0] : names[1];
+		if (cfg_string(text, "access_token_expires_at", when, sizeof when) == 1 &&
+		    sf_cloud_parse_iso_time(when, &t) && t <= in->now) {
+			memset(out->token, 0, sizeof out->token);
+			out->token_source = SF_TOKEN_NONE;
+			return sf_err_set(err, SF_EXIT_CLOUD_AUTH,
+					  "the token saved in %.300s expired at %s; run 'sparkflash cloud login'",
+					  name, when);
 		}
 	}
 	if (out->token_source && !token_ok(out->token)) {

@@ -10,6 +10,7 @@
 #ifndef SF_CLOUD_CONFIG_H
 #define SF_CLOUD_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sf_error.h"
@@ -34,6 +35,7 @@ typedef struct sf_cloud_inputs {
 	const char *profile_cfg_name; /* its path, for messages */
 	const char *spark_cfg;     /* text of ~/.spark/spark.config.json, or NULL */
 	const char *spark_cfg_name;
+	long long now;             /* Unix time for the expiry check; 0 = skip it */
 } sf_cloud_inputs;
 
 typedef struct sf_cloud_settings {
@@ -50,12 +52,18 @@ typedef struct sf_cloud_settings {
  * cases. Writes at most `size` bytes including the NUL. */
 void sf_cloud_profile_name(const char *profile_json, char *buf, size_t size, int *bad);
 
-/* Decides token and base URL. Fails (SF_EXIT_USAGE) only for an unusable
- * --api-url/PARTICLE_API_URL; an unreadable config file is skipped with a
- * warning. A token with whitespace or control characters is refused
+/* Decides token and base URL. Fails (SF_EXIT_USAGE) for an unusable
+ * --api-url/PARTICLE_API_URL, and (SF_EXIT_CLOUD_AUTH) when the token chosen
+ * from a config file has an access_token_expires_at in the past (particle-cli
+ * 3.x records it); an unreadable config file is skipped with a warning. A token with whitespace or control characters is refused
  * (SF_EXIT_CLOUD_AUTH) since it would corrupt the Authorization header. The
  * error text never contains the token. */
 int sf_cloud_resolve_settings(const sf_cloud_inputs *in, sf_cloud_settings *out, sf_err *err);
+
+/* Seconds since the epoch for an ISO-8601 UTC time
+ * ("2030-01-02T03:04:05.000Z", fraction and Z optional); false when
+ * unparsable. */
+bool sf_cloud_parse_iso_time(const char *s, long long *out);
 
 /* Human name of a token source ("PARTICLE_ACCESS_TOKEN", "profile config", ...). */
 const char *sf_cloud_token_source_name(sf_token_source src);

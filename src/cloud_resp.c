@@ -167,20 +167,22 @@ static int set(sf_cloud_outcome *out, int code, const char *fmt, ...)
 	return code;
 }
 
-static const char *opname(sf_cloud_op op)
+/* "lookup of device 'x'", "flash of 'x'", "device list", "login". */
+static void phrase(sf_cloud_op op, const char *what, char *buf, size_t size)
 {
 	switch (op) {
-	case SF_CLOUD_OP_LOOKUP: return "device lookup";
-	case SF_CLOUD_OP_LIST: return "device list";
-	case SF_CLOUD_OP_FLASH: return "flash";
-	default: return "login";
+	case SF_CLOUD_OP_LOOKUP: snprintf(buf, size, "lookup of device '%.100s'", what); break;
+	case SF_CLOUD_OP_FLASH: snprintf(buf, size, "flash of '%.100s'", what); break;
+	case SF_CLOUD_OP_LIST: snprintf(buf, size, "device list"); break;
+	default: snprintf(buf, size, "login"); break;
 	}
 }
 
 static int classify_error(sf_cloud_op op, long status, const char *what, const char *text,
 			  const char *errcode, sf_cloud_outcome *out)
 {
-	char detail[SF_ERR_MSG_MAX];
+	char detail[SF_ERR_MSG_MAX], act[160];
+	phrase(op, what, act, sizeof act);
 	if (text[0])
 		snprintf(detail, sizeof detail, ": %.400s", text);
 	else if (sf_http_reason(status)[0])
@@ -206,11 +208,11 @@ static int classify_error(sf_cloud_op op, long status, const char *what, const c
 	if (status == 400 && mentions_token(text))
 		return set(out, SF_EXIT_CLOUD_AUTH, "not authenticated (HTTP 400%s); run 'sparkflash cloud login'", detail);
 	if (status == 429)
-		return set(out, SF_EXIT_CLOUD_NETWORK, "%s of %s rate limited (HTTP 429)%s; wait and try again",
-			   opname(op), what, detail);
+		return set(out, SF_EXIT_CLOUD_NETWORK, "%s rate limited (HTTP 429)%s; wait and try again",
+			   act, detail);
 	if (status >= 500)
-		return set(out, SF_EXIT_CLOUD_NETWORK, "server error during %s of %s (HTTP %ld)%s",
-			   opname(op), what, status, detail);
+		return set(out, SF_EXIT_CLOUD_NETWORK, "server error during %s (HTTP %ld)%s",
+			   act, status, detail);
 	if (op == SF_CLOUD_OP_LIST)
 		return set(out, SF_EXIT_CLOUD_NETWORK, "listing devices failed (HTTP %ld)%s", status, detail);
 	if (status == 403 || (op == SF_CLOUD_OP_LOOKUP && status == 404))
@@ -226,9 +228,8 @@ static int classify_error(sf_cloud_op op, long status, const char *what, const c
 		return set(out, SF_EXIT_CLOUD_DEVICE, "device '%s' did not answer the cloud in time (HTTP 408%s)", what, detail);
 	}
 	if (status >= 400)
-		return set(out, SF_EXIT_CLOUD_DEVICE, "%s of %s rejected (HTTP %ld)%s", opname(op), what, status, detail);
-	return set(out, SF_EXIT_CLOUD_NETWORK, "unexpected HTTP status %ld during %s of %s%s",
-		   status, opname(op), what, detail);
+		return set(out, SF_EXIT_CLOUD_DEVICE, "%s rejected (HTTP %ld)%s", act, status, detail);
+	return set(out, SF_EXIT_CLOUD_NETWORK, "unexpected HTTP status %ld during %s%s", status, act, detail);
 }
 
 int sf_cloud_classify(sf_cloud_op op, long status, const char *body, size_t len,
@@ -259,14 +260,17 @@ int sf_cloud_classify(sf_cloud_op op, long status, const char *body, size_t len,
 	}
 
 	/* 2xx */
-	if (!body || !len || is_blank(body, len))
-		return set(out, SF_EXIT_CLOUD_NETWORK, "empty response from the server during %s of %s (HTTP %ld)",
-			   opname(op), what, status);
+	if (!body || !len || is_blank(body, len)) {
+		char act[160];
+		phrase(op, what, act, sizeof act);
+		return set(out, SF_EXIT_CLOUD_NETWORK, "empty response from the server during %s (HTTP %ld)",
+			   act, status);
+	}
 	if (!doc) {
-		char ex[96];
+		char ex[96], act[160];
 		excerpt(body, len, ex, sizeof ex);
-		return set(out, SF_EXIT_CLOUD_NETWORK, "non-JSON response from the server during %s of %s: %s",
-			   opname(op), what, ex);
+		phrase(op, what, act, sizeof act);
+		return set(out, SF_EXIT_CLOUD_NETWORK, "non-JSON response from the server during %s: %s", act, ex);
 	}
 	switch (op) {
 	case SF_CLOUD_OP_LIST:

@@ -87,14 +87,14 @@ bool sf_retry_decide(const sf_retry_policy *p, sf_req_kind kind, int attempt, sf
 		retry = true; /* nothing reached the server */
 		break;
 	case SF_FAIL_TRANSPORT:
-		retry = kind == SF_REQ_GET;
+		retry = kind == SF_REQ_GET || kind == SF_REQ_DELETE;
 		break;
 	case SF_FAIL_TLS:
 	case SF_FAIL_TIMEOUT:
 		retry = false;
 		break;
 	case SF_FAIL_NONE:
-		if (kind == SF_REQ_GET)
+		if (kind == SF_REQ_GET || kind == SF_REQ_DELETE)
 			retry = http_status == 429 || http_status == 502 || http_status == 503 ||
 				http_status == 504;
 		else if (kind == SF_REQ_PUT)

@@ -23,7 +23,8 @@ typedef struct sf_retry_policy {
 
 #define SF_RETRY_POLICY_DEFAULT { 4, 500, 8000, 30000 }
 
-typedef enum sf_req_kind { SF_REQ_GET, SF_REQ_PUT, SF_REQ_LOGIN } sf_req_kind;
+/* DELETE (token revocation) is idempotent and retried like a GET. */
+typedef enum sf_req_kind { SF_REQ_GET, SF_REQ_PUT, SF_REQ_LOGIN, SF_REQ_DELETE } sf_req_kind;
 
 typedef enum sf_fail_kind {
 	SF_FAIL_NONE = 0,      /* an HTTP answer arrived */

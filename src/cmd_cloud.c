@@ -45,6 +45,7 @@ enum {
 	OPT_MAX_TIME,
 	OPT_USERNAME,
 	OPT_CLOUD,
+	OPT_REVOKE,
 };
 
 typedef struct cloud_opts {
@@ -60,6 +61,7 @@ typedef struct cloud_opts {
 	long connect_timeout;
 	long max_time;
 	const char *username;
+	bool revoke;
 } cloud_opts;
 
 static const struct option flash_opts[] = {
@@ -83,6 +85,7 @@ static const struct option net_opts[] = {
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
 	{ "username", required_argument, NULL, OPT_USERNAME },
+	{ "revoke", no_argument, NULL, OPT_REVOKE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -132,6 +135,7 @@ static int on_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 	case OPT_MAX_TIME: return parse_seconds(ctx, "--max-time", arg, &o->max_time);
 	case OPT_USERNAME: o->username = arg; return 0;
 	case OPT_CLOUD: return 0;
+	case OPT_REVOKE: o->revoke = true; return 0;
 	default: return sf_usage_error(ctx, "unknown option");
 	}
 }
@@ -177,7 +181,10 @@ static void warn_unreadable(const sf_ctx *ctx, const char *path, const char *tex
 		sf_out_warning(ctx, "cannot read %s: %s; ignoring it", path, strerror(errno));
 }
 
-static int load_env(const sf_ctx *ctx, const cloud_opts *o, cloud_env *ce, sf_err *err)
+/* Reads HOME's config files and the environment into *ce. `use_token`:
+ * false for login/logout, which must work whatever state the saved token
+ * is in (no expiry check). */
+static int load_env(const sf_ctx *ctx, const cloud_opts *o, cloud_env *ce, bool use_token, sf_err *err)
 {
 	const char *home = getenv("HOME");
 	char *pj = NULL, *pc = NULL, *sc = NULL;
@@ -211,6 +218,7 @@ static int load_env(const sf_ctx *ctx, const cloud_opts *o, cloud_env *ce, sf_er
 	in.profile_cfg_name = ce->profile_path;
 	in.spark_cfg = sc;
 	in.spark_cfg_name = ce->spark_path;
+	in.now = use_token ? (long long)time(NULL) : 0;
 	rc = sf_cloud_resolve_settings(&in, &ce->s, err);
 	if (pc)
 		memset(pc, 0, strlen(pc));
@@ -412,6 +420,15 @@ static bool flash_next(sf_http_job *job)
 		return job_fail(fj, e.code, "%s", e.msg);
 	}
 	fj->http_status = r->status;
+	if (r->status == 429 && r->retry_after[0]) {
+		/* Not retried (too long a wait, or attempts used up): say how long. */
+		sf_cloud_classify(fj->state == ST_LIST ? SF_CLOUD_OP_LIST :
+				  fj->state == ST_LOOKUP ? SF_CLOUD_OP_LOOKUP : SF_CLOUD_OP_FLASH,
+				  r->status, r->body, r->body_len, what, &out);
+		json_decref(out.body);
+		return job_fail(fj, out.code, "%.400s (the server asks to wait %.40s s before retrying)",
+				out.msg, r->retry_after);
+	}
 	switch (fj->state) {
 	case ST_LIST:
 		sf_cloud_classify(SF_CLOUD_OP_LIST, r->status, r->body, r->body_len, "device list", &out);
@@ -523,6 +540,12 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 		o.devices[o.ndevices++] = argv[0];
 		file = argv[1];
 	}
+	/* the same device twice would start two updates at once */
+	for (size_t i = 1; i < o.ndevices; i++)
+		for (size_t k = 0; k < i; k++)
+			if (sf_cloud_is_device_id(o.devices[i]) ? !strcasecmp(o.devices[i], o.devices[k])
+								: !strcmp(o.devices[i], o.devices[k]))
+				return sf_usage_error(ctx, "device '%s' is given twice", o.devices[i]);
 	if (o.platform && !o.all_online)
 		return sf_usage_error(ctx, "--platform only applies to --all-online");
 	if (o.product) {
@@ -567,11 +590,14 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 	make_upload_name(file, sh.upload_name, sizeof sh.upload_name);
 	sh.show_tty_progress = !ctx->json && !ctx->quiet && isatty(2);
 
-	if ((rc = load_env(ctx, &o, &ce, &e)) != 0) {
+	if ((rc = load_env(ctx, &o, &ce, true, &e)) != 0) {
 		fail_with(ctx, &ce, &e);
 		result_event(ctx, rc, e.msg);
 		goto out;
 	}
+	json_t *plan_devices = json_array();
+	for (size_t i = 0; i < o.ndevices; i++)
+		json_array_append_new(plan_devices, json_string(o.devices[i]));
 	sf_out_event(ctx, "plan", json_pack("{s:s, s:s, s:I, s:s, s:o, s:b, s:o, s:i, s:b}",
 					    "command", "cloud flash", "file", file, "size", (json_int_t)sh.len,
 					    "api_url", ce.s.api_url,
@@ -579,7 +605,7 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 										   "function", sh.mod.function, "function_name",
 										   sf_module_function_name(sh.mod.function)) : json_null(),
 					    "all_online", o.all_online,
-					    "devices", json_array(), "jobs", o.jobs, "dry_run", ctx->dry_run));
+					    "devices", plan_devices, "jobs", o.jobs, "dry_run", ctx->dry_run));
 	if (ctx->dry_run) {
 		for (size_t i = 0; i < o.ndevices; i++)
 			sf_out_info(ctx, "would flash %s (%zu bytes) to %s via %s", file, sh.len, o.devices[i], ce.s.api_url);
@@ -762,7 +788,7 @@ static int cloud_list(sf_ctx *ctx, int argc, char **argv)
 		return sf_usage_error(ctx, "cloud list takes at most one FILTER (online, offline, a platform, a name or an ID)");
 	if (argc - first == 1)
 		filter = argv[first];
-	if ((rc = load_env(ctx, &o, &ce, &e)) != 0)
+	if ((rc = load_env(ctx, &o, &ce, true, &e)) != 0)
 		return fail_with(ctx, &ce, &e);
 	if ((rc = need_token(ctx, &ce)) != 0) {
 		result_event(ctx, rc, "not logged in");
@@ -839,12 +865,12 @@ static bool read_line(const char *prompt, bool secret, char *buf, size_t size)
 		if (secret && tcgetattr(0, &old) == 0) {
 			quiet = old;
 			quiet.c_lflag &= ~(tcflag_t)ECHO;
-			noecho = tcsetattr(0, TCSAFLUSH, &quiet) == 0;
+			noecho = tcsetattr(0, TCSANOW, &quiet) == 0;
 		}
 	}
 	ok = fgets(buf, (int)size, stdin) != NULL;
 	if (noecho) {
-		tcsetattr(0, TCSAFLUSH, &old);
+		tcsetattr(0, TCSANOW, &old);
 		fputc('\n', stderr);
 	}
 	if (!ok)
@@ -917,7 +943,7 @@ static int cloud_login(sf_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (argc != first)
 		return sf_usage_error(ctx, "cloud login takes no arguments (give --username; the password is read from stdin)");
-	if ((rc = load_env(ctx, &o, &ce, &e)) != 0)
+	if ((rc = load_env(ctx, &o, &ce, false, &e)) != 0)
 		return fail_with(ctx, &ce, &e);
 	if (!ce.home[0]) {
 		sf_out_error(ctx, "HOME is not set: nowhere to save the token");
@@ -1053,12 +1079,52 @@ static int remove_token_from(const sf_ctx *ctx, const char *dir, const char *pat
 	return 0;
 }
 
+/* DELETE /v1/access_tokens/current with the saved token. */
+static int revoke_token(sf_ctx *ctx, const cloud_opts *o, cloud_env *ce)
+{
+	flash_job lj = { .arg = "token revocation", .platform_id = -1 };
+	flash_shared sh = { .ctx = ctx, .ce = ce, .o = o };
+	sf_http_job *one = &lj.job;
+	const char *seg[] = { "v1", "access_tokens", "current" };
+	sf_cloud_outcome out = { 0 };
+	sf_err e = { 0 };
+	int rc;
+
+	if ((rc = sf_http_global_init(&e)) != 0)
+		return fail_with(ctx, ce, &e);
+	lj.sh = &sh;
+	lj.job.req.kind = SF_REQ_DELETE;
+	lj.job.req.token = ce->s.token;
+	sf_cloud_url(lj.job.req.url, sizeof lj.job.req.url, ce->s.api_url, seg, 3, NULL);
+	rc = sf_http_run(&one, 1, 1, &ce->http, &e);
+	sf_http_global_cleanup();
+	if (!rc && lj.job.req.fail != SF_FAIL_NONE)
+		rc = sf_http_transport_error(&lj.job.req, "token revocation", &e);
+	if (rc) {
+		fail_with(ctx, ce, &e);
+	} else {
+		/* any 2xx body is fine; errors classify like a device list */
+		if (lj.job.req.status < 200 || lj.job.req.status >= 300) {
+			rc = sf_cloud_classify(SF_CLOUD_OP_LIST, lj.job.req.status, lj.job.req.body,
+					       lj.job.req.body_len, "token", &out);
+			snprintf(e.msg, sizeof e.msg, "revoking the token failed: %.400s", out.msg);
+			e.code = rc;
+			fail_with(ctx, ce, &e);
+			json_decref(out.body);
+		} else {
+			sf_out_info(ctx, "revoked the saved token at %s", ce->s.api_url);
+		}
+	}
+	sf_http_req_reset(&lj.job.req);
+	return rc;
+}
+
 static int cloud_logout(sf_ctx *ctx, int argc, char **argv)
 {
 	cloud_opts o = { 0 };
 	cloud_env ce;
 	sf_err e = { 0 };
-	int first, rc, removed = 0;
+	int first, rc, removed = 0, revoke_rc = 0;
 	char spark_dir[1100];
 
 	rc = sf_cli_parse(ctx, argc, argv, "", net_opts, on_opt, &o, &first);
@@ -1068,8 +1134,12 @@ static int cloud_logout(sf_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (argc != first)
 		return sf_usage_error(ctx, "cloud logout takes no arguments");
-	if ((rc = load_env(ctx, &o, &ce, &e)) != 0)
+	if ((rc = load_env(ctx, &o, &ce, false, &e)) != 0)
 		return fail_with(ctx, &ce, &e);
+	if (o.revoke && (ce.s.token_source == SF_TOKEN_PROFILE || ce.s.token_source == SF_TOKEN_SPARK))
+		revoke_rc = revoke_token(ctx, &o, &ce);
+	else if (o.revoke)
+		sf_out_warning(ctx, "--revoke: no saved token to revoke");
 	memset(&ce.s.token, 0, sizeof ce.s.token);
 	if (!ce.home[0]) {
 		sf_out_error(ctx, "HOME is not set: no config files to change");
@@ -1084,8 +1154,9 @@ static int cloud_logout(sf_ctx *ctx, int argc, char **argv)
 		sf_out_info(ctx, "no saved token (looked in %s and %s)", ce.profile_path, ce.spark_path);
 	if (ce.s.token_source == SF_TOKEN_ENV)
 		sf_out_warning(ctx, "PARTICLE_ACCESS_TOKEN is still set in the environment; unset it to log out completely");
-	sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:i}", "ok", 1, "exit_code", 0, "removed", removed));
-	return 0;
+	sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:i}", "ok", revoke_rc == 0, "exit_code", revoke_rc,
+					      "removed", removed));
+	return revoke_rc;
 }
 
 /* ---- dispatch ---------------------------------------------------------- */

@@ -13,54 +13,6 @@
 
 static const struct sf_command commands[] = {
 	/* Areas add their commands here, one line group each. */
-	{ "diagnose", cmd_diagnose, "explain a dfu-util log: what failed, why, and the fix",
-	  "sparkflash diagnose [--json] [--no-host] [--rules-dir DIR] [LOGFILE|-]",
-	  "Reads a dfu-util transcript (a file, or standard input when LOGFILE is - or\n"
-	  "missing): a saved 'sparkflash --log' file, or output pasted from a terminal,\n"
-	  "particle-cli, west or CI. Prints each finding as 'ID (severity): summary',\n"
-	  "why it happened, the fix and the quoted evidence lines. IDs are stable (see\n"
-	  "README). Exits 0 when the log shows success (also with warnings), else the\n"
-	  "exit code of the most severe diagnosis.\n"
-	  "  --json          one 'diagnosis' event per finding, then a 'result' event\n"
-	  "  --no-host       do not add facts about this host (USB nodes, udev rules)\n"
-	  "  --rules-dir DIR udev rules directory to check (repeatable)\n"
-	  "Input is limited to 16 MiB. A file whose first line is\n"
-	  "'#sparkflash-transcript exit=N' carries stream markers ('O ', 'E ');\n"
-	  "the runner's --log files are read as they are.\n" },
-	{ "udev", cmd_udev, "print or install udev rules for USB access to profiled devices",
-	  "sparkflash udev print|install [--rules-dir DIR] [--json]",
-	  "  print            the rules file (60-sparkflash.rules) for every profile's DFU\n"
-	  "                   and normal-mode VID:PID: TAG+=\"uaccess\" for the logged-in\n"
-	  "                   user, GROUP=\"plugdev\", MODE=\"0664\" as the fallback\n"
-	  "  install          write it to the rules directory (temp file + rename), say\n"
-	  "                   whether it was new, changed or unchanged, and print the\n"
-	  "                   reload step (udevadm control --reload-rules && udevadm\n"
-	  "                   trigger, then replug); --dry-run writes nothing\n"
-	  "  --rules-dir DIR  rules directory (default /etc/udev/rules.d)\n"
-	  "Exit 5 when the directory is not writable (run with sudo).\n" },
-	{ "doctor", cmd_doctor, "check the setup: dfu-util, profiles, udev rules, USB access, cloud",
-	  "sparkflash doctor [--json] [--rules-dir DIR] [--api]",
-	  "Checks, one line each (ok / warning / error / skipped): dfu-util is present\n"
-	  "and runs, its version (warns about versions with known problems), the\n"
-	  "profiles load, udev rules cover every profile's VID:PIDs, the DFU devices\n"
-	  "'dfu-util -l' finds can be opened, a cloud token is present (its source is\n"
-	  "named, the token never shown) and, with --api or a configured API URL, that\n"
-	  "the API answers. Exit 0 when nothing is an error, else the code of the\n"
-	  "first error. --json: one 'check' event per check, then a 'result' event.\n"
-	  "  --rules-dir DIR  udev rules directory to check (repeatable; default the\n"
-	  "                   system's: /etc, /run, /usr/lib and /lib udev/rules.d)\n"
-	  "  --api            also check that the cloud API answers\n" },
-	{ "profiles", cmd_profiles, "list, show and check device profiles",
-	  "sparkflash profiles list | show NAME|PATH | check FILE... [--json] [--profiles-dir DIR]",
-	  "  list             every profile along the search path (--profiles-dir DIRs,\n"
-	  "                   SPARKFLASH_PROFILES, the installed profiles): id, name, DFU VID:PID,\n"
-	  "                   platform, file\n"
-	  "  show NAME|PATH   alts with their memory regions (page size, count, flags r/e/w),\n"
-	  "                   segments and protected ranges; NAME is looked up as NAME.json,\n"
-	  "                   anything with '/' or ending in .json is a file\n"
-	  "  check FILE...    validate profile files; the first broken one is reported as\n"
-	  "                   FILE:LINE:COLUMN: problem (exit 3)\n"
-	  "  --json           list: a JSON array; show: a JSON object; check: NDJSON events\n" },
 	{ "list", cmd_list, "list DFU devices (dfu-util -l) with their profiles",
 	  "sparkflash list [--json] [--serial SN] [--path BUS-PORT] [--profile NAME|PATH]",
 	  "Runs 'dfu-util -l', groups its alt lines into devices and matches each\n"
@@ -72,53 +24,6 @@ static const struct sf_command commands[] = {
 	  "No device is not an error (exit 0); a device dfu-util may not open because\n"
 	  "of USB permissions is (exit 5). --json: one \"device\" event per device,\n"
 	  "then a \"result\" event with \"count\" and \"devices\".\n" },
-	{ "inspect", cmd_inspect, "show what an image file is: raw or Particle module, platform, CRC",
-	  "sparkflash inspect [--json] FILE",
-	  "Reads FILE (at most 16 MiB) and prints its size and, for a Particle module,\n"
-	  "the prefix offset, platform, function, index, start/end address, version,\n"
-	  "flags, dependencies, suffix (product id/version, SHA-256), the CRC-32\n"
-	  "(stored vs computed) and the size check; also any DFU suffix and whether\n"
-	  "dfu-util would strip a Stellaris/LPC-like prefix. A bad CRC is reported\n"
-	  "as BAD but is not an error: the exit status is 0 whenever the file was\n"
-	  "read, 3 when it is missing, unreadable, empty, too large or a directory.\n"
-	  "--json prints one object ({\"event\":\"inspect\", ...}) on stdout.\n" },
-	{ "sim", cmd_sim, "simulated DfuSe devices for dfu-util (testing without hardware)",
-	  "sparkflash --sim DIR sim add PROFILE [--serial SN] [--path BUS-PORT] [--timing fast|real] [--fault KIND[=ARG]]...\n"
-	  "       sparkflash --sim DIR sim list [--json] | remove SN | reset SN | dump SN ALT OUTFILE [--force]\n"
-	  "       sparkflash --sim DIR sim exec -- CMD ARGS...",
-	  "  add PROFILE      add a device in DFU mode (profile name or file); serial and USB\n"
-	  "                   path are generated unless given; DIR is created if missing\n"
-	  "  list             devices with profile, USB id, path, devnum, mode (dfu|left|lost)\n"
-	  "  remove SN        delete a device and its memory\n"
-	  "  reset SN         bring a device that left DFU mode back into DFU mode\n"
-	  "  dump SN ALT OUT  copy the whole memory of alt ALT to OUT (--force to overwrite)\n"
-	  "  exec -- CMD...   run CMD (e.g. dfu-util) seeing the simulated devices instead of\n"
-	  "                   USB; its exit status is passed through\n"
-	  "  --timing fast    poll timeouts 0 (default); real: the profile's erase/program times\n"
-	  "  --fault KIND     access (open denied), busy (interface claimed elsewhere),\n"
-	  "                   lost=N (vanishes after N data blocks), status=errNAME@N (data\n"
-	  "                   block N fails with that DFU status), stall=N (DFU request N\n"
-	  "                   stalls), ignore-leave (stays in DFU mode after :leave),\n"
-	  "                   reset-on-leave (resets before answering the status after leave)\n"
-	  "  Also SPARKFLASH_SIM=DIR instead of --sim DIR.\n" },
-	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
-	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout",
-	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"
-	  "PARTICLE_API_URL, the config's apiUrl, default https://api.particle.io).\n"
-	  "\n"
-	  "  cloud flash DEVICE FILE          flash FILE to a device name or ID\n"
-	  "  cloud flash FILE --device D ...  several devices at once (--jobs N, default 4)\n"
-	  "  cloud flash FILE --all-online [--platform P]\n"
-	  "  cloud list [FILTER]              devices (FILTER: online, offline, platform, name, ID)\n"
-	  "  cloud login [--username U]       password from stdin; saves the token (mode 0600)\n"
-	  "  cloud logout                     removes the saved token\n"
-	  "\n"
-	  "Flash options: --product ID (devices by ID), --force (platform mismatch / bad CRC),\n"
-	  "  --jobs N, --cacert FILE, --connect-timeout S, --max-time S.\n"
-	  "The token comes from PARTICLE_ACCESS_TOKEN, ~/.particle/<profile>.config.json,\n"
-	  "then ~/.spark/spark.config.json; it is never accepted on the command line.\n"
-	  "Exit codes: 10 not authenticated, 11 device unknown/offline/rejected,\n"
-	  "12 network or server error, 3 bad file.\n" },
 	{ "flash", cmd_flash, "write a file to a device over USB (dfu-util), checked against its profile",
 	  "sparkflash flash (--usb FILE | --factory FILE | --segment NAME FILE | ADDRESS FILE [--alt N|NAME])\n"
 	  "         [--force] [--allow-protected SEGMENT]... [--leave|--no-leave] [--verify]\n"
@@ -157,6 +62,101 @@ static const struct sf_command commands[] = {
 	  "  address       read <proto>ServerKey and print the server, e.g. tcp://device.spark.io:5683\n"
 	  "  <proto> is --protocol, else the profile's default_protocol. Key writes do not leave\n"
 	  "  DFU mode unless --leave.\n" },
+	{ "diagnose", cmd_diagnose, "explain a dfu-util log: what failed, why, and the fix",
+	  "sparkflash diagnose [--json] [--no-host] [--rules-dir DIR] [LOGFILE|-]",
+	  "Reads a dfu-util transcript (a file, or standard input when LOGFILE is - or\n"
+	  "missing): a saved 'sparkflash --log' file, or output pasted from a terminal,\n"
+	  "particle-cli, west or CI. Prints each finding as 'ID (severity): summary',\n"
+	  "why it happened, the fix and the quoted evidence lines. IDs are stable (see\n"
+	  "README). Exits 0 when the log shows success (also with warnings), else the\n"
+	  "exit code of the most severe diagnosis.\n"
+	  "  --json          one 'diagnosis' event per finding, then a 'result' event\n"
+	  "  --no-host       do not add facts about this host (USB nodes, udev rules)\n"
+	  "  --rules-dir DIR udev rules directory to check (repeatable)\n"
+	  "Input is limited to 16 MiB. A file whose first line is\n"
+	  "'#sparkflash-transcript exit=N' carries stream markers ('O ', 'E ');\n"
+	  "the runner's --log files are read as they are.\n" },
+	{ "udev", cmd_udev, "print or install udev rules for USB access to profiled devices",
+	  "sparkflash udev print|install [--rules-dir DIR] [--json]",
+	  "  print            the rules file (60-sparkflash.rules) for every profile's DFU\n"
+	  "                   and normal-mode VID:PID: TAG+=\"uaccess\" for the logged-in\n"
+	  "                   user, GROUP=\"plugdev\", MODE=\"0664\" as the fallback\n"
+	  "  install          write it to the rules directory (temp file + rename), say\n"
+	  "                   whether it was new, changed or unchanged, and print the\n"
+	  "                   reload step (udevadm control --reload-rules && udevadm\n"
+	  "                   trigger, then replug); --dry-run writes nothing\n"
+	  "  --rules-dir DIR  rules directory (default /etc/udev/rules.d)\n"
+	  "Exit 5 when the directory is not writable (run with sudo).\n" },
+	{ "doctor", cmd_doctor, "check the setup: dfu-util, profiles, udev rules, USB access, cloud",
+	  "sparkflash doctor [--json] [--rules-dir DIR] [--api]",
+	  "Checks, one line each (ok / warning / error / skipped): dfu-util is present\n"
+	  "and runs, its version (warns about versions with known problems), the\n"
+	  "profiles load, udev rules cover every profile's VID:PIDs, the DFU devices\n"
+	  "'dfu-util -l' finds can be opened, a cloud token is present (its source is\n"
+	  "named, the token never shown) and, with --api or a configured API URL, that\n"
+	  "the API answers. Exit 0 when nothing is an error, else the code of the\n"
+	  "first error. --json: one 'check' event per check, then a 'result' event.\n"
+	  "  --rules-dir DIR  udev rules directory to check (repeatable; default the\n"
+	  "                   system's: /etc, /run, /usr/lib and /lib udev/rules.d)\n"
+	  "  --api            also check that the cloud API answers\n" },
+	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
+	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout [--revoke]",
+	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"
+	  "PARTICLE_API_URL, the config's apiUrl, default https://api.particle.io).\n"
+	  "\n"
+	  "  cloud flash DEVICE FILE          flash FILE to a device name or ID\n"
+	  "  cloud flash FILE --device D ...  several devices at once (--jobs N, default 4)\n"
+	  "  cloud flash FILE --all-online [--platform P]\n"
+	  "  cloud list [FILTER]              devices (FILTER: online, offline, platform, name, ID)\n"
+	  "  cloud login [--username U]       password from stdin; saves the token (mode 0600)\n"
+	  "  cloud logout [--revoke]          removes the saved token (--revoke: also on the server)\n"
+	  "\n"
+	  "Flash options: --product ID (devices by ID), --force (platform mismatch / bad CRC),\n"
+	  "  --jobs N, --cacert FILE, --connect-timeout S, --max-time S.\n"
+	  "The token comes from PARTICLE_ACCESS_TOKEN, ~/.particle/<profile>.config.json,\n"
+	  "then ~/.spark/spark.config.json; it is never accepted on the command line.\n"
+	  "Exit codes: 10 not authenticated, 11 device unknown/offline/rejected,\n"
+	  "12 network or server error, 3 bad file.\n" },
+	{ "sim", cmd_sim, "simulated DfuSe devices for dfu-util (testing without hardware)",
+	  "sparkflash --sim DIR sim add PROFILE [--serial SN] [--path BUS-PORT] [--timing fast|real] [--fault KIND[=ARG]]...\n"
+	  "       sparkflash --sim DIR sim list [--json] | remove SN | reset SN | dump SN ALT OUTFILE [--force]\n"
+	  "       sparkflash --sim DIR sim exec -- CMD ARGS...",
+	  "  add PROFILE      add a device in DFU mode (profile name or file); serial and USB\n"
+	  "                   path are generated unless given; DIR is created if missing\n"
+	  "  list             devices with profile, USB id, path, devnum, mode (dfu|left|lost)\n"
+	  "  remove SN        delete a device and its memory\n"
+	  "  reset SN         bring a device that left DFU mode back into DFU mode\n"
+	  "  dump SN ALT OUT  copy the whole memory of alt ALT to OUT (--force to overwrite)\n"
+	  "  exec -- CMD...   run CMD (e.g. dfu-util) seeing the simulated devices instead of\n"
+	  "                   USB; its exit status is passed through\n"
+	  "  --timing fast    poll timeouts 0 (default); real: the profile's erase/program times\n"
+	  "  --fault KIND     access (open denied), busy (interface claimed elsewhere),\n"
+	  "                   lost=N (vanishes after N data blocks), status=errNAME@N (data\n"
+	  "                   block N fails with that DFU status), stall=N (DFU request N\n"
+	  "                   stalls), ignore-leave (stays in DFU mode after :leave),\n"
+	  "                   reset-on-leave (resets before answering the status after leave)\n"
+	  "  Also SPARKFLASH_SIM=DIR instead of --sim DIR.\n" },
+	{ "profiles", cmd_profiles, "list, show and check device profiles",
+	  "sparkflash profiles list | show NAME|PATH | check FILE... [--json] [--profiles-dir DIR]",
+	  "  list             every profile along the search path (--profiles-dir DIRs,\n"
+	  "                   SPARKFLASH_PROFILES, the installed profiles): id, name, DFU VID:PID,\n"
+	  "                   platform, file\n"
+	  "  show NAME|PATH   alts with their memory regions (page size, count, flags r/e/w),\n"
+	  "                   segments and protected ranges; NAME is looked up as NAME.json,\n"
+	  "                   anything with '/' or ending in .json is a file\n"
+	  "  check FILE...    validate profile files; the first broken one is reported as\n"
+	  "                   FILE:LINE:COLUMN: problem (exit 3)\n"
+	  "  --json           list: a JSON array; show: a JSON object; check: NDJSON events\n" },
+	{ "inspect", cmd_inspect, "show what an image file is: raw or Particle module, platform, CRC",
+	  "sparkflash inspect [--json] FILE",
+	  "Reads FILE (at most 16 MiB) and prints its size and, for a Particle module,\n"
+	  "the prefix offset, platform, function, index, start/end address, version,\n"
+	  "flags, dependencies, suffix (product id/version, SHA-256), the CRC-32\n"
+	  "(stored vs computed) and the size check; also any DFU suffix and whether\n"
+	  "dfu-util would strip a Stellaris/LPC-like prefix. A bad CRC is reported\n"
+	  "as BAD but is not an error: the exit status is 0 whenever the file was\n"
+	  "read, 3 when it is missing, unreadable, empty, too large or a directory.\n"
+	  "--json prints one object ({\"event\":\"inspect\", ...}) on stdout.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -218,8 +218,7 @@ int main(int argc, char **argv)
 		printf("sparkflash %s\n", PACKAGE_VERSION);
 		return SF_EXIT_OK;
 	default:
-		fprintf(stderr, "usage: sparkflash [GLOBAL OPTIONS] COMMAND [ARGS]; see 'sparkflash --help'\n");
-		return SF_EXIT_USAGE;
+		return SF_EXIT_USAGE; /* the parser printed the error and usage */
 	}
 	if (i >= argc) {
 		fprintf(stderr, "sparkflash: no command given\n");

@@ -20,7 +20,7 @@ check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 
 # run_sf ARGS...: runs sparkflash with a 60 s bound, captures out/err/rc
 run_sf() {
-	timeout 60 "$SPARKFLASH" "$@" >"$T/out" 2>"$T/err"
+	timeout -k 5 60 "$SPARKFLASH" "$@" >"$T/out" 2>"$T/err"
 	rc=$?
 	return 0
 }

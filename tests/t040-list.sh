@@ -3,7 +3,7 @@
 # dfu-util missing / not executable (exit 8); --timeout (exit 9).
 . "$srcdir/tests/lib.sh"
 F="$srcdir/tests/fixtures/run"
-plan 53
+plan 57
 
 cp "$F/fake-dfu-util.sh" "$T/dfu-util" && chmod +x "$T/dfu-util"
 export SPARKFLASH_PROFILES
@@ -162,5 +162,22 @@ check "killed within the grace period" test $((end - start)) -lt 10
 grep_err "timeout message" 'did not finish within 0.5 s'
 check "log records the command, the banner and the timeout" sh -c "grep -q '^\\$ .*dfu-util -l\$' '$T/log' && grep -q '^\\[stdout\\] dfu-util 0.11\$' '$T/log' && grep -q '^# timed out after 0.5 s\$' '$T/log'"
 check "log shows the SIGKILL" grep -q '^# signal 9$' "$T/log"
+
+# --- SIGTERM to sparkflash while dfu-util runs: passed on, no orphan left ---
+start=$(date +%s)
+FAKE_DFU_SLEEP=37.25 timeout --foreground 60 "$SPARKFLASH" list $DFU >"$T/out" 2>"$T/err" &
+pid=$!
+i=0
+while [ $i -lt 50 ] && ! pgrep -f 'sleep 37.25' >/dev/null 2>&1; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $pid 2>/dev/null
+# (timeout --foreground passes one SIGTERM on to sparkflash, not to its group)
+wait $pid
+rc=$?
+end=$(date +%s)
+expect_rc "SIGTERM while dfu-util runs → dfu-util killed, exit 6" 6
+grep_err "says dfu-util was killed" 'dfu-util was killed by signal 15'
+check "returned promptly" test $((end - start)) -lt 10
+sleep 0.2
+check "no dfu-util left running" sh -c "! pgrep -f 'slee[p] 37[.]25' >/dev/null"
 
 done_testing

@@ -87,6 +87,12 @@ sf_cloud cloud flash electron1 "$T/photon-user.bin" --api-url "$S_URL" --force
 expect_rc "--force flashes anyway" 0
 sf_cloud cloud flash photon1 "$T/photon-user.bin" --api-url "$S_URL"
 expect_rc "photon image to a photon" 0
+timeout 30 "$MKMODULE" --photon-user --bad-crc "$T/bad-crc.bin" >/dev/null 2>&1
+reset_server "$S_URL"
+sf_cloud cloud flash photon1 "$T/bad-crc.bin" --api-url "$S_URL"
+expect_rc "module with a bad CRC refused" 3
+grep_err "says corrupt" "CRC"
+is "nothing sent for a corrupt module" "$(requests "$S_URL" | jq length)" 0
 
 # §7.6 #11: product flash by ID; names refused
 reset_server "$S_URL"
@@ -104,10 +110,21 @@ sf_cloud --json cloud flash photon1 "$T/app.bin" --api-url "$S_URL"
 expect_rc "json flash" 0
 check "every stdout line is a JSON object with an event" sh -c "jq -e -s 'all(.[]; type==\"object\" and has(\"event\"))' '$T/out' >/dev/null"
 is "plan event first" "$(jq -r -s '.[0].event' "$T/out")" plan
+is "plan names the device and file size" "$(jq -r -s '.[0] | "\(.devices[0]) \(.size)"' "$T/out")" "photon1 5000"
 is "result ok with the id" "$(jq -r -s '[.[] | select(.event=="result")][0] | "\(.ok) \(.exit_code) \(.id)"' "$T/out")" "true 0 $PHOTON1"
 check "upload progress reaches 100%" sh -c "jq -e -s '[.[] | select(.event==\"progress\" and .phase==\"upload\")] | (length > 0) and (.[-1].percent == 100) and (.[-1].bytes >= 5000)' '$T/out' >/dev/null"
 sf_cloud --json cloud flash offline1 "$T/app.bin" --api-url "$S_URL"
 is "json failure result" "$(jq -r -s '[.[] | select(.event=="result")][0] | "\(.ok) \(.exit_code)"' "$T/out")" "false 11"
+
+# on a terminal: upload progress on stderr
+if timeout 10 script -qec true /dev/null >/dev/null 2>&1 </dev/null; then
+	timeout -k 5 30 script -qec "PARTICLE_ACCESS_TOKEN=$TOKEN '$SPARKFLASH' cloud flash photon1 '$T/app.bin' --api-url $S_URL" /dev/null >"$T/tty" 2>&1 </dev/null
+	check "progress shown on a terminal" grep -q "upload: 100%" "$T/tty"
+else
+	skip "script(1) cannot run a terminal session here"
+fi
+sf_cloud cloud flash photon1 "$T/app.bin" --api-url "$S_URL"
+if grep -q "upload:" "$T/out" "$T/err"; then not_ok "no progress when not a terminal"; else ok "no progress when not a terminal"; fi
 
 # --dry-run sends nothing
 reset_server "$S_URL"
@@ -122,6 +139,12 @@ expect_rc "2 MB upload" 0
 is "Expect: 100-continue was sent and honoured" "$(requests "$S_URL" | jq -r '[.[] | select(.method=="PUT")][-1].expect')" 100-continue
 is "2 MB SHA-256 matches" "$(requests "$S_URL" | jq -r '[.[] | select(.method=="PUT")][-1].file_sha256')" "$(sha256sum "$T/big.bin" | cut -d' ' -f1)"
 
+# a server that ignores Expect: 100-continue: the client sends the body anyway
+start_server IE --ignore-expect
+sf_cloud cloud flash photon1 "$T/big.bin" --api-url "$IE_URL"
+expect_rc "2 MB upload to a server ignoring Expect" 0
+is "bytes intact when Expect is ignored" "$(requests "$IE_URL" | jq -r '[.[] | select(.method=="PUT")][-1].file_sha256')" "$(sha256sum "$T/big.bin" | cut -d' ' -f1)"
+
 # usage errors
 run_sf cloud flash onlyone
 expect_rc "one argument is a usage error" 2
@@ -135,6 +158,9 @@ start_server SP --spark-server --offline-timeout-ms 200
 sf_cloud cloud flash offline1 "$T/app.bin" --api-url "$SP_URL"
 expect_rc "spark-server offline (200 ok:false) exits 11" 11
 grep_err "timed out reason" "Timed out"
+sf_cloud cloud flash nosuch "$T/app.bin" --api-url "$SP_URL"
+expect_rc "spark-server unknown core (404 bare string) exits 11" 11
+grep_err "spark-server text shown" "couldn't find that core"
 sf_cloud cloud flash failing1 "$T/app.bin" --api-url "$SP_URL"
 expect_rc "spark-server rejected flash exits 11" 11
 

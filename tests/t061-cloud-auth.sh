@@ -45,6 +45,22 @@ is "staging profile's token sent" "$(last_auth)" "Bearer $EXPIRED_TOKEN"
 grep_err "says expired" "expired"
 rm -f "$P/profile.json" "$P/staging.config.json"
 
+# a saved token past its recorded expiry: refused before any request
+reset_server "$S_URL"
+printf '{"access_token":"%s","access_token_expires_at":"2001-01-01T00:00:00.000Z"}\n' "$TOKEN" >"$P/particle.config.json"
+run_sf cloud list --api-url "$S_URL"
+expect_rc "saved token expired locally: exit 10" 10
+grep_err "says when it expired" "expired at 2001-01-01"
+is "no request with a locally expired token" "$(requests "$S_URL" | jq length)" 0
+printf 'correct horse\n' | timeout -k 5 30 "$SPARKFLASH" cloud login --username dev@example.com --api-url "$S_URL" >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "login works over an expired saved token" 0
+run_sf cloud list --api-url "$S_URL"
+expect_rc "the new token is used" 0
+printf '{"access_token":"%s","access_token_expires_at":"2099-01-01T00:00:00.000Z"}\n' "$OTHER_TOKEN" >"$P/particle.config.json"
+run_sf cloud list --api-url "$S_URL"
+expect_rc "saved token not yet expired" 0
+
 # invalid token
 PARTICLE_ACCESS_TOKEN=0000000000000000000000000000000000000000 run_sf cloud flash photon1 "$T/app.bin" --api-url "$S_URL"
 expect_rc "invalid token: exit 10" 10
@@ -74,7 +90,7 @@ check "outputs were produced" test -s "$T/all"
 if grep -q "$TOKEN" "$T/all"; then not_ok "token absent from all output"; else ok "token absent from all output"; fi
 
 # argv of a running client (server hangs on the flash): no token in /proc/PID/cmdline
-PARTICLE_ACCESS_TOKEN=$TOKEN timeout 30 "$SPARKFLASH" cloud flash hang1 "$T/app.bin" --api-url "$S_URL" --max-time 4 \
+PARTICLE_ACCESS_TOKEN=$TOKEN timeout -k 5 30 "$SPARKFLASH" cloud flash hang1 "$T/app.bin" --api-url "$S_URL" --max-time 4 \
 	>"$T/hang.out" 2>"$T/hang.err" &
 pid=$!
 for i in $(seq 1 50); do
@@ -95,7 +111,7 @@ rm -rf "$SP"
 printf '{"apiUrl":"%s"}\n' "$S_URL" >"$P/particle.config.json"
 chmod 644 "$P/particle.config.json"
 reset_server "$S_URL"
-printf 'correct horse\n' | timeout 30 "$SPARKFLASH" cloud login --username dev@example.com >"$T/out" 2>"$T/err"
+printf 'correct horse\n' | timeout -k 5 30 "$SPARKFLASH" cloud login --username dev@example.com >"$T/out" 2>"$T/err"
 rc=$?
 expect_rc "login succeeds" 0
 issued=$(requests "$S_URL" | jq -r '.[0].issued_token')
@@ -115,17 +131,34 @@ expect_rc "saved token works" 0
 is "saved token sent" "$(last_auth)" "Bearer $issued"
 
 # username and password both from stdin
-printf 'dev@example.com\ncorrect horse\n' | timeout 30 "$SPARKFLASH" cloud login >"$T/out" 2>"$T/err"
+printf 'dev@example.com\ncorrect horse\n' | timeout -k 5 30 "$SPARKFLASH" cloud login >"$T/out" 2>"$T/err"
 rc=$?
 expect_rc "login with username on stdin" 0
 
+# on a terminal: prompts, and the password is not echoed (typed after the prompt)
+if timeout 10 script -qec true /dev/null >/dev/null 2>&1 </dev/null; then
+	{ sleep 1; printf 'correct horse\n'; } |
+		timeout -k 5 30 script -qec "'$SPARKFLASH' cloud login --username dev@example.com" /dev/null >"$T/tty" 2>&1
+	check "password prompt on the terminal" grep -q "password:" "$T/tty"
+	if grep -q "correct horse" "$T/tty"; then not_ok "password not echoed"; else ok "password not echoed"; fi
+	check "terminal login succeeded" grep -q "logged in as dev@example.com" "$T/tty"
+else
+	skip "script(1) cannot run a terminal session here"
+fi
+
 # wrong password: exit 10, one attempt only
 reset_server "$S_URL"
-printf 'wrong\n' | timeout 30 "$SPARKFLASH" cloud login --username dev@example.com >"$T/out" 2>"$T/err"
+printf 'wrong\n' | timeout -k 5 30 "$SPARKFLASH" cloud login --username dev@example.com >"$T/out" 2>"$T/err"
 rc=$?
 expect_rc "wrong password: exit 10" 10
 grep_err "invalid credentials" "invalid credentials"
 is "login not retried" "$(requests "$S_URL" | jq length)" 1
+
+# an account with MFA: a clear refusal
+printf 'mfa pass\n' | timeout -k 5 30 "$SPARKFLASH" cloud login --username mfa@example.com >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "MFA account: exit 10" 10
+grep_err "says multi-factor" "multi-factor"
 
 # logout removes the token and keeps the rest
 run_sf cloud logout
@@ -135,6 +168,21 @@ is "apiUrl kept" "$(jq -r .apiUrl "$P/particle.config.json")" "$S_URL"
 is "still mode 0600" "$(stat -c %a "$P/particle.config.json")" 600
 run_sf cloud list
 expect_rc "after logout: not authenticated" 10
+
+# logout --revoke also revokes the token on the server
+printf 'correct horse\n' | timeout -k 5 30 "$SPARKFLASH" cloud login --username dev@example.com >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "login again" 0
+issued=$(jq -r .access_token "$P/particle.config.json")
+reset_server "$S_URL"
+run_sf cloud logout --revoke
+expect_rc "logout --revoke" 0
+r=$(requests "$S_URL" | jq -c '.[0]')
+is "DELETE /v1/access_tokens/current" "$(echo "$r" | jq -r '.method + " " + .path')" "DELETE /v1/access_tokens/current"
+is "revoked with the saved token" "$(echo "$r" | jq -r .authorization)" "Bearer $issued"
+is "token removed locally too" "$(jq -r '.access_token // "none"' "$P/particle.config.json")" none
+PARTICLE_ACCESS_TOKEN=$issued run_sf cloud list
+expect_rc "revoked token refused by the server" 10
 
 plan "$_tap_n"
 done_testing

@@ -39,24 +39,26 @@ expect_rc "--all-online with no match: exit 11" 11
 
 run_sf cloud flash "$T/app.bin" --device a --all-online
 expect_rc "--device with --all-online is a usage error" 2
+run_sf cloud flash "$T/app.bin" --device 0123456789abcdef01234567 --device 0123456789ABCDEF01234567
+expect_rc "the same device twice is a usage error" 2
 run_sf cloud flash "$T/app.bin" --device a --jobs 0
 expect_rc "--jobs 0 is a usage error" 2
 
-# 20 devices, each answering after 1 s
+# 20 devices, each answering after 1.5 s
 jq '{users, tokens, products: [], devices: [range(20) as $i |
 	{id: ("c0ffee00000000000000" + ($i | tostring | if length == 1 then "000" + . else "00" + . end)),
 	 name: ("con" + ($i | tostring)), owner: "dev@example.com", online: true, platform_id: 6,
-	 product_id: 6, delay_ms: 1000}]}' "$FIXTURES" >"$T/fix20.json"
+	 product_id: 6, delay_ms: 1500}]}' "$FIXTURES" >"$T/fix20.json"
 SF_FIXTURES="$T/fix20.json" start_server C
 set -- ; for i in $(seq 0 19); do set -- "$@" --device "con$i"; done
-serial_ms=20000
+serial_ms=30000
 
 t0=$(date +%s%3N)
 sf_cloud cloud flash "$T/app.bin" "$@" --jobs 20 --api-url "$C_URL"
 t1=$(date +%s%3N)
 expect_rc "20 devices, --jobs 20" 0
 is "20 uploads with the right bytes" "$(nreq "$C_URL" ".method==\"PUT\" and .flashed==true and .file_sha256==\"$sha\"")" 20
-diag "20 devices x 1000 ms, --jobs 20: $((t1 - t0)) ms (serial would be ${serial_ms} ms)"
+diag "20 devices x 1500 ms, --jobs 20: $((t1 - t0)) ms (serial would be ${serial_ms} ms)"
 check "--jobs 20 well under half the serial time" test $((t1 - t0)) -lt $((serial_ms / 2))
 
 # default --jobs 4: at most 4 uploads in flight at the server, and more than 1
@@ -65,7 +67,7 @@ t0=$(date +%s%3N)
 sf_cloud --json cloud flash "$T/app.bin" "$@" --api-url "$C_URL"
 t1=$(date +%s%3N)
 expect_rc "20 devices, default jobs" 0
-diag "20 devices x 1000 ms, default --jobs 4: $((t1 - t0)) ms"
+diag "20 devices x 1500 ms, default --jobs 4: $((t1 - t0)) ms"
 check "default jobs under half the serial time" test $((t1 - t0)) -lt $((serial_ms / 2))
 overlap=$(requests "$C_URL" | jq '[.[] | select(.method=="PUT")] as $p |
 	[$p[] | .time_ms as $t | [$p[] | select(.time_ms <= $t and .done_ms > $t)] | length] | max')

@@ -47,6 +47,20 @@ is "target not contacted directly" "$(requests "$S_URL" | jq length)" 0
 is "upload bytes intact through the proxy" "$(requests "$X_URL" | jq -r '[.[] | select(.method=="PUT")][0].file_sha256')" \
 	"$(sha256sum "$T/app.bin" | cut -d' ' -f1)"
 
+# a real forwarding proxy for http:// URLs
+start_proxy
+reset_server "$S_URL"
+http_proxy=$PROXY_URL PARTICLE_ACCESS_TOKEN=$TOKEN run_sf cloud flash photon1 "$T/app.bin" --api-url "$S_URL"
+expect_rc "through a forwarding proxy" 0
+check "proxy forwarded the lookup" grep -q "^GET http://127.0.0.1:$S_PORT/v1/devices/photon1\$" "$PROXY_LOG"
+check "proxy forwarded the upload" grep -q "^PUT http://127.0.0.1:$S_PORT/v1/devices/$PHOTON1\$" "$PROXY_LOG"
+is "target got both, intact" "$(requests "$S_URL" | jq -r '[.[] | select(.method=="PUT")][0].file_sha256')" \
+	"$(sha256sum "$T/app.bin" | cut -d' ' -f1)"
+: >"$PROXY_LOG"
+http_proxy=$PROXY_URL NO_PROXY=localhost,127.0.0.1 PARTICLE_ACCESS_TOKEN=$TOKEN run_sf cloud list --api-url "$S_URL"
+expect_rc "forwarding proxy bypassed by NO_PROXY" 0
+is "proxy log empty with NO_PROXY" "$(wc -l <"$PROXY_LOG" | tr -d ' ')" 0
+
 # ---- HTTPS (§7.6 #13) ----
 if ! command -v openssl >/dev/null 2>&1; then
 	skip "openssl not installed: HTTPS cases"
@@ -77,6 +91,17 @@ else
 	grep_err "says TLS" "TLS"
 	sf_cloud cloud flash photon1 "$T/app.bin" --api-url "$H_URL" --cacert "$C/missing.pem"
 	expect_rc "unreadable --cacert is a usage error" 2
+	# https:// through a proxy: a CONNECT tunnel; NO_PROXY bypasses it
+	: >"$PROXY_LOG"
+	https_proxy=$PROXY_URL PARTICLE_ACCESS_TOKEN=$TOKEN run_sf cloud list --api-url "$H_URL" --cacert "$C/ca.pem"
+	expect_rc "HTTPS through the proxy (CONNECT)" 0
+	check "proxy saw a CONNECT to the server" grep -q "^CONNECT 127.0.0.1:$H_PORT\$" "$PROXY_LOG"
+	: >"$PROXY_LOG"
+	HTTPS_PROXY=$PROXY_URL NO_PROXY=127.0.0.1 PARTICLE_ACCESS_TOKEN=$TOKEN run_sf cloud list --api-url "$H_URL" --cacert "$C/ca.pem"
+	expect_rc "HTTPS_PROXY with NO_PROXY: direct" 0
+	is "no CONNECT with NO_PROXY" "$(wc -l <"$PROXY_LOG" | tr -d ' ')" 0
+	https_proxy=$PROXY_URL PARTICLE_ACCESS_TOKEN=$TOKEN run_sf cloud list --api-url "$H_URL"
+	expect_rc "through the proxy, peer still verified: no CA, exit 12" 12
 	sf_cloud cloud list --api-url "http://127.0.0.1:$H_PORT"
 	expect_rc "plain HTTP to the TLS port: exit 12" 12
 fi

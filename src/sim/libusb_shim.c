@@ -360,7 +360,8 @@ static void save_live(libusb_device_handle *h)
 	case SF_SIM_REENUMERATED:
 		/* Came back in DFU mode at a new address, freshly reset. */
 		d->mode = SF_SIM_PRESENT;
-		d->devnum = (uint8_t)(h->dev->dev.devnum >= 127 ? 2 : h->dev->dev.devnum + 1);
+		if (d->devnum == h->dev->dev.devnum) /* once, even if saved twice */
+			d->devnum = sf_sim_next_devnum(h->dev->sim_dir, d->bus);
 		d->dfu_state = SF_DFU_IDLE;
 		d->dfu_status = SF_DFU_OK;
 		d->has_pointer = false;

@@ -598,6 +598,17 @@ static uint8_t next_devnum(const taken *t, uint8_t bus)
 	return (uint8_t)(max >= 127 ? 2 : max + 1);
 }
 
+uint8_t sf_sim_next_devnum(const char *sim_dir, uint8_t bus)
+{
+	taken t;
+	uint8_t n;
+	if (taken_load(sim_dir, &t, NULL) != 0)
+		return 2;
+	n = next_devnum(&t, bus);
+	taken_free(&t);
+	return n;
+}
+
 int sf_sim_device_create(const char *sim_dir, const sf_sim_new *spec, char *serial_out,
 			 size_t serial_size, sf_err *err)
 {

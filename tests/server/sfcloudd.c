@@ -5,6 +5,7 @@
  *   sfcloudd --fixtures FILE --port-file FILE [--control] [--idle-timeout S]
  *            [--tls-cert PEM --tls-key PEM] [--legacy] [--spark-server]
  *            [--any-client] [--max-file BYTES] [--offline-timeout-ms N]
+ *            [--ignore-expect]
  *
  * Fixtures: {"users":[{username,password}], "tokens":[{token,user,expires_at}],
  * "devices":[{id,name,owner,online,platform_id,product_id,cellular,
@@ -52,7 +53,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *fixtures;      /* users, tokens, devices, products */
 static json_t *records;       /* array of request records */
 static json_t *faults;        /* array of queued faults */
-static bool opt_control, opt_legacy, opt_spark, opt_any_client;
+static bool opt_control, opt_legacy, opt_spark, opt_any_client, opt_ignore_expect;
 static long opt_max_file = 4 * 1024 * 1024;
 static long opt_offline_timeout_ms = 2000;
 static volatile sig_atomic_t stopping;
@@ -414,6 +415,12 @@ static enum MHD_Result handle_token(struct MHD_Connection *c, rstate *st, const 
 		pthread_mutex_unlock(&lock);
 		return oauth_error(c, st, 400, "invalid_grant", "User credentials are invalid");
 	}
+	if (json_is_true(json_object_get(u, "mfa"))) {
+		pthread_mutex_unlock(&lock);
+		return reply_json(c, st, 403, json_pack("{s:s, s:s, s:s}", "error", "mfa_required", "error_description",
+							"Multi-factor authentication required", "mfa_token",
+							"0000000000000000000000000000000000000000"), oauth_headers);
+	}
 	if (json_object_get(st->form, "expires_in"))
 		expires = atoll(json_string_value(json_object_get(st->form, "expires_in")) ?: "0");
 	random_token(token);
@@ -697,6 +704,8 @@ static enum MHD_Result route(struct MHD_Connection *c, rstate *st, const char *m
 		pthread_mutex_unlock(&lock);
 		if (v)
 			return reply_json(c, st, 200, v, NULL);
+		if (opt_spark) /* spark-server: a bare JSON string */
+			return reply_json(c, st, 404, json_string("Oops, I couldn't find that core"), NULL);
 		snprintf(info, sizeof info, "I didn't recognize that device name or ID, try opening %s/v1/devices", base);
 		return reply_json(c, st, 403, json_pack("{s:s, s:s}", "error", "Permission Denied", "info", info), NULL);
 	}
@@ -772,7 +781,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			json_array_append(records, st->rec);
 			pthread_mutex_unlock(&lock);
 		}
-		return MHD_YES; /* 100 Continue is sent by MHD when asked for */
+		/* MHD sends 100 Continue when asked for, as soon as we return. To act
+		 * like a server that ignores Expect, answer only after the client's
+		 * wait for it (1 s in libcurl) has run out. */
+		if (opt_ignore_expect && MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect"))
+			nap_ms(1500);
+		return MHD_YES;
 	}
 	if (*upload_data_size) {
 		if (st->pp) {
@@ -894,7 +908,8 @@ int main(int argc, char **argv)
 		{ "tls-cert", required_argument, NULL, 'C' }, { "tls-key", required_argument, NULL, 'K' },
 		{ "legacy", no_argument, NULL, 'l' }, { "spark-server", no_argument, NULL, 's' },
 		{ "any-client", no_argument, NULL, 'a' }, { "max-file", required_argument, NULL, 'm' },
-		{ "offline-timeout-ms", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 },
+		{ "offline-timeout-ms", required_argument, NULL, 'o' }, { "ignore-expect", no_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *fixtures_path = NULL, *port_file = NULL, *cert = NULL, *key = NULL;
 	long idle = 120;
@@ -919,6 +934,7 @@ int main(int argc, char **argv)
 		case 'a': opt_any_client = true; break;
 		case 'm': opt_max_file = atol(optarg); break;
 		case 'o': opt_offline_timeout_ms = atol(optarg); break;
+		case 'e': opt_ignore_expect = true; break;
 		default:
 			fprintf(stderr, "usage: sfcloudd --fixtures FILE --port-file FILE [--control] [--idle-timeout S] [--tls-cert F --tls-key F] [--legacy] [--spark-server] [--any-client]\n");
 			return 2;
@@ -1004,5 +1020,6 @@ int main(int argc, char **argv)
 	json_decref(faults);
 	free(cert_pem);
 	free(key_pem);
-	return 0;
+	fflush(NULL);
+	_exit(0); /* no exit-time hooks: the tests wait for this process */
 }

@@ -107,6 +107,43 @@ static void base_url_checks(void **state)
 	assert_int_equal(sf_cloud_check_base_url("http://h /", b, sizeof b, &e), SF_EXIT_USAGE);
 }
 
+static void expiry(void **state)
+{
+	(void)state;
+	long long t;
+	assert_true(sf_cloud_parse_iso_time("1970-01-01T00:00:00Z", &t));
+	assert_int_equal(t, 0);
+	assert_true(sf_cloud_parse_iso_time("2001-09-09T01:46:40.000Z", &t));
+	assert_int_equal(t, 1000000000);
+	assert_true(sf_cloud_parse_iso_time("2024-02-29T23:59:59", &t));
+	assert_int_equal(t, 1709251199);
+	assert_false(sf_cloud_parse_iso_time("2024-02-29", &t));
+	assert_false(sf_cloud_parse_iso_time("2024-02-29T23:59:59+01:00", &t));
+	assert_false(sf_cloud_parse_iso_time("2024-13-01T00:00:00Z", &t));
+	assert_false(sf_cloud_parse_iso_time("2024-02-29T23:59:59.Z", &t));
+
+	sf_cloud_inputs in = { .profile_cfg = "{\"access_token\":\"t\",\"access_token_expires_at\":\"2001-09-09T01:46:40.000Z\"}",
+			       .profile_cfg_name = "P", .now = 1000000000 };
+	sf_cloud_settings s;
+	sf_err e = { 0 };
+	assert_int_equal(sf_cloud_resolve_settings(&in, &s, &e), SF_EXIT_CLOUD_AUTH);
+	assert_non_null(strstr(e.msg, "expired"));
+	assert_string_equal(s.token, "");
+	in.now = 999999999;
+	assert_int_equal(sf_cloud_resolve_settings(&in, &s, &e), 0);
+	assert_string_equal(s.token, "t");
+	in.now = 0; /* check off */
+	assert_int_equal(sf_cloud_resolve_settings(&in, &s, &e), 0);
+	/* null = never expires; the environment is never checked */
+	in.now = 2000000000;
+	in.profile_cfg = "{\"access_token\":\"t\",\"access_token_expires_at\":null}";
+	assert_int_equal(sf_cloud_resolve_settings(&in, &s, &e), 0);
+	in.profile_cfg = "{\"access_token\":\"t\",\"access_token_expires_at\":\"2001-01-01T00:00:00Z\"}";
+	in.env_token = "envtok";
+	assert_int_equal(sf_cloud_resolve_settings(&in, &s, &e), 0);
+	assert_string_equal(s.token, "envtok");
+}
+
 static void profile_names(void **state)
 {
 	(void)state;
@@ -169,7 +206,9 @@ static void fuzz_config(void **state)
 			for (int k = rand() % 6; k >= 0; k--)
 				buf[rand() % n] = (char)(rand() % 256 ? rand() % 256 : 'a');
 			buf[rand() % (n + 1)] = '\0';
-			sf_cloud_inputs in = { .profile_cfg = buf, .spark_cfg = buf };
+			sf_cloud_inputs in = { .profile_cfg = buf, .spark_cfg = buf, .now = 1000000000 };
+			long long tt;
+			sf_cloud_parse_iso_time(buf, &tt);
 			sf_cloud_settings st;
 			sf_err e = { 0 };
 			char b[64];
@@ -191,6 +230,7 @@ int main(void)
 		cmocka_unit_test(token_with_newline_refused),
 		cmocka_unit_test(api_url_precedence),
 		cmocka_unit_test(base_url_checks),
+		cmocka_unit_test(expiry),
 		cmocka_unit_test(profile_names),
 		cmocka_unit_test(rewrite_config),
 		cmocka_unit_test(fuzz_config),

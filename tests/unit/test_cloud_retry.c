@@ -50,6 +50,9 @@ static void put_retries(void **state)
 	assert_false(sf_retry_decide(&P, SF_REQ_PUT, 1, SF_FAIL_TIMEOUT, 0, NULL, 0, 0, &d));
 	assert_false(sf_retry_decide(&P, SF_REQ_PUT, 1, SF_FAIL_TRANSPORT, 0, NULL, 0, 0, &d));
 	assert_false(sf_retry_decide(&P, SF_REQ_LOGIN, 1, SF_FAIL_NONE, 429, NULL, 0, 0, &d));
+	assert_true(sf_retry_decide(&P, SF_REQ_LOGIN, 1, SF_FAIL_CONNECT, 0, NULL, 0, 0, &d));
+	assert_true(sf_retry_decide(&P, SF_REQ_DELETE, 1, SF_FAIL_NONE, 502, NULL, 0, 0, &d));
+	assert_true(sf_retry_decide(&P, SF_REQ_DELETE, 1, SF_FAIL_TRANSPORT, 0, NULL, 0, 0, &d));
 	assert_false(sf_retry_decide(&P, SF_REQ_LOGIN, 1, SF_FAIL_NONE, 400, NULL, 0, 0, &d));
 }
 

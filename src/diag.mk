@@ -1,1 +1,29 @@
-# diag: sources, commands and tests of this area
+# diag: diagnosing dfu-util transcripts (pure matcher), `diagnose`, `doctor`, `udev`.
+libsfcore_a_SOURCES += \
+	src/diag.c src/diag.h \
+	src/tlog.c src/tlog.h \
+	src/udev.c src/udev.h
+
+sparkflash_SOURCES += \
+	src/diag_host.c src/diag_host.h \
+	src/diag_print.c src/diag_print.h \
+	src/cmd_diagnose.c \
+	src/cmd_udev.c \
+	src/cmd_doctor.c
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_diag tests/unit/test_diag_fuzz
+TESTS += tests/unit/test_diag tests/unit/test_diag_fuzz
+tests_unit_test_diag_SOURCES = tests/unit/test_diag.c
+tests_unit_test_diag_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS) \
+	-DSF_DIAG_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/diag"' \
+	-DSF_TRANSCRIPT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/transcripts"'
+tests_unit_test_diag_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_diag_fuzz_SOURCES = tests/unit/test_diag_fuzz.c
+tests_unit_test_diag_fuzz_CPPFLAGS = $(tests_unit_test_diag_CPPFLAGS)
+tests_unit_test_diag_fuzz_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
+endif
+
+TESTS += tests/t500-diagnose.sh tests/t501-udev.sh
+dist_check_SCRIPTS += tests/t500-diagnose.sh tests/t501-udev.sh
+EXTRA_DIST += tests/fixtures/diag

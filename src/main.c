@@ -24,6 +24,81 @@ static const struct sf_command commands[] = {
 	  "No device is not an error (exit 0); a device dfu-util may not open because\n"
 	  "of USB permissions is (exit 5). --json: one \"device\" event per device,\n"
 	  "then a \"result\" event with \"count\" and \"devices\".\n" },
+	{ "flash", cmd_flash, "write a file to a device over USB (dfu-util), checked against its profile",
+	  "sparkflash flash (--usb FILE | --factory FILE | --segment NAME FILE | ADDRESS FILE [--alt N|NAME])\n"
+	  "         [--force] [--allow-protected SEGMENT]... [--leave|--no-leave] [--verify]\n"
+	  "       sparkflash flash [--cloud] DEVICE FILE...   (over the air: see 'cloud flash')",
+	  "  --usb FILE          user firmware (userFirmware); a Particle module goes where its\n"
+	  "                      header says: monolithic -> systemFirmwareOne if the profile has it,\n"
+	  "                      system part N -> systemFirmwareOne/Two/Three, user part ->\n"
+	  "                      userFirmware; platform, CRC and the header's start address\n"
+	  "                      must match unless --force;\n"
+	  "                      bootloader, resource, settings, NCP and asset modules are refused\n"
+	  "  --factory FILE      the factoryReset segment (applications only)\n"
+	  "  --segment NAME FILE a named segment of the profile\n"
+	  "  ADDRESS FILE        any address (0x hex or decimal; a leading zero without 0x is\n"
+	  "                      refused as octal-looking); the alt is inferred when exactly one\n"
+	  "                      alt's memory map contains it, else give --alt\n"
+	  "  --allow-protected S let the write (or the pages it erases) touch protected segment S\n"
+	  "  --leave/--no-leave  override the segment's default (only userFirmware leaves)\n"
+	  "  --verify            read the range back and compare (exit 7 on a mismatch)\n"
+	  "  Every rule is checked before any USB traffic (exit 3 names the limit). Odd sizes on\n"
+	  "  profiles with write_padding 2 are padded in a private copy; your file is never\n"
+	  "  modified. A first argument that is not an address (or --cloud) flashes over the air.\n" },
+	{ "read", cmd_read, "read a segment or ADDRESS:LENGTH from a device into a new file",
+	  "sparkflash read (SEGMENT | ADDRESS:LENGTH) OUTFILE [--alt N|NAME] [--force] [--leave]",
+	  "  OUTFILE must not exist unless --force; dfu-util writes a temporary file in the same\n"
+	  "  directory, renamed into place on success and removed on failure.\n" },
+	{ "keys", cmd_keys, "save/load the device key, write the server key, show the server address",
+	  "sparkflash keys save FILE [--force] | load FILE | server FILE [--host H] [--port P] | address\n"
+	  "       [--protocol tcp|udp]",
+	  "  save FILE     read <proto>PrivateKey into FILE (refuses an existing FILE unless --force)\n"
+	  "  load FILE     write a private key (DER, or PEM 'RSA/EC PRIVATE KEY') into\n"
+	  "                <proto>PrivateKey; first saves the current key as\n"
+	  "                FILE.backup-<serial>-<segment>.der next to FILE (never overwritten)\n"
+	  "  server FILE   write <proto>ServerKey: the public key (DER or PEM 'PUBLIC KEY') at 0,\n"
+	  "                0xFF up to the segment size, --host (IPv4 if only digits and dots, else\n"
+	  "                a name) and --port at the profile's offsets\n"
+	  "  address       read <proto>ServerKey and print the server, e.g. tcp://device.spark.io:5683\n"
+	  "  <proto> is --protocol, else the profile's default_protocol. Key writes do not leave\n"
+	  "  DFU mode unless --leave.\n" },
+	{ "diagnose", cmd_diagnose, "explain a dfu-util log: what failed, why, and the fix",
+	  "sparkflash diagnose [--json] [--no-host] [--rules-dir DIR] [LOGFILE|-]",
+	  "Reads a dfu-util transcript (a file, or standard input when LOGFILE is - or\n"
+	  "missing): a saved 'sparkflash --log' file, or output pasted from a terminal,\n"
+	  "particle-cli, west or CI. Prints each finding as 'ID (severity): summary',\n"
+	  "why it happened, the fix and the quoted evidence lines. IDs are stable (see\n"
+	  "README). Exits 0 when the log shows success (also with warnings), else the\n"
+	  "exit code of the most severe diagnosis.\n"
+	  "  --json          one 'diagnosis' event per finding, then a 'result' event\n"
+	  "  --no-host       do not add facts about this host (USB nodes, udev rules)\n"
+	  "  --rules-dir DIR udev rules directory to check (repeatable)\n"
+	  "Input is limited to 16 MiB. A file whose first line is\n"
+	  "'#sparkflash-transcript exit=N' carries stream markers ('O ', 'E ');\n"
+	  "the runner's --log files are read as they are.\n" },
+	{ "udev", cmd_udev, "print or install udev rules for USB access to profiled devices",
+	  "sparkflash udev print|install [--rules-dir DIR] [--json]",
+	  "  print            the rules file (60-sparkflash.rules) for every profile's DFU\n"
+	  "                   and normal-mode VID:PID: TAG+=\"uaccess\" for the logged-in\n"
+	  "                   user, GROUP=\"plugdev\", MODE=\"0664\" as the fallback\n"
+	  "  install          write it to the rules directory (temp file + rename), say\n"
+	  "                   whether it was new, changed or unchanged, and print the\n"
+	  "                   reload step (udevadm control --reload-rules && udevadm\n"
+	  "                   trigger, then replug); --dry-run writes nothing\n"
+	  "  --rules-dir DIR  rules directory (default /etc/udev/rules.d)\n"
+	  "Exit 5 when the directory is not writable (run with sudo).\n" },
+	{ "doctor", cmd_doctor, "check the setup: dfu-util, profiles, udev rules, USB access, cloud",
+	  "sparkflash doctor [--json] [--rules-dir DIR] [--api]",
+	  "Checks, one line each (ok / warning / error / skipped): dfu-util is present\n"
+	  "and runs, its version (warns about versions with known problems), the\n"
+	  "profiles load, udev rules cover every profile's VID:PIDs, the DFU devices\n"
+	  "'dfu-util -l' finds can be opened, a cloud token is present (its source is\n"
+	  "named, the token never shown) and, with --api or a configured API URL, that\n"
+	  "the API answers. Exit 0 when nothing is an error, else the code of the\n"
+	  "first error. --json: one 'check' event per check, then a 'result' event.\n"
+	  "  --rules-dir DIR  udev rules directory to check (repeatable; default the\n"
+	  "                   system's: /etc, /run, /usr/lib and /lib udev/rules.d)\n"
+	  "  --api            also check that the cloud API answers\n" },
 	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
 	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout [--revoke]",
 	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"

@@ -1,1 +1,44 @@
 # usb: sources, commands and tests of this area
+libsfcore_a_SOURCES += \
+	src/plan.c src/plan.h \
+	src/dfuargv.c src/dfuargv.h \
+	src/keyimg.c src/keyimg.h \
+	src/xferjudge.c src/xferjudge.h
+
+sparkflash_SOURCES += \
+	src/devsel.c src/devsel.h \
+	src/usbop.c src/usbop.h \
+	src/cmd_flash.c src/cmd_read.c src/cmd_keys.c
+
+EXTRA_DIST += tests/unit/profiles_fixture.h
+
+if HAVE_CMOCKA
+usb_unit_tests = tests/unit/test_plan tests/unit/test_dfuargv tests/unit/test_keyimg \
+	tests/unit/test_xferjudge tests/unit/test_plan_profiles
+check_PROGRAMS += $(usb_unit_tests)
+TESTS += $(usb_unit_tests)
+usb_unit_cppflags = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
+usb_unit_ldadd = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_plan_SOURCES = tests/unit/test_plan.c
+tests_unit_test_plan_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_plan_LDADD = $(usb_unit_ldadd)
+tests_unit_test_dfuargv_SOURCES = tests/unit/test_dfuargv.c
+tests_unit_test_dfuargv_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_dfuargv_LDADD = $(usb_unit_ldadd)
+tests_unit_test_keyimg_SOURCES = tests/unit/test_keyimg.c
+tests_unit_test_keyimg_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_keyimg_LDADD = $(usb_unit_ldadd)
+tests_unit_test_xferjudge_SOURCES = tests/unit/test_xferjudge.c
+tests_unit_test_xferjudge_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_xferjudge_LDADD = $(usb_unit_ldadd)
+tests_unit_test_plan_profiles_SOURCES = tests/unit/test_plan_profiles.c
+tests_unit_test_plan_profiles_CPPFLAGS = $(usb_unit_cppflags) -DSF_PROFILES_SRC='"$(abs_top_srcdir)/profiles"'
+tests_unit_test_plan_profiles_LDADD = $(usb_unit_ldadd)
+endif
+
+usb_shell_tests = tests/t050-usb-validate.sh tests/t051-usb-roundtrip.sh \
+	tests/t052-usb-files.sh tests/t053-usb-json.sh \
+	tests/t054-usb-faults.sh
+TESTS += $(usb_shell_tests)
+dist_check_SCRIPTS += $(usb_shell_tests)
+EXTRA_DIST += tests/fixtures/profiles/widget.json

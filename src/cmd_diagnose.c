@@ -1,0 +1,175 @@
+/* sparkflash diagnose [LOGFILE|-]: explains a dfu-util transcript from any
+ * source (a saved --log, a pasted terminal log, CI output). */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "diag.h"
+#include "diag_host.h"
+#include "diag_print.h"
+#include "out.h"
+#include "sf_error.h"
+#include "tlog.h"
+
+/* Logs are text; a bigger input is almost certainly the wrong file. */
+#define DIAGNOSE_MAX_INPUT (16u << 20)
+
+enum { OPT_NO_HOST = SF_OPT_COMMAND_BASE, OPT_RULES_DIR };
+
+struct diagnose_opts {
+	bool no_host;
+	const char *rules_dirs[8];
+	size_t nrules_dirs;
+};
+
+static int diagnose_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
+{
+	struct diagnose_opts *o = data;
+	switch (opt) {
+	case OPT_NO_HOST:
+		o->no_host = true;
+		return 0;
+	case OPT_RULES_DIR:
+		if (o->nrules_dirs == sizeof o->rules_dirs / sizeof o->rules_dirs[0])
+			return sf_usage_error(ctx, "too many --rules-dir options (at most 8)");
+		o->rules_dirs[o->nrules_dirs++] = arg;
+		return 0;
+	default:
+		return sf_usage_error(ctx, "unknown option");
+	}
+}
+
+/* Reads all of fd up to max bytes. Returns 0, or an exit code after setting err. */
+static int read_all(int fd, const char *name, char **out, size_t *len, sf_err *err)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	if (!buf)
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory reading %s", name);
+	for (;;) {
+		ssize_t r;
+		if (n == cap) {
+			char *g;
+			if (cap > DIAGNOSE_MAX_INPUT) {
+				free(buf);
+				return sf_err_set(err, SF_EXIT_REFUSED,
+						  "%s is larger than %u MiB; a dfu-util log is much smaller: pass "
+						  "the log itself (or its last part, e.g. 'tail -n 200 FILE | sparkflash "
+						  "diagnose')", name, DIAGNOSE_MAX_INPUT >> 20);
+			}
+			g = realloc(buf, cap * 2);
+			if (!g) {
+				free(buf);
+				return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory reading %s", name);
+			}
+			buf = g;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(buf);
+			return sf_err_set(err, SF_EXIT_REFUSED, "cannot read %s: %s", name, strerror(e));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > DIAGNOSE_MAX_INPUT) {
+		free(buf);
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "%s is larger than %u MiB; a dfu-util log is much smaller: pass the log itself "
+				  "(or its last part, e.g. 'tail -n 200 FILE | sparkflash diagnose')",
+				  name, DIAGNOSE_MAX_INPUT >> 20);
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+int cmd_diagnose(sf_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "no-host", no_argument, NULL, OPT_NO_HOST },
+		{ "rules-dir", required_argument, NULL, OPT_RULES_DIR },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct diagnose_opts o = { 0 };
+	sf_transcript t = { 0 };
+	sf_diag_context dctx = { 0 };
+	sf_diag_result res;
+	sf_err err = { 0 };
+	const char *name = "-";
+	char *text = NULL;
+	size_t len = 0;
+	int first, rc, fd;
+
+	rc = sf_cli_parse(ctx, argc, argv, "", opts, diagnose_opt, &o, &first);
+	if (rc == -1)
+		return SF_EXIT_OK;
+	if (rc)
+		return rc;
+	if (argc - first > 1)
+		return sf_usage_error(ctx, "diagnose takes one LOGFILE (or - for stdin), got %d arguments",
+				      argc - first);
+	if (argc - first == 1)
+		name = argv[first];
+	if (!strcmp(name, "-")) {
+		fd = STDIN_FILENO;
+		name = "standard input";
+	} else {
+		fd = open(name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			sf_out_error(ctx, "cannot open log '%s': %s", name, strerror(errno));
+			return SF_EXIT_REFUSED;
+		}
+	}
+	rc = read_all(fd, name, &text, &len, &err);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc) {
+		sf_out_error(ctx, "%s", err.msg);
+		return rc;
+	}
+	rc = sf_tlog_parse(text, len, &t, &err);
+	free(text);
+	if (rc) {
+		sf_out_error(ctx, "%s: %s", name, err.msg);
+		sf_transcript_free(&t);
+		return rc;
+	}
+
+	if (!o.no_host) {
+		/* The log may come from another machine; host facts only add to the
+		 * fix text, labelled "on this host". */
+		uint16_t ids[SF_DIAG_MAX_RULES][2];
+		size_t nids = sf_diag_transcript_ids(&t, ids, SF_DIAG_MAX_RULES);
+		sf_diag_host_opts hopts = { 0 };
+		if (o.nrules_dirs) {
+			hopts.rules_dirs = o.rules_dirs;
+			hopts.nrules_dirs = o.nrules_dirs;
+		}
+		sf_diag_host_facts(&dctx, (const uint16_t (*)[2])ids, nids, &hopts);
+	}
+
+	rc = sf_diagnose(&t, &dctx, &res);
+	if (rc) {
+		sf_out_error(ctx, "out of memory diagnosing %s", name);
+		sf_transcript_free(&t);
+		return rc;
+	}
+	sf_diag_print(ctx, &res, true);
+	rc = res.exit_code;
+	sf_diag_result_free(&res);
+	sf_transcript_free(&t);
+	return rc;
+}

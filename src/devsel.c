@@ -1,0 +1,274 @@
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devsel.h"
+#include "dfu_runner.h"
+#include "out.h"
+#include "profile_io.h"
+
+void sf_target_free(sf_target *t)
+{
+	sf_profile_free(&t->profile);
+	free(t->alts);
+	memset(t, 0, sizeof *t);
+}
+
+static int copy_profile(const sf_profile *src, const sf_profile_path *path, sf_profile *dst,
+			sf_err *err)
+{
+	/* Re-load by file so the target owns its profile independently of the
+	 * list it was matched in. */
+	return sf_profile_find(path, src->source, dst, err);
+}
+
+static const char *generic_help =
+	"put the device in DFU mode (a Particle/Spark device blinks yellow: hold MODE/SETUP and "
+	"RESET, release RESET, keep MODE/SETUP held until the LED blinks yellow)";
+
+static bool device_matches(const sf_ctx *ctx, const sf_dfu_device *d)
+{
+	if (ctx->serial && *ctx->serial && (!d->has_serial || strcmp(d->serial, ctx->serial)))
+		return false;
+	if (ctx->usb_path && *ctx->usb_path && (!d->has_path || strcmp(d->path, ctx->usb_path)))
+		return false;
+	return true;
+}
+
+static void describe_dev(const sf_dfu_device *d, const sf_profile *p, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s %04x:%04x serial %s path %s%s", p ? p->id : "unknown", d->vid, d->pid,
+		 d->has_serial ? d->serial : "(none)", d->has_path ? d->path : "(unknown)",
+		 d->runtime ? " (normal mode)" : "");
+}
+
+int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err)
+{
+	sf_profile_path path;
+	sf_profile *all = NULL, *chosen = NULL;
+	size_t nall = 0;
+	sf_transcript t = { 0 };
+	sf_dfu_list list = { 0 };
+	static const char *const largs[] = { "-l", NULL };
+	const sf_dfu_device *pick = NULL;
+	const sf_profile *pick_profile = NULL;
+	size_t npick = 0;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	sf_profile_path_init(&path, ctx->profiles_dirs, ctx->nprofiles_dirs);
+	if (ctx->profile) {
+		if ((rc = sf_profile_find(&path, ctx->profile, &out->profile, err)))
+			return rc;
+		chosen = &out->profile;
+		if (ctx->dry_run) {
+			out->sel.vid = chosen->dfu.vid;
+			out->sel.pid = chosen->dfu.pid;
+			if (ctx->serial && *ctx->serial) {
+				snprintf(out->serial, sizeof out->serial, "%s", ctx->serial);
+				out->sel.serial = out->serial;
+			}
+			if (ctx->usb_path && *ctx->usb_path) {
+				snprintf(out->path, sizeof out->path, "%s", ctx->usb_path);
+				out->sel.path = out->path;
+			}
+			return 0;
+		}
+	} else if ((rc = sf_profile_load_all(&path, &all, &nall, err))) {
+		return rc;
+	}
+
+	if ((rc = sf_dfu_run(ctx, largs,
+			     &(sf_dfu_run_opts){ .flags = SF_DFU_RUN_NO_PROGRESS }, &t, err)))
+		goto done;
+	if ((rc = sf_dfu_outcome_code(ctx, &t, err)))
+		goto done;
+	if (t.exited && t.exit_status != 0) {
+		rc = sf_err_set(err, SF_EXIT_DFU_UTIL, "'dfu-util -l' failed (exit %d); is '%s' a working dfu-util?",
+				t.exit_status, ctx->dfu_util);
+		goto done;
+	}
+	if (!sf_dfu_parse_list(&t, &list)) {
+		rc = sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+		goto done;
+	}
+
+	for (size_t i = 0; i < list.n; i++) {
+		const sf_dfu_device *d = &list.devs[i];
+		const sf_profile *p;
+		if (d->runtime || !device_matches(ctx, d))
+			continue;
+		if (chosen)
+			p = (d->vid == chosen->dfu.vid && d->pid == chosen->dfu.pid) ? chosen : NULL;
+		else
+			p = sf_profiles_match_usb(all, nall, d->vid, d->pid, false);
+		if (!p)
+			continue;
+		if (!npick++) {
+			pick = d;
+			pick_profile = p;
+		}
+	}
+
+	if (npick == 1) {
+		if (!chosen && (rc = copy_profile(pick_profile, &path, &out->profile, err)))
+			goto done;
+		out->listed = true;
+		out->sel.vid = pick->vid;
+		out->sel.pid = pick->pid;
+		if (pick->has_serial) {
+			snprintf(out->serial, sizeof out->serial, "%s", pick->serial);
+			out->sel.serial = out->serial;
+		}
+		if (ctx->usb_path && *ctx->usb_path && pick->has_path) {
+			snprintf(out->path, sizeof out->path, "%s", pick->path);
+			out->sel.path = out->path;
+		} else if (pick->has_path) {
+			snprintf(out->path, sizeof out->path, "%s", pick->path); /* shown, not passed */
+		}
+		if (pick->nalts) {
+			out->alts = calloc(pick->nalts, sizeof *out->alts);
+			if (!out->alts) {
+				rc = sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+				goto done;
+			}
+			memcpy(out->alts, pick->alts, pick->nalts * sizeof *out->alts);
+			out->nalts = pick->nalts;
+		}
+		rc = 0;
+		goto done;
+	}
+
+	if (npick > 1) {
+		char msg[SF_ERR_MSG_MAX - 100] = "";
+		size_t used = 0;
+		for (size_t i = 0; i < list.n && used < sizeof msg - 1; i++) {
+			const sf_dfu_device *d = &list.devs[i];
+			const sf_profile *p = chosen ? chosen : sf_profiles_match_usb(all, nall, d->vid, d->pid, false);
+			char line[700];
+			int w;
+			if (d->runtime || !device_matches(ctx, d) || !p ||
+			    (chosen && (d->vid != chosen->dfu.vid || d->pid != chosen->dfu.pid)))
+				continue;
+			describe_dev(d, p, line, sizeof line);
+			w = snprintf(msg + used, sizeof msg - used, "%s%s", used ? "; " : "", line);
+			if (w < 0)
+				break;
+			used += (size_t)w;
+			if (used >= sizeof msg)
+				used = sizeof msg - 1;
+		}
+		rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
+				"%zu DFU devices match: %s; pass --serial SN or --path BUS-PORT to pick one",
+				npick, msg);
+		goto done;
+	}
+
+	/* Nothing usable: explain what was seen. */
+	if (list.access_denied) {
+		rc = sf_err_set(err, SF_EXIT_PERMISSION,
+				"found DFU device %04x:%04x but may not open it (%s); install udev rules for it "
+				"(e.g. 50-particle.rules in /etc/udev/rules.d/), then unplug and replug the device",
+				list.failed_vid, list.failed_pid, list.failed_error);
+		goto done;
+	}
+	{
+		const char *help = chosen && chosen->dfu_mode_help ? chosen->dfu_mode_help : generic_help;
+		char seen[256] = "";
+		size_t used = 0;
+		for (size_t i = 0; i < list.n && used < sizeof seen - 1; i++) {
+			const sf_dfu_device *d = &list.devs[i];
+			const sf_profile *p = sf_profiles_match_usb(chosen ? chosen : all, chosen ? 1 : nall,
+								    d->vid, d->pid, d->runtime);
+			char line[700];
+			int w;
+			describe_dev(d, p, line, sizeof line);
+			w = snprintf(seen + used, sizeof seen - used, "%s%s", used ? "; " : " (seen, not matching: ", line);
+			if (w < 0)
+				break;
+			used += (size_t)w;
+			if (used >= sizeof seen)
+				used = sizeof seen - 1;
+		}
+		if (used && used < sizeof seen - 1)
+			snprintf(seen + used, sizeof seen - used, ")");
+		rc = sf_err_set(err, SF_EXIT_NO_DEVICE, "no %s device in DFU mode found%s%s%s%s; %s",
+				chosen ? chosen->id : "known",
+				ctx->serial ? " with serial " : "", ctx->serial ? ctx->serial : "",
+				ctx->usb_path ? " at path " : "", ctx->usb_path ? ctx->usb_path : "",
+				help);
+		if (used) {
+			size_t l = strlen(err->msg);
+			snprintf(err->msg + l, sizeof err->msg - l, "%s", seen);
+		}
+	}
+
+done:
+	sf_dfu_list_free(&list);
+	sf_transcript_free(&t);
+	if (all)
+		sf_profile_free_all(all, nall);
+	if (rc)
+		sf_target_free(out);
+	return rc;
+}
+
+int sf_target_check_alt(const sf_target *t, int alt, sf_err *err)
+{
+	const sf_alt *pa = sf_profile_alt(&t->profile, alt);
+	if (!t->listed || !t->nalts || !pa)
+		return 0;
+	for (size_t i = 0; i < t->nalts; i++) {
+		if ((int)t->alts[i].alt != alt)
+			continue;
+		if (pa->layout_text && strcmp(t->alts[i].name, pa->layout_text))
+			return sf_err_set(err, SF_EXIT_REFUSED,
+					  "the device reports alt %d as \"%s\" but profile %s expects \"%s\"; it is not the device the profile describes (pick another --profile)",
+					  alt, t->alts[i].name, t->profile.id, pa->layout_text);
+		return 0;
+	}
+	return sf_err_set(err, SF_EXIT_REFUSED, "the device has no alt %d, which profile %s describes",
+			  alt, t->profile.id);
+}
+
+/* File names and messages may hold bytes that are not UTF-8 (jansson then
+ * refuses the string): such bytes become '?', so the field is never lost. */
+json_t *sf_json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+	if (j || !s)
+		return j;
+	copy = strdup(s);
+	if (!copy)
+		return json_string("");
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	j = json_string(copy);
+	free(copy);
+	return j ? j : json_string("");
+}
+
+json_t *sf_target_json(const sf_target *t)
+{
+	char id[16];
+	snprintf(id, sizeof id, "%04x:%04x", t->sel.vid, t->sel.pid);
+	return json_pack("{s:s, s:s, s:o?, s:o?, s:b}", "profile", t->profile.id ? t->profile.id : "",
+			 "vid_pid", id, "serial", t->serial[0] ? sf_json_text(t->serial) : NULL,
+			 "path", t->path[0] ? sf_json_text(t->path) : NULL, "listed", t->listed);
+}
+
+void sf_target_describe(const sf_target *t, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s (%04x:%04x", t->profile.id ? t->profile.id : "?", t->sel.vid,
+			 t->sel.pid);
+	if (n > 0 && (size_t)n < size && t->serial[0])
+		n += snprintf(buf + n, size - (size_t)n, ", serial %s", t->serial);
+	if (n > 0 && (size_t)n < size && t->path[0])
+		n += snprintf(buf + n, size - (size_t)n, ", path %s", t->path);
+	if (n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, ")");
+}

@@ -1,0 +1,49 @@
+/* Device selection for the USB commands (I/O edge): loads the profile(s),
+ * runs `dfu-util -l` once, groups its lines into devices, keeps the DFU-mode
+ * devices that match a profile and --profile/--serial/--path, and insists on
+ * exactly one. Zero or several → SF_EXIT_NO_DEVICE (4) with the DFU-mode
+ * instructions or the list of candidates; never a prompt.
+ *
+ * --dry-run with --profile runs nothing at all (the VID:PID comes from the
+ * profile, -S/-p from --serial/--path); without --profile it still runs
+ * `dfu-util -l` (read-only) to learn which profile applies. */
+#ifndef SF_DEVSEL_H
+#define SF_DEVSEL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "cli.h"
+#include "dfuargv.h"
+#include "dfuout.h"
+#include "profile.h"
+#include "sf_error.h"
+
+typedef struct sf_target {
+	sf_profile profile;       /* owned */
+	bool listed;              /* a device was seen in `dfu-util -l` */
+	sf_devsel sel;            /* what goes into -d/-S/-p (strings point below) */
+	char serial[SF_DFU_NAME_MAX];
+	char path[SF_DFU_PATH_MAX];
+	sf_dfu_alt *alts;         /* the device's alts as listed (owned), may be NULL */
+	size_t nalts;
+} sf_target;
+
+int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err);
+void sf_target_free(sf_target *t);
+
+/* Refuses (exit 3) when the listed device reports a different layout string
+ * for `alt` than the profile: the plan was checked against the wrong map. */
+int sf_target_check_alt(const sf_target *t, int alt, sf_err *err);
+
+/* A JSON string of s; bytes that are not UTF-8 become '?' (never NULL
+ * for non-NULL s). */
+json_t *sf_json_text(const char *s);
+
+/* {"profile":..,"vid_pid":..,"serial":..,"path":..} */
+json_t *sf_target_json(const sf_target *t);
+
+/* "core (1d50:607f, serial 6D92487A5151, path 1-1)" */
+void sf_target_describe(const sf_target *t, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,57 @@
+/* Key material: PEM → DER, the server-key image a key segment holds (DER
+ * public key at 0, 0xFF fill, address TLV at the profile's address offset,
+ * big-endian port at its port offset; spark-cli.md §5.2) and its decoding
+ * (`keys address`). Pure. */
+#ifndef SF_KEYIMG_H
+#define SF_KEYIMG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+#include "sf_error.h"
+
+/* True when the data starts (after blank space) with a PEM "-----BEGIN ". */
+bool sf_is_pem(const uint8_t *data, size_t len);
+
+/* Decodes the first PEM block: *label gets the text after BEGIN (e.g.
+ * "PUBLIC KEY"), *der a malloc'd DER buffer. Refuses encrypted PEM and
+ * bad base64. */
+int sf_pem_to_der(const uint8_t *data, size_t len, char *label, size_t label_size,
+		  uint8_t **der, size_t *der_len, sf_err *err);
+
+/* Total length (header + body) of the DER SEQUENCE at data[0]. */
+int sf_der_length(const uint8_t *data, size_t len, size_t *total, sf_err *err);
+
+/* Builds the image for `seg` (size seg_size): `input` is a DER public key,
+ * or an existing image (DER followed by more bytes), copied at 0; the rest
+ * is 0xFF. host (NULL = keep) goes in as an IPv4 TLV (type 0, 4 bytes) when
+ * it has only digits and dots, else a domain TLV (type 1, name bytes); port
+ * (< 0 = keep) as big-endian u16. *out is malloc'd, seg_size bytes. */
+int sf_keyimg_build(const uint8_t *input, size_t in_len, const sf_segment *seg,
+		    uint32_t seg_size, const char *host, long port, uint8_t **out,
+		    sf_err *err);
+
+typedef enum sf_addr_type {
+	SF_ADDR_DEFAULT = 0,  /* 0xFF: the device uses its built-in server */
+	SF_ADDR_IPV4,
+	SF_ADDR_DOMAIN
+} sf_addr_type;
+
+typedef struct sf_server_addr {
+	sf_addr_type type;
+	char host[256];       /* dotted quad or name; the default name for DEFAULT */
+	bool port_default;
+	uint16_t port;        /* the default port when port_default */
+	bool udp;             /* from the segment name (udp...) */
+} sf_server_addr;
+
+/* Decodes the address and port of an image read from `seg`. */
+int sf_keyimg_decode(const uint8_t *img, size_t len, const sf_segment *seg,
+		     sf_server_addr *out, sf_err *err);
+
+/* "tcp://device.spark.io:5683" */
+void sf_server_addr_url(const sf_server_addr *a, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,405 @@
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "diag_host.h"
+#include "diag_print.h"
+#include "dfu_runner.h"
+#include "dfuargv.h"
+#include "out.h"
+#include "usbop.h"
+#include "xferjudge.h"
+
+void sf_usbop_init(sf_usbop *u, const sf_ctx *ctx)
+{
+	memset(u, 0, sizeof *u);
+	u->ctx = ctx;
+	u->ops = json_array();
+}
+
+void sf_usbop_free(sf_usbop *u)
+{
+	if (u->have_target)
+		sf_target_free(&u->target);
+	json_decref(u->ops);
+	memset(u, 0, sizeof *u);
+}
+
+int sf_usbop_select(sf_usbop *u)
+{
+	sf_err err = { 0 };
+	int rc = sf_target_select(u->ctx, &u->target, &err);
+	if (rc)
+		return sf_usbop_finish(u, rc, &err, NULL);
+	u->have_target = true;
+	if (u->ctx->verbose) {
+		char d[400];
+		sf_target_describe(&u->target, d, sizeof d);
+		sf_out_info(u->ctx, "device: %s", d);
+	}
+	return 0;
+}
+
+json_t *sf_plan_json(const char *op, const sf_plan *pl, const char *file)
+{
+	char a[16];
+	json_t *j;
+	snprintf(a, sizeof a, "0x%08" PRIx32, pl->address);
+	j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:I, s:b}", "operation", op, "direction",
+		      pl->upload ? "upload" : "download", "alt", pl->alt, "alt_name", pl->alt_name,
+		      "address", a, "length", (json_int_t)pl->length, "leave", pl->leave);
+	if (pl->segment[0])
+		json_object_set_new(j, "segment", json_string(pl->segment));
+	if (file)
+		json_object_set_new(j, "file", sf_json_text(file));
+	if (!pl->upload) {
+		char es[16], ee[16];
+		snprintf(es, sizeof es, "0x%08" PRIx32, pl->erase_start);
+		snprintf(ee, sizeof ee, "0x%08" PRIx64, pl->erase_end - 1);
+		json_object_set_new(j, "file_size", json_integer((json_int_t)pl->file_size));
+		json_object_set_new(j, "padded", json_boolean(pl->pad));
+		json_object_set_new(j, "erase", json_pack("{s:s, s:s}", "first", es, "last", ee));
+	}
+	if (pl->warning[0])
+		json_object_set_new(j, "warning", json_string(pl->warning));
+	return j;
+}
+
+void sf_usbop_announce(sf_usbop *u, const char *op, const sf_plan *pl, const char *file)
+{
+	json_t *j = sf_plan_json(op, pl, file);
+	if (u->have_target)
+		json_object_set_new(j, "device", sf_target_json(&u->target));
+	sf_out_event(u->ctx, "plan", j);
+	if (pl->warning[0])
+		sf_out_warning(u->ctx, "%s", pl->warning);
+	if (u->ctx->verbose)
+		sf_out_info(u->ctx, "plan: %s %s alt %d (%s) at 0x%08" PRIx32 ", %" PRIu32 " bytes%s%s",
+			    op, pl->upload ? "from" : "to", pl->alt, pl->alt_name, pl->address,
+			    pl->length, pl->pad ? " (padded)" : "", pl->leave ? ", then leave DFU mode" : "");
+}
+
+static void record(sf_usbop *u, const char *op, const sf_plan *pl, bool ok, const char *warning)
+{
+	json_t *j = sf_plan_json(op, pl, NULL);
+	json_object_set_new(j, "ok", json_boolean(ok));
+	if (warning && *warning)
+		json_object_set_new(j, "warning", json_string(warning));
+	json_array_append_new(u->ops, j);
+}
+
+/* Failed (or half-confirmed) transfers get the diagnosis module's reading:
+ * `diagnosis` events / text, and its exit code when it has one. */
+static void diagnose(sf_usbop *u, const sf_plan *pl, const sf_transcript *t, sf_xfer_verdict *v)
+{
+	const sf_profile *p = &u->target.profile;
+	const sf_alt *a = sf_profile_alt(p, pl->alt);
+	sf_diag_context dctx = { 0 };
+	sf_diag_result res = { 0 };
+	uint16_t ids[SF_DIAG_MAX_RULES][2];
+	size_t nids;
+
+	if (v->code == SF_EXIT_TIMEOUT || t->spawn_failed)
+		return;
+	dctx.device_name = p->name;
+	dctx.dfu_mode_help = p->dfu_mode_help;
+	dctx.has_dfu_id = true;
+	dctx.dfu_vid = p->dfu.vid;
+	dctx.dfu_pid = p->dfu.pid;
+	dctx.has_runtime_id = p->has_runtime;
+	dctx.runtime_vid = p->runtime.vid;
+	dctx.runtime_pid = p->runtime.pid;
+	for (size_t i = 0; a && i < a->layout.nregions && i < SF_DIAG_MAX_REGIONS; i++) {
+		dctx.regions[i].start = a->layout.regions[i].start;
+		dctx.regions[i].end = a->layout.regions[i].end;
+		dctx.regions[i].writable = (a->layout.regions[i].flags & SF_MEM_WRITABLE) != 0;
+		dctx.nregions = i + 1;
+	}
+	nids = sf_diag_transcript_ids(t, ids, SF_DIAG_MAX_RULES);
+	sf_diag_host_facts(&dctx, (const uint16_t (*)[2])ids, nids, NULL);
+	if (sf_diagnose(t, &dctx, &res))
+		return;
+	{
+		/* Items come errors, warnings, info: show only the first two kinds
+		 * (info such as "raw .bin has no DFU suffix" is noise here). */
+		size_t all = res.n, shown = 0;
+		while (shown < all && res.items[shown].severity != SF_DIAG_INFO)
+			shown++;
+		res.n = shown;
+		if (shown)
+			sf_diag_print(u->ctx, &res, false);
+		res.n = all;
+	}
+	if (!v->ok && res.verdict == SF_VERDICT_FAILURE && res.exit_code)
+		v->code = res.exit_code;
+	sf_diag_result_free(&res);
+}
+
+int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char *file,
+		      const char *note, sf_err *err)
+{
+	char **argv = sf_dfu_argv(u->ctx->dfu_util, &u->target.sel, pl, file);
+	sf_transcript t = { 0 };
+	sf_xfer_verdict v;
+	int rc;
+
+	if (!argv)
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+	if (u->ctx->dry_run) {
+		char *line = sf_shell_join(argv);
+		if (u->ctx->json) {
+			json_t *a = json_array();
+			for (size_t i = 0; argv[i]; i++)
+				json_array_append_new(a, sf_json_text(argv[i]));
+			sf_out_event(u->ctx, "dfu-util", json_pack("{s:o, s:b, s:s?}", "argv", a, "dry_run", 1,
+								  "note", note));
+			if (note)
+				fprintf(stderr, "# %s\n", note);
+			fprintf(stderr, "%s\n", line ? line : "");
+		} else {
+			if (note)
+				printf("# %s\n", note);
+			printf("%s\n", line ? line : "");
+			fflush(stdout);
+		}
+		free(line);
+		sf_argv_free(argv);
+		record(u, op, pl, true, "dry run: nothing sent");
+		return 0;
+	}
+	if ((rc = sf_target_check_alt(&u->target, pl->alt, err))) {
+		sf_argv_free(argv);
+		return rc;
+	}
+	rc = sf_dfu_run(u->ctx, (const char *const *)argv + 1,
+			&(sf_dfu_run_opts){ .total_bytes = pl->length }, &t, err);
+	sf_argv_free(argv);
+	if (rc) {
+		sf_transcript_free(&t);
+		record(u, op, pl, false, NULL);
+		return rc;
+	}
+	sf_xfer_judge(&t, pl->upload, pl->leave, &v);
+	if (!v.ok || v.leave_warning)
+		diagnose(u, pl, &t, &v);
+	sf_transcript_free(&t);
+	if (!v.ok) {
+		record(u, op, pl, false, NULL);
+		if (v.code == SF_EXIT_TIMEOUT)
+			return sf_err_set(err, v.code,
+					  "dfu-util did not finish within %g s and was stopped; the device may need a reset (raise --timeout if the transfer is just slow)",
+					  u->ctx->timeout_s);
+		return sf_err_set(err, v.code, "%s", v.reason);
+	}
+	if (v.leave_warning) {
+		sf_out_warning(u->ctx, "%s", v.reason);
+		u->warned = true;
+	}
+	record(u, op, pl, true, v.leave_warning ? v.reason : NULL);
+	return 0;
+}
+
+static int tmpdir_in(const char *dir, char *out, size_t size, sf_err *err)
+{
+	if ((size_t)snprintf(out, size, "%s/.sparkflash-XXXXXX", dir) >= size)
+		return sf_err_set(err, SF_EXIT_REFUSED, "path too long: %s", dir);
+	if (!mkdtemp(out))
+		return sf_err_set(err, SF_EXIT_REFUSED, "cannot create a temporary directory in '%s': %s",
+				  dir, strerror(errno));
+	return 0;
+}
+
+static const char *tmp_base(void)
+{
+	const char *t = getenv("TMPDIR");
+	return t && *t ? t : "/tmp";
+}
+
+int sf_usbop_read_to(sf_usbop *u, const char *op, const sf_plan *pl, const char *outfile,
+		     bool force, sf_err *err)
+{
+	char dir[4096], tdir[4200], tfile[4300];
+	struct stat st;
+	int rc;
+
+	if (!force && lstat(outfile, &st) == 0)
+		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' exists; pass --force to replace it", outfile);
+	if (force && lstat(outfile, &st) == 0 && S_ISDIR(st.st_mode))
+		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is a directory", outfile);
+	if (u->ctx->dry_run)
+		return sf_usbop_transfer(u, op, pl, outfile,
+					 "dfu-util writes a temporary file next to it, renamed on success", err);
+	snprintf(dir, sizeof dir, "%s", outfile);
+	snprintf(dir, sizeof dir, "%s", dirname(dir));
+	if ((rc = tmpdir_in(dir, tdir, sizeof tdir, err)))
+		return rc;
+	snprintf(tfile, sizeof tfile, "%s/upload.bin", tdir);
+	rc = sf_usbop_transfer(u, op, pl, tfile, NULL, err);
+	if (!rc) {
+		if (stat(tfile, &st) != 0 || (uint64_t)st.st_size != pl->length)
+			rc = sf_err_set(err, SF_EXIT_TRANSFER,
+					"dfu-util reported success but the upload has %lld of %" PRIu32 " bytes",
+					stat(tfile, &st) == 0 ? (long long)st.st_size : -1LL, pl->length);
+	}
+	if (!rc) {
+		if (force) {
+			if (rename(tfile, outfile) != 0)
+				rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot rename the upload to '%s': %s",
+						outfile, strerror(errno));
+		} else if (link(tfile, outfile) != 0) {
+			/* link() never replaces: the no-clobber promise holds even
+			 * if OUTFILE appeared while dfu-util ran. */
+			rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': %s", outfile,
+					strerror(errno));
+		}
+	}
+	unlink(tfile);
+	rmdir(tdir);
+	return rc;
+}
+
+int sf_usbop_read_mem(sf_usbop *u, const char *op, const sf_plan *pl, uint8_t **data,
+		      size_t *len, sf_err *err)
+{
+	char tdir[4200], tfile[4300];
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	if (u->ctx->dry_run)
+		return sf_usbop_transfer(u, op, pl, "$TMPDIR/.sparkflash-XXXXXX/upload.bin",
+					 "read into a private temporary file", err);
+	if ((rc = tmpdir_in(tmp_base(), tdir, sizeof tdir, err)))
+		return rc;
+	snprintf(tfile, sizeof tfile, "%s/upload.bin", tdir);
+	rc = sf_usbop_transfer(u, op, pl, tfile, NULL, err);
+	if (!rc) {
+		rc = sf_read_input(tfile, pl->length, data, len, err);
+		if (!rc && *len != pl->length) {
+			free(*data);
+			*data = NULL;
+			rc = sf_err_set(err, SF_EXIT_TRANSFER,
+					"dfu-util reported success but the upload has %zu of %" PRIu32 " bytes",
+					*len, pl->length);
+		} else if (rc) {
+			rc = sf_err_set(err, SF_EXIT_TRANSFER, "dfu-util produced no readable upload");
+		}
+	}
+	unlink(tfile);
+	rmdir(tdir);
+	return rc;
+}
+
+int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
+		 size_t path_size, sf_err *err)
+{
+	int fd;
+	size_t off = 0;
+	static const uint8_t zeros[16];
+
+	if ((size_t)snprintf(path_out, path_size, "%s/sparkflash-XXXXXX", tmp_base()) >= path_size)
+		return sf_err_set(err, SF_EXIT_INTERNAL, "TMPDIR path too long");
+	fd = mkstemp(path_out);
+	if (fd < 0)
+		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot create a temporary file in %s: %s",
+				  tmp_base(), strerror(errno));
+	while (off < len || off < pad_to) {
+		const uint8_t *src = off < len ? data + off : zeros;
+		size_t n = off < len ? len - off : pad_to - off;
+		ssize_t w;
+		if (off >= len && n > sizeof zeros)
+			n = sizeof zeros;
+		w = write(fd, src, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			unlink(path_out);
+			return sf_err_set(err, SF_EXIT_INTERNAL, "cannot write %s: %s", path_out,
+					  strerror(errno));
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) != 0) {
+		unlink(path_out);
+		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot write %s: %s", path_out, strerror(errno));
+	}
+	return 0;
+}
+
+int sf_read_input(const char *file, size_t max, uint8_t **data, size_t *len, sf_err *err)
+{
+	struct stat st;
+	int fd;
+	uint8_t *buf;
+	size_t off = 0;
+
+	*data = NULL;
+	*len = 0;
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return sf_err_set(err, SF_EXIT_REFUSED, "cannot open '%s': %s", file, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is not a regular file%s", file,
+				  S_ISDIR(st.st_mode) ? " (a directory cannot be flashed over USB)" : "");
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is %lld bytes, more than the %zu this operation can take",
+				  file, (long long)st.st_size, max);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+	}
+	while (off < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + off, (size_t)st.st_size - off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int e = r < 0 ? errno : EIO;
+			free(buf);
+			close(fd);
+			return sf_err_set(err, SF_EXIT_REFUSED, "cannot read '%s': %s", file, strerror(e));
+		}
+		off += (size_t)r;
+	}
+	close(fd);
+	*data = buf;
+	*len = off;
+	return 0;
+}
+
+int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra)
+{
+	json_t *res;
+	if (rc && err && err->msg[0])
+		sf_out_error(u->ctx, "%s", err->msg);
+	res = json_pack("{s:b, s:i}", "ok", rc == 0, "exit_code", rc);
+	if (rc && err && err->msg[0])
+		json_object_set_new(res, "error", sf_json_text(err->msg));
+	if (u->have_target)
+		json_object_set_new(res, "device", sf_target_json(&u->target));
+	else
+		json_object_set_new(res, "device", json_null());
+	json_object_set(res, "operations", u->ops);
+	if (u->ctx->dry_run)
+		json_object_set_new(res, "dry_run", json_true());
+	if (extra) {
+		json_object_update(res, extra);
+		json_decref(extra);
+	}
+	sf_out_event(u->ctx, "result", res);
+	return rc;
+}

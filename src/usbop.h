@@ -1,0 +1,67 @@
+/* Carrying out planned USB transfers (I/O edge shared by flash, read and
+ * keys): `plan` events, --dry-run display, running dfu-util, judging the
+ * outcome, temp files, and the final `result` event. */
+#ifndef SF_USBOP_H
+#define SF_USBOP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "devsel.h"
+#include "plan.h"
+#include "sf_error.h"
+
+typedef struct sf_usbop {
+	const sf_ctx *ctx;
+	sf_target target;
+	bool have_target;
+	json_t *ops;           /* operations for the result event */
+	bool warned;           /* some operation ended with a warning */
+} sf_usbop;
+
+void sf_usbop_init(sf_usbop *u, const sf_ctx *ctx);
+void sf_usbop_free(sf_usbop *u);
+
+/* Selects the device (devsel.h); on failure prints the error. */
+int sf_usbop_select(sf_usbop *u);
+
+/* Announces a plan (plan event; human line with -v). */
+void sf_usbop_announce(sf_usbop *u, const char *op, const sf_plan *pl, const char *file);
+
+/* Runs one transfer of `pl` with `file` as dfu-util's -D/-U argument.
+ * Dry run: prints the shell-quoted command line (`dfu-util` event with
+ * "dry_run":true in JSON) and returns 0. Otherwise runs and judges; errors
+ * go to *err (exit code returned). `note` (may be NULL) is shown in dry run. */
+int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char *file,
+		      const char *note, sf_err *err);
+
+/* Upload of `pl` into a fresh file that replaces (force) or must not
+ * clobber `outfile`: dfu-util writes a temp file in the same directory,
+ * renamed on success and removed on failure. */
+int sf_usbop_read_to(sf_usbop *u, const char *op, const sf_plan *pl, const char *outfile,
+		     bool force, sf_err *err);
+
+/* Upload of `pl` into memory (*data malloc'd, *len bytes) through a private
+ * temp file that is always removed. */
+int sf_usbop_read_mem(sf_usbop *u, const char *op, const sf_plan *pl, uint8_t **data,
+		      size_t *len, sf_err *err);
+
+/* Writes `data` (len bytes, then zero bytes up to pad_to) to a private temp
+ * file in $TMPDIR; path_out gets its name. */
+int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
+		 size_t path_size, sf_err *err);
+
+/* Reads a whole regular, readable file (at most max bytes). Refused (3)
+ * for missing, non-regular, unreadable or too large. */
+int sf_read_input(const char *file, size_t max, uint8_t **data, size_t *len, sf_err *err);
+
+/* Final result event (JSON) / error line; returns rc. `extra` fields are
+ * merged into the result (stolen, may be NULL). */
+int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra);
+
+/* JSON for a plan. */
+json_t *sf_plan_json(const char *op, const sf_plan *pl, const char *file);
+
+#endif

@@ -1,0 +1,266 @@
+/* Server-key images, PEM decoding, and a fuzz loop over the decoders. */
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "keyimg.h"
+
+/* A 91-byte DER (EC P-256 SubjectPublicKeyInfo shape: SEQUENCE of 89 bytes). */
+static void fake_der(uint8_t *d, size_t total)
+{
+	d[0] = 0x30;
+	if (total - 2 < 0x80) {
+		d[1] = (uint8_t)(total - 2);
+		for (size_t i = 2; i < total; i++)
+			d[i] = (uint8_t)(i * 7);
+	} else {
+		d[1] = 0x82;
+		d[2] = (uint8_t)((total - 4) >> 8);
+		d[3] = (uint8_t)(total - 4);
+		for (size_t i = 4; i < total; i++)
+			d[i] = (uint8_t)(i * 7);
+	}
+}
+
+static char tcp_name[] = "tcpServerKey", udp_name[] = "udpServerKey";
+static sf_segment tcp_core = { .name = tcp_name, .alt = 1, .address = 0x1000, .size = 2048,
+			       .has_size = true, .is_protected = true,
+			       .key = { .present = true, .has_address_offset = true, .address_offset = 384,
+					.has_port_offset = true, .port_offset = 450 } };
+static sf_segment udp_photon = { .name = udp_name, .alt = 1, .address = 3298, .size = 320,
+				 .has_size = true, .is_protected = true,
+				 .key = { .present = true, .has_address_offset = true, .address_offset = 192,
+					  .has_port_offset = true, .port_offset = 258 } };
+
+static void image_layout(void **state)
+{
+	uint8_t der[294], *img;
+	sf_err err;
+	sf_server_addr a;
+	char url[300];
+	(void)state;
+	fake_der(der, sizeof der);
+
+	/* no host/port: DER then 0xFF; decodes to the defaults */
+	assert_int_equal(sf_keyimg_build(der, sizeof der, &tcp_core, 2048, NULL, -1, &img, &err), 0);
+	assert_memory_equal(img, der, sizeof der);
+	for (size_t i = sizeof der; i < 2048; i++)
+		assert_int_equal(img[i], 0xFF);
+	assert_int_equal(sf_keyimg_decode(img, 2048, &tcp_core, &a, &err), 0);
+	assert_int_equal(a.type, SF_ADDR_DEFAULT);
+	sf_server_addr_url(&a, url, sizeof url);
+	assert_string_equal(url, "tcp://device.spark.io:5683");
+	free(img);
+
+	/* IPv4 + port */
+	assert_int_equal(sf_keyimg_build(der, sizeof der, &tcp_core, 2048, "10.1.200.255", 5683, &img, &err), 0);
+	assert_int_equal(img[384], 0);
+	assert_int_equal(img[385], 4);
+	assert_int_equal(img[386], 10);
+	assert_int_equal(img[389], 255);
+	assert_int_equal(img[390], 0xFF);
+	assert_int_equal(img[450], 0x16);
+	assert_int_equal(img[451], 0x33);
+	assert_int_equal(sf_keyimg_decode(img, 2048, &tcp_core, &a, &err), 0);
+	sf_server_addr_url(&a, url, sizeof url);
+	assert_string_equal(url, "tcp://10.1.200.255:5683");
+	assert_false(a.port_default);
+
+	/* rebuilding from that image with a domain replaces the TLV fully */
+	uint8_t *img2;
+	assert_int_equal(sf_keyimg_build(img, 2048, &tcp_core, 2048, "my.server.example", -1, &img2, &err), 0);
+	assert_int_equal(img2[384], 1);
+	assert_int_equal(img2[385], 17);
+	assert_memory_equal(img2 + 386, "my.server.example", 17);
+	assert_int_equal(img2[386 + 17], 0xFF);
+	assert_int_equal(img2[450], 0x16); /* port kept */
+	assert_int_equal(sf_keyimg_decode(img2, 2048, &tcp_core, &a, &err), 0);
+	assert_int_equal(a.type, SF_ADDR_DOMAIN);
+	sf_server_addr_url(&a, url, sizeof url);
+	assert_string_equal(url, "tcp://my.server.example:5683");
+	free(img);
+	free(img2);
+
+	/* udp segment: defaults and offsets from the segment */
+	uint8_t ec[91];
+	fake_der(ec, sizeof ec);
+	assert_int_equal(sf_keyimg_build(ec, sizeof ec, &udp_photon, 320, "$id.udp.particle.io", 5684, &img, &err), 0);
+	assert_int_equal(img[192], 1);
+	assert_int_equal(img[193], 19);
+	assert_int_equal(img[258], 0x16);
+	assert_int_equal(img[259], 0x34);
+	free(img);
+	assert_int_equal(sf_keyimg_build(ec, sizeof ec, &udp_photon, 320, NULL, -1, &img, &err), 0);
+	assert_int_equal(sf_keyimg_decode(img, 320, &udp_photon, &a, &err), 0);
+	sf_server_addr_url(&a, url, sizeof url);
+	assert_string_equal(url, "udp://udp.particle.io:5684");
+	free(img);
+}
+
+static void image_refusals(void **state)
+{
+	uint8_t der[294], *img = NULL;
+	sf_err err;
+	(void)state;
+	fake_der(der, sizeof der);
+	uint8_t der330[330];
+	fake_der(der330, sizeof der330);
+	assert_int_equal(sf_keyimg_build(der330, sizeof der330, &udp_photon, 320, NULL, -1, &img, &err), SF_EXIT_REFUSED);
+	assert_non_null(strstr(err.msg, "holds 320 bytes"));
+	/* fits, but covers the address field at 192 with key bytes */
+	assert_int_equal(sf_keyimg_build(der, sizeof der, &udp_photon, 320, NULL, -1, &img, &err), SF_EXIT_REFUSED);
+	assert_non_null(strstr(err.msg, "would not decode"));
+	assert_int_equal(sf_keyimg_build(der, 100, &tcp_core, 2048, NULL, -1, &img, &err), SF_EXIT_REFUSED);
+	assert_non_null(strstr(err.msg, "truncated"));
+	der[0] = 0x31;
+	assert_int_equal(sf_keyimg_build(der, sizeof der, &tcp_core, 2048, NULL, -1, &img, &err), SF_EXIT_REFUSED);
+	der[0] = 0x30;
+	static const char *const bad_hosts[] = { "1.2.3", "1.2.3.256", "1..2.3", "1.2.3.4.5",
+						 "has space.com", "", "a\nb" };
+	for (size_t i = 0; i < sizeof bad_hosts / sizeof *bad_hosts; i++) {
+		assert_int_equal(sf_keyimg_build(der, sizeof der, &tcp_core, 2048, bad_hosts[i], -1, &img, &err),
+				 SF_EXIT_REFUSED);
+		assert_null(img);
+	}
+	/* longest name that fits between 384+2 and the port at 450: 64 bytes */
+	char name[80];
+	memset(name, 'a', 64);
+	name[64] = '\0';
+	assert_int_equal(sf_keyimg_build(der, sizeof der, &tcp_core, 2048, name, -1, &img, &err), 0);
+	free(img);
+	name[64] = 'a';
+	name[65] = '\0';
+	assert_int_equal(sf_keyimg_build(der, sizeof der, &tcp_core, 2048, name, -1, &img, &err), SF_EXIT_REFUSED);
+	assert_non_null(strstr(err.msg, "room for 64"));
+	assert_int_equal(sf_keyimg_build(der, sizeof der, &tcp_core, 2048, NULL, 70000, &img, &err), SF_EXIT_REFUSED);
+	sf_segment nooff = tcp_core;
+	nooff.key.has_address_offset = false;
+	assert_int_equal(sf_keyimg_build(der, sizeof der, &nooff, 2048, "1.2.3.4", -1, &img, &err), SF_EXIT_REFUSED);
+	/* DER running into the address field */
+	uint8_t big[400];
+	fake_der(big, sizeof big);
+	assert_int_equal(sf_keyimg_build(big, sizeof big, &tcp_core, 2048, "1.2.3.4", -1, &img, &err), SF_EXIT_REFUSED);
+	assert_non_null(strstr(err.msg, "overlaps the address field"));
+}
+
+static const char pem[] =
+	"garbage before\n"
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MFkFEh8sOUZTYG16h5ShrrvI1eLv/AkWIzA9SldkcX6LmKWyv8zZ5vMADRonNEFO\r\n"
+	"W2h1go+cqbbD0N3q9wQRHis4RVJfbHmGk6CtusfU4e77CBUiLzxJVmNwfQ==\n"
+	"-----END PUBLIC KEY-----\n";
+
+static void pem_decoding(void **state)
+{
+	uint8_t *der;
+	size_t len, total;
+	char label[64];
+	sf_err err;
+	(void)state;
+	assert_true(sf_is_pem((const uint8_t *)"\n\n-----BEGIN X-----", 19));
+	assert_false(sf_is_pem((const uint8_t *)"\x30\x59", 2));
+	assert_int_equal(sf_pem_to_der((const uint8_t *)pem, strlen(pem), label, sizeof label, &der, &len, &err), 0);
+	assert_string_equal(label, "PUBLIC KEY");
+	assert_int_equal(len, 91);
+	assert_int_equal(der[0], 0x30);
+	assert_int_equal(der[1], 0x59);
+	assert_int_equal(sf_der_length(der, len, &total, &err), 0);
+	assert_int_equal(total, 91);
+	free(der);
+	static const char *const bad[] = {
+		"-----BEGIN PUBLIC KEY-----\nMFk*\n-----END PUBLIC KEY-----\n",
+		"-----BEGIN PUBLIC KEY-----\nMFkw\n",
+		"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nMFkw\n-----END RSA PRIVATE KEY-----\n",
+		"-----BEGIN PUBLIC KEY-----\n\n-----END PUBLIC KEY-----\n",
+		"no pem here",
+		"-----BEGIN PUB",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(sf_pem_to_der((const uint8_t *)bad[i], strlen(bad[i]), label, sizeof label, &der, &len, &err),
+				 SF_EXIT_REFUSED);
+		assert_null(der);
+	}
+}
+
+static void decode_garbled(void **state)
+{
+	uint8_t img[2048];
+	sf_err err;
+	sf_server_addr a;
+	(void)state;
+	memset(img, 0xFF, sizeof img);
+	img[384] = 1;
+	img[385] = 200; /* runs past the image */
+	assert_int_equal(sf_keyimg_decode(img, 500, &tcp_core, &a, &err), SF_EXIT_REFUSED);
+	img[384] = 7;
+	assert_int_equal(sf_keyimg_decode(img, sizeof img, &tcp_core, &a, &err), SF_EXIT_REFUSED);
+	img[384] = 0;
+	img[385] = 3;
+	assert_int_equal(sf_keyimg_decode(img, sizeof img, &tcp_core, &a, &err), SF_EXIT_REFUSED);
+	assert_int_equal(sf_keyimg_decode(img, 100, &tcp_core, &a, &err), SF_EXIT_REFUSED);
+}
+
+/* Random and mutated inputs for every decoder: no crash (ASan), sane results. */
+static void fuzz(void **state)
+{
+	unsigned seed = (unsigned)time(NULL);
+	(void)state;
+	printf("# fuzz seeds: 1 and %u\n", seed);
+	for (int round = 0; round < 2; round++) {
+		srand(round ? seed : 1);
+		for (int i = 0; i < 20000; i++) {
+			size_t len = (size_t)(rand() % 700);
+			uint8_t *buf = malloc(len ? len : 1), *der = NULL, *img = NULL;
+			size_t dl, total;
+			char label[16];
+			sf_err err;
+			sf_server_addr a;
+			if (rand() % 2 && len > 60) {
+				memcpy(buf, pem, len < sizeof pem - 1 ? len : sizeof pem - 1);
+				for (size_t k = sizeof pem - 1; k < len; k++)
+					buf[k] = (uint8_t)rand();
+				for (int m = rand() % 4; m >= 0; m--)
+					buf[(size_t)rand() % len] = (uint8_t)rand();
+			} else {
+				for (size_t k = 0; k < len; k++)
+					buf[k] = (uint8_t)(rand() % 4 ? rand() : (rand() % 2 ? 0x30 : 0xFF));
+			}
+			if (sf_pem_to_der(buf, len, label, sizeof label, &der, &dl, &err) == 0) {
+				assert_true(dl > 0);
+				assert_true(strlen(label) < sizeof label);
+			}
+			free(der);
+			if (sf_der_length(buf, len, &total, &err) == 0)
+				assert_true(total <= len);
+			if (sf_keyimg_decode(buf, len, rand() % 2 ? &tcp_core : &udp_photon, &a, &err) == 0)
+				assert_true(strlen(a.host) < sizeof a.host);
+			if (sf_keyimg_build(buf, len, &udp_photon, 320, rand() % 2 ? "h.example" : NULL,
+					    rand() % 2 ? 1234 : -1, &img, &err) == 0) {
+				assert_non_null(img);
+				assert_int_equal(sf_keyimg_decode(img, 320, &udp_photon, &a, &err), 0);
+			}
+			free(img);
+			free(buf);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(image_layout),
+		cmocka_unit_test(image_refusals),
+		cmocka_unit_test(pem_decoding),
+		cmocka_unit_test(decode_garbled),
+		cmocka_unit_test(fuzz),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -21,11 +21,11 @@ int cmd_list(sf_ctx *ctx, int argc, char **argv);
 int cmd_flash(sf_ctx *ctx, int argc, char **argv);
 int cmd_read(sf_ctx *ctx, int argc, char **argv);
 int cmd_keys(sf_ctx *ctx, int argc, char **argv);
-int cmd_diagnose(sf_ctx *ctx, int argc, char **argv);
-int cmd_udev(sf_ctx *ctx, int argc, char **argv);
-int cmd_doctor(sf_ctx *ctx, int argc, char **argv);
 int cmd_cloud(sf_ctx *ctx, int argc, char **argv);
 int cmd_sim(sf_ctx *ctx, int argc, char **argv);
+int cmd_diagnose(sf_ctx *ctx, int argc, char **argv);
+int cmd_doctor(sf_ctx *ctx, int argc, char **argv);
+int cmd_udev(sf_ctx *ctx, int argc, char **argv);
 int cmd_profiles(sf_ctx *ctx, int argc, char **argv);
 int cmd_inspect(sf_ctx *ctx, int argc, char **argv);
 

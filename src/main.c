@@ -62,43 +62,6 @@ static const struct sf_command commands[] = {
 	  "  address       read <proto>ServerKey and print the server, e.g. tcp://device.spark.io:5683\n"
 	  "  <proto> is --protocol, else the profile's default_protocol. Key writes do not leave\n"
 	  "  DFU mode unless --leave.\n" },
-	{ "diagnose", cmd_diagnose, "explain a dfu-util log: what failed, why, and the fix",
-	  "sparkflash diagnose [--json] [--no-host] [--rules-dir DIR] [LOGFILE|-]",
-	  "Reads a dfu-util transcript (a file, or standard input when LOGFILE is - or\n"
-	  "missing): a saved 'sparkflash --log' file, or output pasted from a terminal,\n"
-	  "particle-cli, west or CI. Prints each finding as 'ID (severity): summary',\n"
-	  "why it happened, the fix and the quoted evidence lines. IDs are stable (see\n"
-	  "README). Exits 0 when the log shows success (also with warnings), else the\n"
-	  "exit code of the most severe diagnosis.\n"
-	  "  --json          one 'diagnosis' event per finding, then a 'result' event\n"
-	  "  --no-host       do not add facts about this host (USB nodes, udev rules)\n"
-	  "  --rules-dir DIR udev rules directory to check (repeatable)\n"
-	  "Input is limited to 16 MiB. A file whose first line is\n"
-	  "'#sparkflash-transcript exit=N' carries stream markers ('O ', 'E ');\n"
-	  "the runner's --log files are read as they are.\n" },
-	{ "udev", cmd_udev, "print or install udev rules for USB access to profiled devices",
-	  "sparkflash udev print|install [--rules-dir DIR] [--json]",
-	  "  print            the rules file (60-sparkflash.rules) for every profile's DFU\n"
-	  "                   and normal-mode VID:PID: TAG+=\"uaccess\" for the logged-in\n"
-	  "                   user, GROUP=\"plugdev\", MODE=\"0664\" as the fallback\n"
-	  "  install          write it to the rules directory (temp file + rename), say\n"
-	  "                   whether it was new, changed or unchanged, and print the\n"
-	  "                   reload step (udevadm control --reload-rules && udevadm\n"
-	  "                   trigger, then replug); --dry-run writes nothing\n"
-	  "  --rules-dir DIR  rules directory (default /etc/udev/rules.d)\n"
-	  "Exit 5 when the directory is not writable (run with sudo).\n" },
-	{ "doctor", cmd_doctor, "check the setup: dfu-util, profiles, udev rules, USB access, cloud",
-	  "sparkflash doctor [--json] [--rules-dir DIR] [--api]",
-	  "Checks, one line each (ok / warning / error / skipped): dfu-util is present\n"
-	  "and runs, its version (warns about versions with known problems), the\n"
-	  "profiles load, udev rules cover every profile's VID:PIDs, the DFU devices\n"
-	  "'dfu-util -l' finds can be opened, a cloud token is present (its source is\n"
-	  "named, the token never shown) and, with --api or a configured API URL, that\n"
-	  "the API answers. Exit 0 when nothing is an error, else the code of the\n"
-	  "first error. --json: one 'check' event per check, then a 'result' event.\n"
-	  "  --rules-dir DIR  udev rules directory to check (repeatable; default the\n"
-	  "                   system's: /etc, /run, /usr/lib and /lib udev/rules.d)\n"
-	  "  --api            also check that the cloud API answers\n" },
 	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
 	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout [--revoke]",
 	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"
@@ -136,6 +99,43 @@ static const struct sf_command commands[] = {
 	  "                   stalls), ignore-leave (stays in DFU mode after :leave),\n"
 	  "                   reset-on-leave (resets before answering the status after leave)\n"
 	  "  Also SPARKFLASH_SIM=DIR instead of --sim DIR.\n" },
+	{ "diagnose", cmd_diagnose, "explain a dfu-util log: what failed, why, and the fix",
+	  "sparkflash diagnose [--json] [--no-host] [--rules-dir DIR] [LOGFILE|-]",
+	  "Reads a dfu-util transcript (a file, or standard input when LOGFILE is - or\n"
+	  "missing): a saved 'sparkflash --log' file, or output pasted from a terminal,\n"
+	  "particle-cli, west or CI. Prints each finding as 'ID (severity): summary',\n"
+	  "why it happened, the fix and the quoted evidence lines. IDs are stable (see\n"
+	  "README). Exits 0 when the log shows success (also with warnings), else the\n"
+	  "exit code of the most severe diagnosis.\n"
+	  "  --json          one 'diagnosis' event per finding, then a 'result' event\n"
+	  "  --no-host       do not add facts about this host (USB nodes, udev rules)\n"
+	  "  --rules-dir DIR udev rules directory to check (repeatable)\n"
+	  "Input is limited to 16 MiB. A file whose first line is\n"
+	  "'#sparkflash-transcript exit=N' carries stream markers ('O ', 'E ');\n"
+	  "the runner's --log files are read as they are.\n" },
+	{ "doctor", cmd_doctor, "check the setup: dfu-util, profiles, udev rules, USB access, cloud",
+	  "sparkflash doctor [--json] [--rules-dir DIR] [--api]",
+	  "Checks, one line each (ok / warning / error / skipped): dfu-util is present\n"
+	  "and runs, its version (warns about versions with known problems), the\n"
+	  "profiles load, udev rules cover every profile's VID:PIDs, the DFU devices\n"
+	  "'dfu-util -l' finds can be opened, a cloud token is present (its source is\n"
+	  "named, the token never shown) and, with --api or a configured API URL, that\n"
+	  "the API answers. Exit 0 when nothing is an error, else the code of the\n"
+	  "first error. --json: one 'check' event per check, then a 'result' event.\n"
+	  "  --rules-dir DIR  udev rules directory to check (repeatable; default the\n"
+	  "                   system's: /etc, /run, /usr/lib and /lib udev/rules.d)\n"
+	  "  --api            also check that the cloud API answers\n" },
+	{ "udev", cmd_udev, "print or install udev rules for USB access to profiled devices",
+	  "sparkflash udev print|install [--rules-dir DIR] [--json]",
+	  "  print            the rules file (60-sparkflash.rules) for every profile's DFU\n"
+	  "                   and normal-mode VID:PID: TAG+=\"uaccess\" for the logged-in\n"
+	  "                   user, GROUP=\"plugdev\", MODE=\"0664\" as the fallback\n"
+	  "  install          write it to the rules directory (temp file + rename), say\n"
+	  "                   whether it was new, changed or unchanged, and print the\n"
+	  "                   reload step (udevadm control --reload-rules && udevadm\n"
+	  "                   trigger, then replug); --dry-run writes nothing\n"
+	  "  --rules-dir DIR  rules directory (default /etc/udev/rules.d)\n"
+	  "Exit 5 when the directory is not writable (run with sudo).\n" },
 	{ "profiles", cmd_profiles, "list, show and check device profiles",
 	  "sparkflash profiles list | show NAME|PATH | check FILE... [--json] [--profiles-dir DIR]",
 	  "  list             every profile along the search path (--profiles-dir DIRs,\n"

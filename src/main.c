@@ -101,6 +101,24 @@ static const struct sf_command commands[] = {
 	  "                   stalls), ignore-leave (stays in DFU mode after :leave),\n"
 	  "                   reset-on-leave (resets before answering the status after leave)\n"
 	  "  Also SPARKFLASH_SIM=DIR instead of --sim DIR.\n" },
+	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
+	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout",
+	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"
+	  "PARTICLE_API_URL, the config's apiUrl, default https://api.particle.io).\n"
+	  "\n"
+	  "  cloud flash DEVICE FILE          flash FILE to a device name or ID\n"
+	  "  cloud flash FILE --device D ...  several devices at once (--jobs N, default 4)\n"
+	  "  cloud flash FILE --all-online [--platform P]\n"
+	  "  cloud list [FILTER]              devices (FILTER: online, offline, platform, name, ID)\n"
+	  "  cloud login [--username U]       password from stdin; saves the token (mode 0600)\n"
+	  "  cloud logout                     removes the saved token\n"
+	  "\n"
+	  "Flash options: --product ID (devices by ID), --force (platform mismatch / bad CRC),\n"
+	  "  --jobs N, --cacert FILE, --connect-timeout S, --max-time S.\n"
+	  "The token comes from PARTICLE_ACCESS_TOKEN, ~/.particle/<profile>.config.json,\n"
+	  "then ~/.spark/spark.config.json; it is never accepted on the command line.\n"
+	  "Exit codes: 10 not authenticated, 11 device unknown/offline/rejected,\n"
+	  "12 network or server error, 3 bad file.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

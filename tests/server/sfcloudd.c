@@ -1,0 +1,1008 @@
+/* sfcloudd: a local imitation of the Particle Cloud REST API for the test
+ * suite (cloud-api.md §7). libmicrohttpd, one thread per connection, on
+ * 127.0.0.1 with an ephemeral port written to --port-file.
+ *
+ *   sfcloudd --fixtures FILE --port-file FILE [--control] [--idle-timeout S]
+ *            [--tls-cert PEM --tls-key PEM] [--legacy] [--spark-server]
+ *            [--any-client] [--max-file BYTES] [--offline-timeout-ms N]
+ *
+ * Fixtures: {"users":[{username,password}], "tokens":[{token,user,expires_at}],
+ * "devices":[{id,name,owner,online,platform_id,product_id,cellular,
+ * system_firmware_version,last_heard, flash:"start"|"offline"|"hang",
+ * fail:"status text", delay_ms:N, reply_status:"text"}],
+ * "products":[{id,slug,devices:[ids]}]}.
+ *
+ * With --control, /__control/requests (GET: every request seen, as JSON),
+ * /__control/faults (POST: queue a fault) and /__control/reset (POST) are
+ * served; they are never recorded. Requests in absolute form
+ * ("GET http://host/path", what a client sends to a forward proxy) are
+ * answered as if they had reached the target and recorded with
+ * "via_proxy": true, so a second instance can stand in as the proxy.
+ * Exits after --idle-timeout seconds (default 120) without requests, or on
+ * SIGTERM/SIGINT. */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "sha256.h"
+
+#define FIELD_MAX 4096
+#define RAW_MAX (64 * 1024)
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *fixtures;      /* users, tokens, devices, products */
+static json_t *records;       /* array of request records */
+static json_t *faults;        /* array of queued faults */
+static bool opt_control, opt_legacy, opt_spark, opt_any_client;
+static long opt_max_file = 4 * 1024 * 1024;
+static long opt_offline_timeout_ms = 2000;
+static volatile sig_atomic_t stopping;
+static long long t0_ms, last_activity_ms;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void touch(void)
+{
+	pthread_mutex_lock(&lock);
+	last_activity_ms = now_ms();
+	pthread_mutex_unlock(&lock);
+}
+
+/* Sleeps in small steps so a stopping server is not held up. */
+static void nap_ms(long ms)
+{
+	long long end = now_ms() + ms;
+	while (!stopping && now_ms() < end) {
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
+typedef struct rstate {
+	struct MHD_PostProcessor *pp;
+	json_t *rec;
+	json_t *parts;        /* part names in order */
+	json_t *form;         /* text fields */
+	char cur_key[128];
+	bool has_file;
+	char filename[256];
+	char file_ctype[128];
+	uint64_t file_len;
+	sha256_ctx sha;
+	char *raw;
+	size_t raw_len;
+	bool first_done;
+} rstate;
+
+static enum MHD_Result on_post(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+			       const char *content_type, const char *transfer_encoding, const char *data,
+			       uint64_t off, size_t size)
+{
+	rstate *st = cls;
+	(void)kind;
+	(void)transfer_encoding;
+	if (!key)
+		return MHD_YES;
+	if (off == 0 && strcmp(st->cur_key, key)) {
+		json_array_append_new(st->parts, json_string(key));
+		snprintf(st->cur_key, sizeof st->cur_key, "%s", key);
+	} else if (off == 0 && size == 0) {
+		json_array_append_new(st->parts, json_string(key));
+	}
+	if (!strcmp(key, "file") && filename) {
+		if (!st->has_file) {
+			st->has_file = true;
+			snprintf(st->filename, sizeof st->filename, "%s", filename);
+			snprintf(st->file_ctype, sizeof st->file_ctype, "%s", content_type ? content_type : "");
+		}
+		sha256_update(&st->sha, data, size);
+		st->file_len += size;
+		return MHD_YES;
+	}
+	{
+		json_t *v = json_object_get(st->form, key);
+		const char *old = v ? json_string_value(v) : "";
+		size_t ol = strlen(old);
+		char *nv;
+		if (ol + size > FIELD_MAX)
+			return MHD_YES;
+		nv = malloc(ol + size + 1);
+		memcpy(nv, old, ol);
+		memcpy(nv + ol, data, size);
+		nv[ol + size] = '\0';
+		json_object_set_new(st->form, key, json_stringn(nv, ol + size));
+		free(nv);
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	json_object_set_new(cls, key, value ? json_string(value) : json_null());
+	return MHD_YES;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, rstate *st, unsigned status, const char *ctype,
+				  const char *body, const char *const *headers)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+	if (ctype)
+		MHD_add_response_header(r, "Content-Type", ctype);
+	for (; headers && headers[0]; headers += 2)
+		MHD_add_response_header(r, headers[0], headers[1]);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	if (st && st->rec) {
+		pthread_mutex_lock(&lock);
+		json_object_set_new(st->rec, "status", json_integer(status));
+		json_object_set_new(st->rec, "done_ms", json_integer(now_ms() - t0_ms));
+		pthread_mutex_unlock(&lock);
+	}
+	return ret;
+}
+
+static enum MHD_Result reply_json(struct MHD_Connection *c, rstate *st, unsigned status, json_t *doc,
+				  const char *const *headers)
+{
+	char *s = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
+	enum MHD_Result r = reply_text(c, st, status, "application/json", s ? s : "null", headers);
+	free(s);
+	json_decref(doc);
+	return r;
+}
+
+static const char *const oauth_headers[] = { "Cache-Control", "no-store", "Pragma", "no-cache", NULL };
+
+static enum MHD_Result oauth_error(struct MHD_Connection *c, rstate *st, unsigned status, const char *error,
+				   const char *desc)
+{
+	return reply_json(c, st, status, json_pack("{s:s, s:s}", "error", error, "error_description", desc),
+			  oauth_headers);
+}
+
+static time_t parse_iso(const char *s)
+{
+	struct tm tm = { 0 };
+	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+			 &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+/* ---- drip / reset responses ------------------------------------------- */
+
+static ssize_t drip_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	if (pos >= 40 || stopping)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (max < 1)
+		return 0;
+	nap_ms(1000);
+	buf[0] = pos == 0 ? '{' : ' ';
+	return 1;
+}
+
+static ssize_t reset_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* Applies a queued fault matching this request, if any. */
+static bool take_fault(const char *method, const char *path, json_t **out)
+{
+	size_t i;
+	json_t *f;
+	bool hit = false;
+	pthread_mutex_lock(&lock);
+	json_array_foreach(faults, i, f) {
+		const char *m = json_string_value(json_object_get(f, "method"));
+		const char *p = json_string_value(json_object_get(f, "path_prefix"));
+		json_int_t count = json_integer_value(json_object_get(f, "count"));
+		if (count <= 0)
+			continue;
+		if (m && strcmp(m, method))
+			continue;
+		if (p && strncmp(path, p, strlen(p)))
+			continue;
+		json_object_set_new(f, "count", json_integer(count - 1));
+		*out = json_deep_copy(f);
+		hit = true;
+		break;
+	}
+	pthread_mutex_unlock(&lock);
+	return hit;
+}
+
+static enum MHD_Result apply_fault(struct MHD_Connection *c, rstate *st, json_t *f)
+{
+	const char *kind = json_string_value(json_object_get(f, "kind"));
+	json_int_t status = json_integer_value(json_object_get(f, "status"));
+	const char *ra = json_string_value(json_object_get(f, "retry_after"));
+	json_t *body = json_object_get(f, "body");
+	enum MHD_Result r;
+	if (!kind)
+		kind = "status";
+	pthread_mutex_lock(&lock);
+	json_object_set_new(st->rec, "fault", json_string(kind));
+	pthread_mutex_unlock(&lock);
+	if (!strcmp(kind, "hang")) {
+		nap_ms(300000);
+		r = MHD_NO;
+	} else if (!strcmp(kind, "html")) {
+		r = reply_text(c, st, status ? (unsigned)status : 502, "text/html",
+			       "<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>", NULL);
+	} else if (!strcmp(kind, "empty")) {
+		r = reply_text(c, st, status ? (unsigned)status : 200, "application/json", "", NULL);
+	} else if (!strcmp(kind, "string")) {
+		r = reply_text(c, st, 200, "application/json", "\"a bare JSON string\"", NULL);
+	} else if (!strcmp(kind, "drip") || !strcmp(kind, "reset")) {
+		struct MHD_Response *resp = MHD_create_response_from_callback(
+			MHD_SIZE_UNKNOWN, 64, !strcmp(kind, "drip") ? drip_cb : reset_cb, NULL, NULL);
+		MHD_add_response_header(resp, "Content-Type", "application/json");
+		r = MHD_queue_response(c, 200, resp);
+		MHD_destroy_response(resp);
+	} else {
+		const char *hdr[] = { "Retry-After", ra, NULL };
+		unsigned s = status ? (unsigned)status : 500;
+		json_t *b = body ? json_incref(body)
+			  : s == 429 ? json_pack("{s:s, s:s}", "error", "rate_limit_exceeded", "error_description", "Too many requests")
+			  : s == 503 ? json_pack("{s:s, s:s}", "error", "server_error", "error_description", "the service is unavailable")
+			  : json_pack("{s:s}", "error", "internal error");
+		r = reply_json(c, st, s, b, ra ? hdr : NULL);
+	}
+	json_decref(f);
+	return r;
+}
+
+/* ---- fixtures helpers (call with lock held) --------------------------- */
+
+static json_t *find_token(const char *tok)
+{
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(fixtures, "tokens"), i, t)
+		if (!strcmp(json_string_value(json_object_get(t, "token")) ?: "", tok))
+			return t;
+	return NULL;
+}
+
+static json_t *find_device(const char *user, const char *idname)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(fixtures, "devices"), i, d) {
+		const char *id = json_string_value(json_object_get(d, "id"));
+		const char *owner = json_string_value(json_object_get(d, "owner"));
+		if (user && (!owner || strcmp(owner, user)))
+			continue;
+		if (id && !strcasecmp(id, idname))
+			return d;
+	}
+	json_array_foreach(json_object_get(fixtures, "devices"), i, d) {
+		const char *name = json_string_value(json_object_get(d, "name"));
+		const char *owner = json_string_value(json_object_get(d, "owner"));
+		if (user && (!owner || strcmp(owner, user)))
+			continue;
+		if (name && !strcmp(name, idname))
+			return d;
+	}
+	return NULL;
+}
+
+static json_t *device_view(const json_t *d)
+{
+	json_t *v = json_object();
+	static const char *const keys[] = { "id", "name", "online", "platform_id", "product_id", "cellular",
+					    "last_heard", "system_firmware_version", "development" };
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+		json_t *x = json_object_get(d, keys[k]);
+		if (x)
+			json_object_set(v, keys[k], x);
+	}
+	json_object_set(v, "connected", json_object_get(d, "online") ?: json_false());
+	json_object_set_new(v, "last_ip_address", json_string("127.0.0.1"));
+	json_object_set_new(v, "status", json_string("normal"));
+	json_object_set_new(v, "functions", json_null());
+	json_object_set_new(v, "variables", json_null());
+	return v;
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+static void random_token(char out[41])
+{
+	static const char hex[] = "0123456789abcdef";
+	FILE *f = fopen("/dev/urandom", "rb");
+	unsigned char b[20] = { 0 };
+	if (f) {
+		if (fread(b, 1, sizeof b, f) != sizeof b)
+			b[0] ^= (unsigned char)now_ms();
+		fclose(f);
+	}
+	for (int i = 0; i < 20; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[40] = '\0';
+}
+
+static enum MHD_Result handle_token(struct MHD_Connection *c, rstate *st, const char *method, const char *ctype)
+{
+	static const char *const clients[] = { "particle:particle", "particle-cli:particle-cli",
+					       "particle-api:particle-api", "CLI2:client_secret_here", NULL };
+	static const char *const basic_hdr[] = { "WWW-Authenticate", "Basic realm=\"Service\"",
+						 "Cache-Control", "no-store", "Pragma", "no-cache", NULL };
+	char *pass = NULL, *cid = MHD_basic_auth_get_username_password(c, &pass);
+	char pair[512];
+	const char *grant, *user, *pw;
+	bool client_ok = false;
+	json_t *u = NULL, *tok;
+	size_t i;
+	json_int_t expires = 7776000;
+	char token[41], when[64];
+
+	if (strcmp(method, "POST") || !ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33)) {
+		if (cid) MHD_free(cid);
+		if (pass) MHD_free(pass);
+		return oauth_error(c, st, 400, "invalid_request",
+				   "Method must be POST with application/x-www-form-urlencoded encoding");
+	}
+	if (cid)
+		snprintf(pair, sizeof pair, "%s:%s", cid, pass ? pass : "");
+	else
+		snprintf(pair, sizeof pair, "%s:%s", json_string_value(json_object_get(st->form, "client_id")) ?: "",
+			 json_string_value(json_object_get(st->form, "client_secret")) ?: "");
+	if (cid) MHD_free(cid);
+	if (pass) MHD_free(pass);
+	for (i = 0; clients[i]; i++)
+		if (!strcmp(clients[i], pair))
+			client_ok = true;
+	if (opt_any_client && pair[0] != ':')
+		client_ok = true;
+	if (!client_ok)
+		return reply_json(c, st, 400, json_pack("{s:s, s:s}", "error", "invalid_client", "error_description",
+							"Client credentials are invalid"), basic_hdr);
+	grant = json_string_value(json_object_get(st->form, "grant_type"));
+	if (!grant || strcmp(grant, "password"))
+		return oauth_error(c, st, 400, "invalid_request", "Invalid or missing grant_type parameter");
+	user = json_string_value(json_object_get(st->form, "username"));
+	pw = json_string_value(json_object_get(st->form, "password"));
+	if (!user || !pw)
+		return reply_json(c, st, 400, json_pack("{s:s, s:s}", "error", "invalid_client", "error_description",
+							"Missing parameters. \"username\" and \"password\" are required"), basic_hdr);
+	pthread_mutex_lock(&lock);
+	json_array_foreach(json_object_get(fixtures, "users"), i, u) {
+		if (!strcasecmp(json_string_value(json_object_get(u, "username")) ?: "", user) &&
+		    !strcmp(json_string_value(json_object_get(u, "password")) ?: "", pw))
+			break;
+		u = NULL;
+	}
+	if (!u) {
+		pthread_mutex_unlock(&lock);
+		return oauth_error(c, st, 400, "invalid_grant", "User credentials are invalid");
+	}
+	if (json_object_get(st->form, "expires_in"))
+		expires = atoll(json_string_value(json_object_get(st->form, "expires_in")) ?: "0");
+	random_token(token);
+	tok = json_pack("{s:s, s:s}", "token", token, "user", json_string_value(json_object_get(u, "username")));
+	if (expires > 0) {
+		time_t t = time(NULL) + (time_t)expires;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_object_set_new(tok, "expires_at", json_string(when));
+	} else {
+		json_object_set_new(tok, "expires_at", json_null());
+	}
+	json_array_append_new(json_object_get(fixtures, "tokens"), tok);
+	json_object_set_new(st->rec, "issued_token", json_string(token));
+	pthread_mutex_unlock(&lock);
+	{
+		json_t *body = json_pack("{s:s, s:s}", "token_type", "bearer", "access_token", token);
+		if (expires > 0)
+			json_object_set_new(body, "expires_in", json_integer(expires));
+		return reply_json(c, st, 200, body, oauth_headers);
+	}
+}
+
+/* §7.2: returns the caller's user name, or NULL after queueing an error. */
+static const char *authenticate(struct MHD_Connection *c, rstate *st, const char *method, const char *ctype,
+				enum MHD_Result *ret, char *user, size_t usize)
+{
+	const char *hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "access_token");
+	const char *b = json_string_value(json_object_get(st->form, "access_token"));
+	const char *token = NULL;
+	int places = (hdr != NULL) + (q != NULL) + (b != NULL);
+	json_t *t;
+	bool urlenc = ctype && !strncasecmp(ctype, "application/x-www-form-urlencoded", 33);
+
+	if (places > 1) {
+		*ret = oauth_error(c, st, 400, "invalid_request",
+				   "Only one method may be used to authenticate at a time (Auth header, GET or POST).");
+		return NULL;
+	}
+	if (places == 0) {
+		*ret = oauth_error(c, st, 400, "invalid_request", "The access token was not found");
+		return NULL;
+	}
+	if (hdr) {
+		if (strncmp(hdr, "Bearer ", 7) || !hdr[7] || strchr(hdr + 7, ' ')) {
+			*ret = oauth_error(c, st, 400, "invalid_request", "Malformed auth header");
+			return NULL;
+		}
+		token = hdr + 7;
+	} else if (b) {
+		if (!urlenc || !strcmp(method, "GET")) {
+			*ret = oauth_error(c, st, 400, "invalid_request",
+					   "When putting the token in the body, content type must be application/x-www-form-urlencoded.");
+			return NULL;
+		}
+		token = b;
+	} else {
+		if (!opt_legacy && strcmp(method, "GET")) {
+			*ret = oauth_error(c, st, 400, "invalid_request", "Query access tokens are only accepted on GET requests");
+			return NULL;
+		}
+		token = q;
+	}
+	pthread_mutex_lock(&lock);
+	t = find_token(token);
+	if (!t) {
+		pthread_mutex_unlock(&lock);
+		*ret = oauth_error(c, st, 401, "invalid_token", "The access token provided is invalid.");
+		return NULL;
+	}
+	{
+		const char *exp = json_string_value(json_object_get(t, "expires_at"));
+		if (exp && parse_iso(exp) <= time(NULL)) {
+			pthread_mutex_unlock(&lock);
+			*ret = oauth_error(c, st, 401, "invalid_token", "The access token provided has expired.");
+			return NULL;
+		}
+	}
+	snprintf(user, usize, "%s", json_string_value(json_object_get(t, "user")) ?: "");
+	pthread_mutex_unlock(&lock);
+	return user;
+}
+
+static enum MHD_Result handle_flash(struct MHD_Connection *c, rstate *st, const char *user, const char *idname,
+				    const char *product, const char *base)
+{
+	json_t *d;
+	char id[64];
+	const char *behaviour = "start", *fail = NULL, *reply_status = NULL;
+	long delay = 0;
+	const char *ft = json_string_value(json_object_get(st->form, "file_type"));
+	char info[400];
+
+	snprintf(info, sizeof info, "I didn't recognize that device name or ID, try opening %s/v1/devices", base);
+	pthread_mutex_lock(&lock);
+	if (product) {
+		json_t *p = NULL, *x;
+		size_t i;
+		bool member = false;
+		json_array_foreach(json_object_get(fixtures, "products"), i, x) {
+			json_t *pid = json_object_get(x, "id");
+			char pids[32];
+			snprintf(pids, sizeof pids, "%" JSON_INTEGER_FORMAT, json_integer_value(pid));
+			if (!strcmp(pids, product) || !strcmp(json_string_value(json_object_get(x, "slug")) ?: "", product))
+				p = x;
+		}
+		if (!p) {
+			pthread_mutex_unlock(&lock);
+			return reply_json(c, st, 404, json_pack("{s:b, s:s}", "ok", 0, "error", "Product not found"), NULL);
+		}
+		json_array_foreach(json_object_get(p, "devices"), i, x)
+			if (!strcasecmp(json_string_value(x) ?: "", idname))
+				member = true;
+		d = member ? find_device(NULL, idname) : NULL;
+		if (!d || strlen(idname) != 24) {
+			pthread_mutex_unlock(&lock);
+			return reply_json(c, st, 403, json_pack("{s:s, s:s}", "error", "Permission Denied", "info", info), NULL);
+		}
+		/* {development:true} marks a development device */
+		if (!st->has_file && st->raw) {
+			json_t *body = json_loadb(st->raw, st->raw_len, 0, NULL);
+			if (json_is_true(json_object_get(body, "development"))) {
+				json_object_set_new(d, "development", json_true());
+				json_decref(body);
+				json_t *v = device_view(d);
+				pthread_mutex_unlock(&lock);
+				return reply_json(c, st, 200, v, NULL);
+			}
+			json_decref(body);
+		}
+	} else {
+		d = find_device(user, idname);
+	}
+	if (!d) {
+		pthread_mutex_unlock(&lock);
+		return reply_json(c, st, 403, json_pack("{s:s, s:s}", "error", "Permission Denied", "info", info), NULL);
+	}
+	snprintf(id, sizeof id, "%s", json_string_value(json_object_get(d, "id")) ?: "");
+	if (json_string_value(json_object_get(d, "flash")))
+		behaviour = json_string_value(json_object_get(d, "flash"));
+	fail = json_string_value(json_object_get(d, "fail"));
+	reply_status = json_string_value(json_object_get(d, "reply_status"));
+	delay = (long)json_integer_value(json_object_get(d, "delay_ms"));
+	if (json_is_false(json_object_get(d, "online")))
+		behaviour = "offline";
+	json_object_set_new(st->rec, "device_id", json_string(id));
+	pthread_mutex_unlock(&lock);
+
+	if (!st->has_file)
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error", "Nothing to do?"), NULL);
+	if (st->file_len == 0)
+		return reply_json(c, st, 400, json_pack("{s:b, s:[s]}", "ok", 0, "errors", "Update failed - File was too small!"), NULL);
+	if ((long)st->file_len > opt_max_file)
+		return reply_json(c, st, 400, json_pack("{s:b, s:[s]}", "ok", 0, "errors", "Update failed - File was too big!"), NULL);
+	{
+		const char *dot = strrchr(st->filename, '.');
+		bool source = dot && (!strcasecmp(dot, ".c") || !strcasecmp(dot, ".cpp") || !strcasecmp(dot, ".h") ||
+				      !strcasecmp(dot, ".ino"));
+		if (source && !(ft && !strcmp(ft, "binary")))
+			return reply_json(c, st, 400, json_pack("{s:b, s:[s], s:s}", "ok", 0, "errors", "Compile error",
+								"output", "source flashing is not supported here"), NULL);
+	}
+	if (!strcmp(behaviour, "offline")) {
+		if (opt_spark) {
+			nap_ms(opt_offline_timeout_ms);
+			return reply_json(c, st, 200, json_pack("{s:b, s:[{s:s}]}", "ok", 0, "errors", "error", "Timed out."), NULL);
+		}
+		return reply_json(c, st, 404, json_pack("{s:b, s:s, s:[s]}", "ok", 0, "error", "Device is not connected",
+							"errors", "Device is not connected."), NULL);
+	}
+	if (!strcmp(behaviour, "hang")) {
+		nap_ms(300000);
+		return MHD_NO;
+	}
+	if (fail) {
+		if (opt_spark)
+			return reply_json(c, st, 200, json_pack("{s:b, s:[{s:s, s:s}]}", "ok", 0, "errors", "id", id, "status", fail), NULL);
+		return reply_json(c, st, 400, json_pack("{s:b, s:s, s:[s]}", "ok", 0, "error", fail, "errors", fail), NULL);
+	}
+	if (delay > 0)
+		nap_ms(delay);
+	pthread_mutex_lock(&lock);
+	json_object_set_new(st->rec, "flashed", json_true());
+	pthread_mutex_unlock(&lock);
+	return reply_json(c, st, 200, json_pack("{s:s, s:s}", "id", id, "status", reply_status ? reply_status : "Update started"), NULL);
+}
+
+static enum MHD_Result handle_control(struct MHD_Connection *c, rstate *st, const char *method, const char *path)
+{
+	if (!strcmp(path, "/__control/requests") && !strcmp(method, "GET")) {
+		char *s;
+		enum MHD_Result r;
+		pthread_mutex_lock(&lock);
+		s = json_dumps(records, JSON_COMPACT);
+		pthread_mutex_unlock(&lock);
+		r = reply_text(c, NULL, 200, "application/json", s ? s : "[]", NULL);
+		free(s);
+		return r;
+	}
+	if (!strcmp(path, "/__control/reset") && !strcmp(method, "POST")) {
+		pthread_mutex_lock(&lock);
+		json_array_clear(records);
+		json_array_clear(faults);
+		pthread_mutex_unlock(&lock);
+		return reply_text(c, NULL, 200, "application/json", "{\"ok\":true}", NULL);
+	}
+	if (!strcmp(path, "/__control/faults") && !strcmp(method, "POST")) {
+		json_t *f = st->raw ? json_loadb(st->raw, st->raw_len, 0, NULL) : NULL;
+		if (!json_is_object(f)) {
+			json_decref(f);
+			return reply_text(c, NULL, 400, "application/json", "{\"error\":\"body must be a JSON object\"}", NULL);
+		}
+		if (!json_object_get(f, "count"))
+			json_object_set_new(f, "count", json_integer(1));
+		pthread_mutex_lock(&lock);
+		json_array_append_new(faults, f);
+		pthread_mutex_unlock(&lock);
+		return reply_text(c, NULL, 200, "application/json", "{\"ok\":true}", NULL);
+	}
+	return reply_text(c, NULL, 404, "application/json", "{\"error\":\"Not Found\"}", NULL);
+}
+
+static void pct_decode(char *s);
+
+static enum MHD_Result route(struct MHD_Connection *c, rstate *st, const char *method, const char *path,
+			     const char *base)
+{
+	const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	char user[256], seg[4][256];
+	int nseg = 0;
+	enum MHD_Result ret = MHD_NO;
+	json_t *fault;
+
+	if (take_fault(method, path, &fault))
+		return apply_fault(c, st, fault);
+	if (!strcmp(path, "/oauth/token"))
+		return handle_token(c, st, method, ctype);
+	if (strncmp(path, "/v1/", 4))
+		return reply_json(c, st, 404, json_pack("{s:s}", "error", "Not Found"), NULL);
+	{
+		const char *p = path + 4;
+		while (*p && nseg < 4) {
+			const char *e = strchr(p, '/');
+			size_t n = e ? (size_t)(e - p) : strlen(p);
+			if (n >= sizeof seg[0])
+				n = sizeof seg[0] - 1;
+			memcpy(seg[nseg], p, n);
+			seg[nseg][n] = '\0';
+			pct_decode(seg[nseg]);
+			nseg++;
+			if (!e)
+				break;
+			p = e + 1;
+		}
+	}
+	if (!authenticate(c, st, method, ctype, &ret, user, sizeof user))
+		return ret;
+	pthread_mutex_lock(&lock);
+	json_object_set_new(st->rec, "user", json_string(user));
+	pthread_mutex_unlock(&lock);
+
+	if (nseg == 1 && !strcmp(seg[0], "devices") && !strcmp(method, "GET")) {
+		json_t *arr = json_array(), *d;
+		size_t i;
+		pthread_mutex_lock(&lock);
+		json_array_foreach(json_object_get(fixtures, "devices"), i, d)
+			if (!strcmp(json_string_value(json_object_get(d, "owner")) ?: "", user))
+				json_array_append_new(arr, device_view(d));
+		pthread_mutex_unlock(&lock);
+		return reply_json(c, st, 200, arr, NULL);
+	}
+	if (nseg == 2 && !strcmp(seg[0], "devices") && !strcmp(method, "GET")) {
+		json_t *d, *v = NULL;
+		char info[400];
+		pthread_mutex_lock(&lock);
+		d = find_device(user, seg[1]);
+		if (d)
+			v = device_view(d);
+		pthread_mutex_unlock(&lock);
+		if (v)
+			return reply_json(c, st, 200, v, NULL);
+		snprintf(info, sizeof info, "I didn't recognize that device name or ID, try opening %s/v1/devices", base);
+		return reply_json(c, st, 403, json_pack("{s:s, s:s}", "error", "Permission Denied", "info", info), NULL);
+	}
+	if (nseg == 2 && !strcmp(seg[0], "devices") && !strcmp(method, "PUT"))
+		return handle_flash(c, st, user, seg[1], NULL, base);
+	if (nseg == 4 && !strcmp(seg[0], "products") && !strcmp(seg[2], "devices") && !strcmp(method, "PUT"))
+		return handle_flash(c, st, user, seg[3], seg[1], base);
+	if (nseg == 1 && !strcmp(seg[0], "user") && !strcmp(method, "GET"))
+		return reply_json(c, st, 200, json_pack("{s:s}", "username", user), NULL);
+	if (nseg == 2 && !strcmp(seg[0], "access_tokens") && !strcmp(seg[1], "current") && !strcmp(method, "DELETE")) {
+		const char *hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+		pthread_mutex_lock(&lock);
+		if (hdr && strlen(hdr) > 7) {
+			json_t *t = find_token(hdr + 7);
+			if (t)
+				json_object_set_new(t, "token", json_string("revoked"));
+		}
+		pthread_mutex_unlock(&lock);
+		return reply_json(c, st, 200, json_pack("{s:b}", "ok", 1), NULL);
+	}
+	return reply_json(c, st, 404, json_pack("{s:s}", "error", "Not Found"), NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	rstate *st = *con_cls;
+	const char *path = url;
+	bool via_proxy = false;
+	char host[256] = "";
+	char base[300];
+	const char *hosthdr;
+	(void)cls;
+	(void)version;
+
+	/* absolute form: we are being used as a forward proxy */
+	if (!strncasecmp(url, "http://", 7)) {
+		const char *slash = strchr(url + 7, '/');
+		size_t n = slash ? (size_t)(slash - (url + 7)) : strlen(url + 7);
+		if (n >= sizeof host)
+			n = sizeof host - 1;
+		memcpy(host, url + 7, n);
+		host[n] = '\0';
+		path = slash ? slash : "/";
+		via_proxy = true;
+	}
+	if (!st) {
+		const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+		touch();
+		st = calloc(1, sizeof *st);
+		sha256_init(&st->sha);
+		st->parts = json_array();
+		st->form = json_object();
+		*con_cls = st;
+		if (ctype && (!strncasecmp(ctype, "multipart/form-data", 19) ||
+			      !strncasecmp(ctype, "application/x-www-form-urlencoded", 33)))
+			st->pp = MHD_create_post_processor(c, 16 * 1024, on_post, st);
+		if (strncmp(path, "/__control/", 11) || !opt_control) {
+			json_t *hdrs = json_object(), *query = json_object();
+			const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+			MHD_get_connection_values(c, MHD_HEADER_KIND, collect, hdrs);
+			MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, query);
+			st->rec = json_pack("{s:s, s:s, s:o, s:o, s:b, s:I}", "method", method, "path", path,
+					    "query", query, "headers", hdrs, "via_proxy", via_proxy,
+					    "time_ms", (json_int_t)(now_ms() - t0_ms));
+			json_object_set_new(st->rec, "expect", expect ? json_string(expect) : json_null());
+			json_object_set_new(st->rec, "authorization",
+					    json_object_get(hdrs, "Authorization") ? json_deep_copy(json_object_get(hdrs, "Authorization")) : json_null());
+			if (via_proxy)
+				json_object_set_new(st->rec, "proxy_target", json_string(host));
+			pthread_mutex_lock(&lock);
+			json_array_append(records, st->rec);
+			pthread_mutex_unlock(&lock);
+		}
+		return MHD_YES; /* 100 Continue is sent by MHD when asked for */
+	}
+	if (*upload_data_size) {
+		if (st->pp) {
+			MHD_post_process(st->pp, upload_data, *upload_data_size);
+		} else if (st->raw_len + *upload_data_size <= RAW_MAX) {
+			st->raw = realloc(st->raw, st->raw_len + *upload_data_size + 1);
+			memcpy(st->raw + st->raw_len, upload_data, *upload_data_size);
+			st->raw_len += *upload_data_size;
+			st->raw[st->raw_len] = '\0';
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (st->first_done)
+		return MHD_YES;
+	st->first_done = true;
+	touch();
+	if (st->rec) {
+		uint8_t dig[32];
+		char hex[65];
+		sha256_ctx tmp = st->sha;
+		pthread_mutex_lock(&lock);
+		json_object_set(st->rec, "parts", st->parts);
+		json_object_set(st->rec, "form", st->form);
+		if (st->has_file) {
+			sha256_final(&tmp, dig);
+			sha256_hex(dig, hex);
+			json_object_set_new(st->rec, "filename", json_string(st->filename));
+			json_object_set_new(st->rec, "file_content_type", json_string(st->file_ctype));
+			json_object_set_new(st->rec, "file_length", json_integer((json_int_t)st->file_len));
+			json_object_set_new(st->rec, "file_sha256", json_string(hex));
+		}
+		if (json_object_get(st->form, "file_type"))
+			json_object_set(st->rec, "file_type", json_object_get(st->form, "file_type"));
+		pthread_mutex_unlock(&lock);
+	}
+	hosthdr = via_proxy ? host : MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	snprintf(base, sizeof base, "http://%s", hosthdr ? hosthdr : "127.0.0.1");
+	if (opt_control && !strncmp(path, "/__control/", 11))
+		return handle_control(c, st, method, path);
+	return route(c, st, method, path, base);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	rstate *st = *con_cls;
+	(void)cls;
+	(void)c;
+	(void)toe;
+	touch();
+	if (!st)
+		return;
+	if (st->pp)
+		MHD_destroy_post_processor(st->pp);
+	json_decref(st->rec);
+	json_decref(st->parts);
+	json_decref(st->form);
+	free(st->raw);
+	free(st);
+	*con_cls = NULL;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Keep the raw (still escaped) URL: the records show what the client sent;
+ * path segments are decoded one by one when routing. */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static void pct_decode(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		if (*s == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+			char h[3] = { s[1], s[2], 0 };
+			*o++ = (char)strtol(h, NULL, 16);
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "fixtures", required_argument, NULL, 'f' }, { "port-file", required_argument, NULL, 'p' },
+		{ "control", no_argument, NULL, 'c' }, { "idle-timeout", required_argument, NULL, 'i' },
+		{ "tls-cert", required_argument, NULL, 'C' }, { "tls-key", required_argument, NULL, 'K' },
+		{ "legacy", no_argument, NULL, 'l' }, { "spark-server", no_argument, NULL, 's' },
+		{ "any-client", no_argument, NULL, 'a' }, { "max-file", required_argument, NULL, 'm' },
+		{ "offline-timeout-ms", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 },
+	};
+	const char *fixtures_path = NULL, *port_file = NULL, *cert = NULL, *key = NULL;
+	long idle = 120;
+	char *cert_pem = NULL, *key_pem = NULL;
+	struct sockaddr_in sa;
+	struct MHD_Daemon *d;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	const union MHD_DaemonInfo *info;
+	json_error_t je;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f': fixtures_path = optarg; break;
+		case 'p': port_file = optarg; break;
+		case 'c': opt_control = true; break;
+		case 'i': idle = atol(optarg); break;
+		case 'C': cert = optarg; break;
+		case 'K': key = optarg; break;
+		case 'l': opt_legacy = true; break;
+		case 's': opt_spark = true; break;
+		case 'a': opt_any_client = true; break;
+		case 'm': opt_max_file = atol(optarg); break;
+		case 'o': opt_offline_timeout_ms = atol(optarg); break;
+		default:
+			fprintf(stderr, "usage: sfcloudd --fixtures FILE --port-file FILE [--control] [--idle-timeout S] [--tls-cert F --tls-key F] [--legacy] [--spark-server] [--any-client]\n");
+			return 2;
+		}
+	}
+	if (!fixtures_path || !port_file) {
+		fprintf(stderr, "sfcloudd: --fixtures and --port-file are required\n");
+		return 2;
+	}
+	fixtures = json_load_file(fixtures_path, 0, &je);
+	if (!json_is_object(fixtures)) {
+		fprintf(stderr, "sfcloudd: %s:%d: %s\n", fixtures_path, je.line, je.text);
+		return 2;
+	}
+	if (!json_is_array(json_object_get(fixtures, "tokens")))
+		json_object_set_new(fixtures, "tokens", json_array());
+	records = json_array();
+	faults = json_array();
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = 0;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (cert || key) {
+		if (!cert || !key || !(cert_pem = slurp(cert)) || !(key_pem = slurp(key))) {
+			fprintf(stderr, "sfcloudd: cannot read --tls-cert/--tls-key\n");
+			return 2;
+		}
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			fprintf(stderr, "sfcloudd: libmicrohttpd was built without TLS\n");
+			return 77;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	t0_ms = last_activity_ms = now_ms();
+	if (cert_pem)
+		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				     MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+				     MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+				     MHD_OPTION_END);
+	else
+		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				     MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+				     MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, "sfcloudd: cannot start the HTTP daemon\n");
+		return 1;
+	}
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	{
+		char tmp[4096];
+		FILE *f;
+		snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+		f = fopen(tmp, "w");
+		if (!f || fprintf(f, "%u\n", (unsigned)info->port) < 0 || fclose(f) || rename(tmp, port_file)) {
+			fprintf(stderr, "sfcloudd: cannot write %s\n", port_file);
+			MHD_stop_daemon(d);
+			return 1;
+		}
+	}
+	while (!stopping) {
+		long long idle_for;
+		nap_ms(100);
+		pthread_mutex_lock(&lock);
+		idle_for = now_ms() - last_activity_ms;
+		pthread_mutex_unlock(&lock);
+		if (idle_for > idle * 1000) {
+			fprintf(stderr, "sfcloudd: idle for %ld s, exiting\n", idle);
+			break;
+		}
+	}
+	stopping = 1;
+	MHD_stop_daemon(d);
+	json_decref(fixtures);
+	json_decref(records);
+	json_decref(faults);
+	free(cert_pem);
+	free(key_pem);
+	return 0;
+}

@@ -20,6 +20,38 @@
 
 /* Logs are text; a bigger input is almost certainly the wrong file. */
 #define DIAGNOSE_MAX_INPUT (16u << 20)
+/* Only the end of a long log matters (the last dfu-util run); keeping every
+ * line of 16 MiB of short lines would cost far more memory than the text. */
+#define DIAGNOSE_MAX_LINES 50000
+
+/* Drops all but the last max lines ("\n" or "\r" ended) of text, keeping a
+ * first line that is a transcript header. Returns how many were dropped. */
+static size_t keep_last_lines(char *text, size_t *len, size_t max)
+{
+	size_t seps = 0, cut = 0, keep_head = 0, dropped = 0;
+	for (size_t i = *len; i-- > 0;) {
+		if (text[i] == '\n' || text[i] == '\r') {
+			if (++seps > max) {
+				cut = i + 1;
+				break;
+			}
+		}
+	}
+	if (!cut)
+		return 0;
+	if (*len >= strlen(SF_TLOG_HEADER) && !memcmp(text, SF_TLOG_HEADER, strlen(SF_TLOG_HEADER))) {
+		const char *nl = memchr(text, '\n', *len);
+		keep_head = nl ? (size_t)(nl - text) + 1 : 0;
+		if (cut < keep_head)
+			return 0;
+	}
+	for (size_t i = keep_head; i < cut; i++)
+		if (text[i] == '\n' || text[i] == '\r')
+			dropped++;
+	memmove(text + keep_head, text + cut, *len - cut);
+	*len -= cut - keep_head;
+	return dropped;
+}
 
 enum { OPT_NO_HOST = SF_OPT_COMMAND_BASE, OPT_RULES_DIR };
 
@@ -139,6 +171,12 @@ int cmd_diagnose(sf_ctx *ctx, int argc, char **argv)
 	if (rc) {
 		sf_out_error(ctx, "%s", err.msg);
 		return rc;
+	}
+	{
+		size_t dropped = keep_last_lines(text, &len, DIAGNOSE_MAX_LINES);
+		if (dropped)
+			sf_out_warning(ctx, "%s: examining only its last %d lines (%zu earlier ones skipped)", name,
+				       DIAGNOSE_MAX_LINES, dropped);
 	}
 	rc = sf_tlog_parse(text, len, &t, &err);
 	free(text);

@@ -46,6 +46,29 @@ static const char *device_label(const sf_dfu_device *d, char *buf, size_t n)
 	return buf;
 }
 
+/* dfu-util turns USB strings into bytes: characters up to U+00FF pass
+ * through as Latin-1, the rest become '?'. JSON wants UTF-8. */
+static json_t *jstr(const char *s)
+{
+	size_t n = strlen(s);
+	char *u = malloc(2 * n + 1), *q = u;
+	json_t *j;
+	if (!u)
+		return json_null();
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x80) {
+			*q++ = (char)*p;
+		} else {
+			*q++ = (char)(0xC0 | (*p >> 6));
+			*q++ = (char)(0x80 | (*p & 0x3F));
+		}
+	}
+	*q = '\0';
+	j = json_string(u);
+	free(u);
+	return j ? j : json_null();
+}
+
 /* Differences between the layout strings the device reports and the ones
  * its profile promises: the profile may be for another bootloader. */
 static void layout_warnings(const sf_ctx *ctx, const sf_dfu_device *d, const sf_profile *p,
@@ -66,7 +89,7 @@ static void layout_warnings(const sf_ctx *ctx, const sf_dfu_device *d, const sf_
 		else
 			continue;
 		sf_out_warning(ctx, "%s", msg);
-		json_array_append_new(warnings, json_string(msg));
+		json_array_append_new(warnings, jstr(msg));
 	}
 	for (size_t k = 0; k < p->nalts; k++) {
 		bool found = false;
@@ -79,13 +102,13 @@ static void layout_warnings(const sf_ctx *ctx, const sf_dfu_device *d, const sf_
 			 "device %s does not report alt %d ('%s') of profile '%s'; the profile may be wrong for this bootloader",
 			 label, p->alts[k].alt, p->alts[k].layout_text, p->id);
 		sf_out_warning(ctx, "%s", msg);
-		json_array_append_new(warnings, json_string(msg));
+		json_array_append_new(warnings, jstr(msg));
 	}
 }
 
 static json_t *opt_str(bool has, const char *s)
 {
-	return has ? json_string(s) : json_null();
+	return has ? jstr(s) : json_null();
 }
 
 static const char *runtime_hint(const sf_profile *p)
@@ -114,8 +137,8 @@ static json_t *show_device(const sf_ctx *ctx, const sf_dfu_device *d, const sf_p
 	json_object_set_new(o, "profile", p ? json_string(p->id) : json_null());
 	json_object_set_new(o, "profile_name", p ? json_string(p->name) : json_null());
 	for (size_t i = 0; i < d->nalts; i++)
-		json_array_append_new(alts, json_pack("{s:i, s:s}", "alt", (int)d->alts[i].alt,
-						      "name", d->alts[i].name));
+		json_array_append_new(alts, json_pack("{s:i, s:o}", "alt", (int)d->alts[i].alt,
+						      "name", jstr(d->alts[i].name)));
 	json_object_set_new(o, "alts", alts);
 
 	if (!ctx->json) {

@@ -39,6 +39,35 @@ static void note_signal(int sig)
 static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define NFORWARDED (sizeof forwarded_signals / sizeof forwarded_signals[0])
 
+/* Signals we ignore (nohup, a background job) stay ignored. */
+static void catch_signals(struct sigaction *old)
+{
+	pending_signal = 0;
+	for (size_t i = 0; i < NFORWARDED; i++) {
+		struct sigaction sa;
+		sigaction(forwarded_signals[i], NULL, &old[i]);
+		if (old[i].sa_handler == SIG_IGN)
+			continue;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = note_signal;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR */
+		sigaction(forwarded_signals[i], &sa, NULL);
+	}
+}
+
+/* Puts the old handlers back; a signal that came while no child was there
+ * to receive it is delivered to us now, as if we had never caught it. */
+static void restore_signals(const struct sigaction *old, bool forwarded)
+{
+	int sig = pending_signal;
+	for (size_t i = 0; i < NFORWARDED; i++)
+		sigaction(forwarded_signals[i], &old[i], NULL);
+	pending_signal = 0;
+	if (sig && !forwarded)
+		raise(sig);
+}
+
 void sf_spawn_opts_init(sf_spawn_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -248,7 +277,8 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 	lbuf bufs[2] = { { .stream = SF_STREAM_STDOUT, .after_newline = true },
 			 { .stream = SF_STREAM_STDERR, .after_newline = true } };
 	int fds[2];
-	bool reaped = false, term_sent = false, kill_sent = false;
+	bool reaped = false, term_sent = false, kill_sent = false, forwarded = false;
+	bool status_lost = false;
 	double start, deadline = 0, kill_at = 0, drain_until = 0;
 	double grace;
 	char rbuf[8192];
@@ -305,12 +335,16 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
 				 POSIX_SPAWN_SETSIGDEF);
+	/* Catch before spawning: the child may signal at once. It gets the
+	 * default dispositions (SETSIGDEF above). */
+	catch_signals(old_sa);
 	rc = posix_spawn(&pid, path, &fa, &attr, argv, o->envp ? o->envp : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(outp[1]);
 	close(errp[1]);
 	if (rc != 0) {
+		restore_signals(old_sa, false);
 		close(outp[0]);
 		close(errp[0]);
 		free(bufs[0].buf);
@@ -326,15 +360,6 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 		return 0;
 	}
 
-	pending_signal = 0;
-	for (size_t i = 0; i < NFORWARDED; i++) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = note_signal;
-		sigemptyset(&sa.sa_mask);
-		sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR */
-		sigaction(forwarded_signals[i], &sa, &old_sa[i]);
-	}
 	fds[0] = outp[0];
 	fds[1] = errp[0];
 	start = now_s();
@@ -353,8 +378,11 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 				reaped = true;
 				drain_until = now + DRAIN_AFTER_EXIT_S;
 			} else if (w < 0 && errno != EINTR) {
-				reaped = true; /* cannot happen for our own child */
-				drain_until = now;
+				/* ECHILD: someone set SIGCHLD to SIG_IGN; the status
+				 * is lost, so claim neither success nor failure */
+				reaped = true;
+				status_lost = true;
+				drain_until = now + DRAIN_AFTER_EXIT_S;
 			}
 		}
 		if (deadline > 0 && !term_sent && now >= deadline && !reaped) {
@@ -366,11 +394,13 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 			out->timed_out = true;
 			kill_at = now + grace;
 		}
-		if (pending_signal && !term_sent && !reaped) {
+		if (pending_signal && !forwarded && !reaped) {
 			kill(-pid, pending_signal);
 			kill(pid, pending_signal);
+			forwarded = true;
+			if (!term_sent)
+				kill_at = now + grace;
 			term_sent = true;
-			kill_at = now + grace;
 		}
 		if (term_sent && !kill_sent && now >= kill_at) {
 			kill(-pid, SIGKILL);
@@ -407,7 +437,19 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 				slice = 0;
 		}
 		if (np == 0) {
-			struct timespec ts = { slice / 1000, (long)(slice % 1000) * 1000000L };
+			/* Output closed, child still running (or not yet reaped). */
+			struct timespec ts = { 0, 10 * 1000000L };
+			if (deadline == 0 && !term_sent && !pending_signal) {
+				/* nothing to enforce: block (a signal interrupts it) */
+				pid_t w = waitpid(pid, &status, 0);
+				if (w == pid) {
+					reaped = true;
+					drain_until = now_s();
+				}
+				continue;
+			}
+			if (slice < 10)
+				ts.tv_nsec = (long)slice * 1000000L;
 			nanosleep(&ts, NULL);
 			continue;
 		}
@@ -443,13 +485,16 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 	}
 	if (!reaped) {
 		/* Broke out early (poll failure): make sure the child is gone. */
+		pid_t w;
 		kill(-pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 			;
+		if (w != pid)
+			status_lost = true;
 	}
-	for (size_t i = 0; i < NFORWARDED; i++)
-		sigaction(forwarded_signals[i], &old_sa[i], NULL);
-	record_status(out, status);
+	restore_signals(old_sa, forwarded);
+	if (!status_lost)
+		record_status(out, status);
 	log_end(&s, o, out);
 	if (s.oom)
 		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory while recording the output of '%s'", path);

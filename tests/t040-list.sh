@@ -3,7 +3,7 @@
 # dfu-util missing / not executable (exit 8); --timeout (exit 9).
 . "$srcdir/tests/lib.sh"
 F="$srcdir/tests/fixtures/run"
-plan 52
+plan 57
 
 cp "$F/fake-dfu-util.sh" "$T/dfu-util" && chmod +x "$T/dfu-util"
 export SPARKFLASH_PROFILES
@@ -103,6 +103,16 @@ ev = [json.loads(l) for l in open(sys.argv[1])]
 assert ev[-1]["dfu_util_version"] == "0.9-msvc", ev[-1]
 '
 
+# --- a device string with Latin-1 bytes (dfu-util passes U+0080..U+00FF through) ---
+printf 'Found DFU: [0483:df11] ver=2200, devnum=3, cfg=1, intf=0, path="2-3", alt=0, name="@Caf\351 /0x08000000/04*016Kg", serial="S\377"\n' >"$T/latin1.txt"
+FAKE_DFU_LIST="$T/latin1.txt" run_sf list --json $DFU
+check "json stays valid UTF-8 with Latin-1 device strings" py '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+d = [e for e in ev if e["event"] == "device"][0]
+assert d["alts"][0]["name"] == "@Caf\u00e9 /0x08000000/04*016Kg" and d["serial"] == "S\u00ff", d
+'
+
 # --- no devices; permission denied ---
 run_sf list $DFU
 expect_rc "no devices is not an error" 0
@@ -152,5 +162,22 @@ check "killed within the grace period" test $((end - start)) -lt 10
 grep_err "timeout message" 'did not finish within 0.5 s'
 check "log records the command, the banner and the timeout" sh -c "grep -q '^\\$ .*dfu-util -l\$' '$T/log' && grep -q '^\\[stdout\\] dfu-util 0.11\$' '$T/log' && grep -q '^# timed out after 0.5 s\$' '$T/log'"
 check "log shows the SIGKILL" grep -q '^# signal 9$' "$T/log"
+
+# --- SIGTERM to sparkflash while dfu-util runs: passed on, no orphan left ---
+start=$(date +%s)
+FAKE_DFU_SLEEP=37.25 timeout --foreground 60 "$SPARKFLASH" list $DFU >"$T/out" 2>"$T/err" &
+pid=$!
+i=0
+while [ $i -lt 50 ] && ! pgrep -f 'sleep 37.25' >/dev/null 2>&1; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $pid 2>/dev/null
+# (timeout --foreground passes one SIGTERM on to sparkflash, not to its group)
+wait $pid
+rc=$?
+end=$(date +%s)
+expect_rc "SIGTERM while dfu-util runs → dfu-util killed, exit 6" 6
+grep_err "says dfu-util was killed" 'dfu-util was killed by signal 15'
+check "returned promptly" test $((end - start)) -lt 10
+sleep 0.2
+check "no dfu-util left running" sh -c "! pgrep -f 'slee[p] 37[.]25' >/dev/null"
 
 done_testing

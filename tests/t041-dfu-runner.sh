@@ -5,7 +5,7 @@
 . "$srcdir/tests/lib.sh"
 F="$srcdir/tests/fixtures/run"
 D="${top_builddir:-.}/tests/run/dfurun"
-plan 23
+plan 24
 
 cp "$F/fake-dfu-util.sh" "$T/dfu-util" && chmod +x "$T/dfu-util"
 unset SPARKFLASH_SIM DFU_UTIL SPARKFLASH_PROGRESS FAKE_DFU_SLEEP 2>/dev/null
@@ -59,6 +59,14 @@ nl='
 FAKE_DFU_ARGS="$T/args" run_d --dfu-util "$T/dfu-util" -- -D "my fw's \"file\".bin" -U "-leading" "two${nl}lines" ''
 printf '%s\n' -D "my fw's \"file\".bin" -U "-leading" "two${nl}lines" '' >"$T/args.want"
 check "argv passed verbatim (no shell)" cmp -s "$T/args" "$T/args.want"
+
+bad=$(printf 'fw\377.bin')
+run_d --json --dfu-util "$T/dfu-util" -- -D "$bad"
+check "json argv event keeps a non-UTF-8 file name (as '?')" py '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert ev[0]["argv"][1:] == ["-D", "fw?.bin"], ev[0]
+'
 
 run_d --log "$T/log" --dfu-util "$T/dfu-util" -- -D fw.bin
 run_d --log "$T/log" --dfu-util "$T/dfu-util" -- -U up.bin

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -46,7 +47,7 @@ void sf_print_command_usage(const sf_ctx *ctx, bool to_stdout)
 	const struct sf_command *cmd = sf_command_find(ctx->command);
 	FILE *f = to_stdout ? stdout : stderr;
 	if (!cmd) {
-		fprintf(f, "usage: sparkflash [OPTIONS] COMMAND [ARGS]\n");
+		fprintf(f, "usage: sparkflash [GLOBAL OPTIONS] COMMAND [ARGS]; see 'sparkflash --help'\n");
 		return;
 	}
 	fprintf(f, "usage: %s\n", cmd->usage);
@@ -78,6 +79,11 @@ static int common_option(sf_ctx *ctx, int opt, const char *arg)
 		if (ctx->nprofiles_dirs >= SF_MAX_PROFILE_DIRS - 2)
 			return sf_usage_error(ctx, "too many --profiles-dir options (at most %d)",
 					      SF_MAX_PROFILE_DIRS - 2);
+		{
+			struct stat st;
+			if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode))
+				return sf_usage_error(ctx, "--profiles-dir '%s' is not a directory", arg);
+		}
 		ctx->profiles_dirs[ctx->nprofiles_dirs++] = arg;
 		return 0;
 	case OPT_SIM: ctx->sim_dir = arg; return 0;
@@ -172,10 +178,12 @@ int sf_cli_parse_global(sf_ctx *ctx, int argc, char **argv, int *command_index)
 				fprintf(stderr, "sparkflash: unknown option '-%c'\n", optopt);
 			else
 				fprintf(stderr, "sparkflash: unknown option '%s'\n", argv[optind - 1]);
+			sf_print_command_usage(ctx, false);
 			return SF_EXIT_USAGE;
 		}
 		if (opt == ':') {
 			fprintf(stderr, "sparkflash: option '%s' needs a value\n", argv[optind - 1]);
+			sf_print_command_usage(ctx, false);
 			return SF_EXIT_USAGE;
 		}
 		rc = common_option(ctx, opt, optarg);

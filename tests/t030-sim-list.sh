@@ -2,7 +2,7 @@
 # sim add/list/remove/dump/exec, and dfu-util -l against simulated devices:
 # the exact "Found DFU" lines real hardware gives.
 . "$srcdir/tests/lib-sim.sh"
-plan 35
+plan 38
 
 sim add core --serial 6D92487A5151
 expect_rc "sim add core" 0
@@ -78,6 +78,12 @@ expect_rc "dump of an alt the device lacks" 2
 sim exec -- sh -c 'echo "$SPARKFLASH_SIM_DIR|$LD_PRELOAD"; exit 7'
 expect_rc "exec passes the exit status through" 7
 grep_out "child sees the absolute dir and the preload" "^/.*/sim\|.*libsfsim"
+
+sim add p1 --json --path 4-2
+is "sim add --json describes the new device" "$(json_get "$T/out" '(d["profile"], d["usb"], d["path"], d["mode"], len(d["serial"]))')" "('p1', '2b04:d008', '4-2', 'dfu', 24)"
+run_sf --sim "$T/nonexistent" sim exec -- true
+expect_rc "exec without a simulation dir is refused" 3
+grep_err "and says how to create one" "sim add PROFILE"
 
 # remove
 sim remove 6D92487A5151

@@ -42,6 +42,7 @@ struct libusb_device_handle {
 	size_t *map_sizes;
 	sf_sim_model model;
 	bool saved_presence;
+	uint8_t saved_resting;   /* resting DFU state last written to state.json */
 	struct libusb_device_handle *next; /* open handles, for the exit hook */
 };
 
@@ -359,7 +360,8 @@ static void save_live(libusb_device_handle *h)
 	case SF_SIM_REENUMERATED:
 		/* Came back in DFU mode at a new address, freshly reset. */
 		d->mode = SF_SIM_PRESENT;
-		d->devnum = (uint8_t)(h->dev->dev.devnum >= 127 ? 2 : h->dev->dev.devnum + 1);
+		if (d->devnum == h->dev->dev.devnum) /* once, even if saved twice */
+			d->devnum = sf_sim_next_devnum(h->dev->sim_dir, d->bus);
 		d->dfu_state = SF_DFU_IDLE;
 		d->dfu_status = SF_DFU_OK;
 		d->has_pointer = false;
@@ -468,6 +470,7 @@ static int begin_session(libusb_device_handle *h)
 		h->model.pointer = h->live.pointer;
 	h->model.last_address = h->live.last_address;
 	h->live.sessions++;
+	h->saved_resting = sf_sim_resting_state(&h->model);
 	h->session = true;
 	return 0;
 fail:
@@ -700,6 +703,12 @@ EXPORT int libusb_control_transfer(libusb_device_handle *h, uint8_t request_type
 		return rc;
 	rc = sf_sim_request(&h->model, request_type, bRequest, wValue, data, wLength);
 	note_presence(h);
+	/* A board keeps its DFU state when the host dies mid-transfer: record
+	 * changes of the resting state (a few per run, not per block). */
+	if (h->model.presence == SF_SIM_PRESENT && sf_sim_resting_state(&h->model) != h->saved_resting) {
+		h->saved_resting = sf_sim_resting_state(&h->model);
+		save_live(h);
+	}
 	return rc;
 }
 

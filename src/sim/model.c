@@ -390,8 +390,6 @@ static int get_status(sf_sim_model *m, uint8_t *data, uint16_t length)
 			m->state = SF_DFU_ERROR;
 			m->status = m->busy_result;
 		}
-		if (m->presence == SF_SIM_REENUMERATED)
-			return SF_SIM_ERR_NO_DEVICE; /* read-unprotect reset it */
 		break;
 	case SF_DFU_MANIFEST_SYNC:
 		if (m->faults.reset_on_leave) {

@@ -499,6 +499,29 @@ static int blank_image(const char *file, uint64_t size, sf_err *err)
 	return 0;
 }
 
+/* mkdir -p */
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+	if (n == 0 || n >= sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
 static int random_serial(char *out, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -575,6 +598,17 @@ static uint8_t next_devnum(const taken *t, uint8_t bus)
 	return (uint8_t)(max >= 127 ? 2 : max + 1);
 }
 
+uint8_t sf_sim_next_devnum(const char *sim_dir, uint8_t bus)
+{
+	taken t;
+	uint8_t n;
+	if (taken_load(sim_dir, &t, NULL) != 0)
+		return 2;
+	n = next_devnum(&t, bus);
+	taken_free(&t);
+	return n;
+}
+
 int sf_sim_device_create(const char *sim_dir, const sf_sim_new *spec, char *serial_out,
 			 size_t serial_size, sf_err *err)
 {
@@ -585,7 +619,7 @@ int sf_sim_device_create(const char *sim_dir, const sf_sim_new *spec, char *seri
 	json_t *doc = NULL, *faults;
 	sf_sim_device d;
 
-	if (mkdir(sim_dir, 0777) != 0 && errno != EEXIST)
+	if (mkdir_p(sim_dir) != 0)
 		return sf_err_set(err, SF_EXIT_REFUSED, "cannot create simulation directory '%s': %s", sim_dir, strerror(errno));
 	devs = sf_sim_devices_dir(sim_dir);
 	if (!devs)
@@ -724,32 +758,44 @@ out_unlocked:
 
 int sf_sim_device_remove(const char *sim_dir, const char *serial, sf_err *err)
 {
-	sf_sim_device d;
-	int rc, lock;
+	char *devs, *dir;
+	int rc = 0, lock;
 	DIR *dd;
 	struct dirent *e;
-	if ((rc = sf_sim_device_load(sim_dir, serial, &d, err)))
+	/* No sf_sim_device_load: a device with broken files must be removable. */
+	if (!sf_sim_serial_ok(serial))
+		return sf_err_set(err, SF_EXIT_USAGE, "invalid serial number '%s' (letters, digits, '-' and '_' only)", serial);
+	devs = sf_sim_devices_dir(sim_dir);
+	dir = devs ? path_join(devs, serial) : NULL;
+	free(devs);
+	if (!dir)
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+	if (access(dir, F_OK) != 0) {
+		rc = sf_err_set(err, SF_EXIT_NO_DEVICE, "no simulated device with serial '%s' in '%s'; see 'sparkflash --sim %s sim list'",
+				serial, sim_dir, sim_dir);
+		free(dir);
 		return rc;
-	lock = sf_sim_lock(d.dir, true, false, err);
+	}
+	lock = sf_sim_lock(dir, true, false, err);
 	if (lock < 0) {
-		sf_sim_device_free(&d);
+		free(dir);
 		return err ? err->code : SF_EXIT_INTERNAL;
 	}
-	dd = opendir(d.dir);
+	dd = opendir(dir);
 	while (dd && (e = readdir(dd))) {
 		char file[PATH_MAX];
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		snprintf(file, sizeof file, "%s/%s", d.dir, e->d_name);
+		snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
 		if (unlink(file) != 0)
 			rc = sf_err_set(err, SF_EXIT_INTERNAL, "cannot remove '%s': %s", file, strerror(errno));
 	}
 	if (dd)
 		closedir(dd);
-	if (!rc && rmdir(d.dir) != 0)
-		rc = sf_err_set(err, SF_EXIT_INTERNAL, "cannot remove '%s': %s", d.dir, strerror(errno));
+	if (!rc && rmdir(dir) != 0)
+		rc = sf_err_set(err, SF_EXIT_INTERNAL, "cannot remove '%s': %s", dir, strerror(errno));
 	sf_sim_unlock(lock);
-	sf_sim_device_free(&d);
+	free(dir);
 	return rc;
 }
 

@@ -111,6 +111,10 @@ int sf_sim_device_remove(const char *sim_dir, const char *serial, sf_err *err);
  * the button held would. */
 int sf_sim_device_reset(const char *sim_dir, const char *serial, sf_err *err);
 
+/* A device address not used on `bus` by any device in sim_dir (what a
+ * re-enumerating device gets). */
+uint8_t sf_sim_next_devnum(const char *sim_dir, uint8_t bus);
+
 const char *sf_sim_mode_name(enum sf_sim_presence mode);
 
 #endif

@@ -40,7 +40,7 @@ endif
 
 # End-to-end tests against sfcloudd (they skip when it is not built).
 cloud_shell_tests = tests/t060-cloud-flash.sh tests/t061-cloud-auth.sh tests/t062-cloud-faults.sh \
-	tests/t063-cloud-multi.sh tests/t064-cloud-net.sh
+	tests/t063-cloud-multi.sh tests/t064-cloud-net.sh tests/t065-cloud-server.sh
 TESTS += $(cloud_shell_tests)
 dist_check_SCRIPTS += $(cloud_shell_tests)
 EXTRA_DIST += tests/cloud/fixtures.json tests/cloud/lib-cloud.sh

@@ -178,7 +178,11 @@ static int setup(sf_http_req *r, const sf_http_opts *o, sf_err *err)
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -305,6 +309,20 @@ int sf_http_transport_error(const sf_http_req *req, const char *what, sf_err *er
 			  req->attempts > 1 ? " (after retries)" : "");
 }
 
+static void wait_multi(CURLM *m, int ms)
+{
+#if LIBCURL_VERSION_NUM >= 0x074200
+	curl_multi_poll(m, NULL, 0, ms, NULL);
+#else
+	int fds = 0;
+	curl_multi_wait(m, NULL, 0, ms, &fds);
+	if (fds == 0) {
+		struct timespec ts = { 0, (long)ms * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+#endif
+}
+
 static double jitter(void)
 {
 	return (double)(rand() % 1000) / 1000.0;
@@ -387,10 +405,9 @@ int sf_http_run(sf_http_job **jobs, size_t n, int parallel, const sf_http_opts *
 			active--;
 			done++;
 		}
-		if (done < n && still > 0)
-			curl_multi_poll(m, NULL, 0, (int)(wait < 100 ? wait : 100), NULL);
-		else if (done < n && wait > 0)
-			curl_multi_poll(m, NULL, 0, (int)(wait < 100 ? wait : 100), NULL);
+		/* Sleep until socket activity or the next retry is due (at most 100 ms). */
+		if (done < n && (still > 0 || wait > 0))
+			wait_multi(m, (int)(wait < 100 ? wait : 100));
 	}
 out:
 	for (size_t i = 0; i < n; i++) {

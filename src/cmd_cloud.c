@@ -412,6 +412,13 @@ static bool flash_next(sf_http_job *job)
 		return job_fail(fj, e.code, "%s", e.msg);
 	}
 	fj->http_status = r->status;
+	if (r->status == 429 && r->retry_after[0]) {
+		/* Not retried (too long a wait, or attempts used up): say how long. */
+		sf_cloud_classify(SF_CLOUD_OP_LIST, r->status, r->body, r->body_len, what, &out);
+		json_decref(out.body);
+		return job_fail(fj, out.code, "%.400s (the server asks to wait %.40s s before retrying)",
+				out.msg, r->retry_after);
+	}
 	switch (fj->state) {
 	case ST_LIST:
 		sf_cloud_classify(SF_CLOUD_OP_LIST, r->status, r->body, r->body_len, "device list", &out);

@@ -116,6 +116,15 @@ check "upload progress reaches 100%" sh -c "jq -e -s '[.[] | select(.event==\"pr
 sf_cloud --json cloud flash offline1 "$T/app.bin" --api-url "$S_URL"
 is "json failure result" "$(jq -r -s '[.[] | select(.event=="result")][0] | "\(.ok) \(.exit_code)"' "$T/out")" "false 11"
 
+# on a terminal: upload progress on stderr
+if timeout 30 script -qec "PARTICLE_ACCESS_TOKEN=$TOKEN '$SPARKFLASH' cloud flash photon1 '$T/app.bin' --api-url $S_URL" /dev/null >"$T/tty" 2>&1; then
+	check "progress shown on a terminal" grep -q "upload: 100%" "$T/tty"
+else
+	skip "script(1) could not run a terminal session"
+fi
+sf_cloud cloud flash photon1 "$T/app.bin" --api-url "$S_URL"
+if grep -q "upload:" "$T/out" "$T/err"; then not_ok "no progress when not a terminal"; else ok "no progress when not a terminal"; fi
+
 # --dry-run sends nothing
 reset_server "$S_URL"
 sf_cloud cloud flash photon1 "$T/app.bin" --api-url "$S_URL" --dry-run

@@ -37,6 +37,7 @@ sf_cloud cloud list --api-url "$S_URL"
 t1=$(ms)
 expect_rc "GET 429 with a long Retry-After: exit 12" 12
 grep_err "says rate limited" "rate limited"
+grep_err "says how long to wait" "wait 3600 s"
 check "did not wait an hour ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 10000
 
 # 502/503/504 on GETs: retried with backoff

@@ -24,8 +24,6 @@ int cmd_profiles(sf_ctx *ctx, int argc, char **argv);
 int cmd_list(sf_ctx *ctx, int argc, char **argv);
 int cmd_cloud(sf_ctx *ctx, int argc, char **argv);
 int cmd_inspect(sf_ctx *ctx, int argc, char **argv);
-int cmd_inspect(sf_ctx *ctx, int argc, char **argv);
-int cmd_profiles(sf_ctx *ctx, int argc, char **argv);
 int cmd_sim(sf_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -50,16 +50,6 @@ static const struct sf_command commands[] = {
 	  "  --rules-dir DIR  udev rules directory to check (repeatable; default the\n"
 	  "                   system's: /etc, /run, /usr/lib and /lib udev/rules.d)\n"
 	  "  --api            also check that the cloud API answers\n" },
-	{ "inspect", cmd_inspect, "show what an image file is: raw or Particle module, platform, CRC",
-	  "sparkflash inspect [--json] FILE",
-	  "Reads FILE (at most 16 MiB) and prints its size and, for a Particle module,\n"
-	  "the prefix offset, platform, function, index, start/end address, version,\n"
-	  "flags, dependencies, suffix (product id/version, SHA-256), the CRC-32\n"
-	  "(stored vs computed) and the size check; also any DFU suffix and whether\n"
-	  "dfu-util would strip a Stellaris/LPC-like prefix. A bad CRC is reported\n"
-	  "as BAD but is not an error: the exit status is 0 whenever the file was\n"
-	  "read, 3 when it is missing, unreadable, empty, too large or a directory.\n"
-	  "--json prints one object ({\"event\":\"inspect\", ...}) on stdout.\n" },
 	{ "profiles", cmd_profiles, "list, show and check device profiles",
 	  "sparkflash profiles list | show NAME|PATH | check FILE... [--json] [--profiles-dir DIR]",
 	  "  list             every profile along the search path (--profiles-dir DIRs,\n"

@@ -72,16 +72,6 @@ static const struct sf_command commands[] = {
 	  "No device is not an error (exit 0); a device dfu-util may not open because\n"
 	  "of USB permissions is (exit 5). --json: one \"device\" event per device,\n"
 	  "then a \"result\" event with \"count\" and \"devices\".\n" },
-	{ "inspect", cmd_inspect, "show what an image file is: raw or Particle module, platform, CRC",
-	  "sparkflash inspect [--json] FILE",
-	  "Reads FILE (at most 16 MiB) and prints its size and, for a Particle module,\n"
-	  "the prefix offset, platform, function, index, start/end address, version,\n"
-	  "flags, dependencies, suffix (product id/version, SHA-256), the CRC-32\n"
-	  "(stored vs computed) and the size check; also any DFU suffix and whether\n"
-	  "dfu-util would strip a Stellaris/LPC-like prefix. A bad CRC is reported\n"
-	  "as BAD but is not an error: the exit status is 0 whenever the file was\n"
-	  "read, 3 when it is missing, unreadable, empty, too large or a directory.\n"
-	  "--json prints one object ({\"event\":\"inspect\", ...}) on stdout.\n" },
 	{ "sim", cmd_sim, "simulated DfuSe devices for dfu-util (testing without hardware)",
 	  "sparkflash --sim DIR sim add PROFILE [--serial SN] [--path BUS-PORT] [--timing fast|real] [--fault KIND[=ARG]]...\n"
 	  "       sparkflash --sim DIR sim list [--json] | remove SN | reset SN | dump SN ALT OUTFILE [--force]\n"

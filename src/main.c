@@ -91,6 +91,16 @@ static const struct sf_command commands[] = {
 	  "                   stalls), ignore-leave (stays in DFU mode after :leave),\n"
 	  "                   reset-on-leave (resets before answering the status after leave)\n"
 	  "  Also SPARKFLASH_SIM=DIR instead of --sim DIR.\n" },
+	{ "inspect", cmd_inspect, "show what an image file is: raw or Particle module, platform, CRC",
+	  "sparkflash inspect [--json] FILE",
+	  "Reads FILE (at most 16 MiB) and prints its size and, for a Particle module,\n"
+	  "the prefix offset, platform, function, index, start/end address, version,\n"
+	  "flags, dependencies, suffix (product id/version, SHA-256), the CRC-32\n"
+	  "(stored vs computed) and the size check; also any DFU suffix and whether\n"
+	  "dfu-util would strip a Stellaris/LPC-like prefix. A bad CRC is reported\n"
+	  "as BAD but is not an error: the exit status is 0 whenever the file was\n"
+	  "read, 3 when it is missing, unreadable, empty, too large or a directory.\n"
+	  "--json prints one object ({\"event\":\"inspect\", ...}) on stdout.\n" },
 	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
 	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout",
 	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"

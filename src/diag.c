@@ -1554,6 +1554,8 @@ size_t sf_diag_transcript_ids(const sf_transcript *t, uint16_t (*ids)[2], size_t
 			p = nl->orig + 10;
 		else if (starts(nl->low, "id ") && ll > 7 && nl->low[7] == ':')
 			p = nl->orig + 3;
+		else if (is_command_line(nl->low) && strstr(nl->orig, " -d "))
+			p = strstr(nl->orig, " -d ") + 4; /* runtime ID of "-d vid:pid[,vid:pid]" */
 		if (!p || !parse_vidpid(p, &v, &pid))
 			continue;
 		for (size_t k = 0; k < n; k++)

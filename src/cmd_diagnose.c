@@ -15,11 +15,44 @@
 #include "diag_host.h"
 #include "diag_print.h"
 #include "out.h"
+#include "profile_io.h"
 #include "sf_error.h"
 #include "tlog.h"
 
 /* Logs are text; a bigger input is almost certainly the wrong file. */
 #define DIAGNOSE_MAX_INPUT (16u << 20)
+/* Only the end of a long log matters (the last dfu-util run); keeping every
+ * line of 16 MiB of short lines would cost far more memory than the text. */
+#define DIAGNOSE_MAX_LINES 50000
+
+/* Drops all but the last max lines ("\n" or "\r" ended) of text, keeping a
+ * first line that is a transcript header. Returns how many were dropped. */
+static size_t keep_last_lines(char *text, size_t *len, size_t max)
+{
+	size_t seps = 0, cut = 0, keep_head = 0, dropped = 0;
+	for (size_t i = *len; i-- > 0;) {
+		if (text[i] == '\n' || text[i] == '\r') {
+			if (++seps > max) {
+				cut = i + 1;
+				break;
+			}
+		}
+	}
+	if (!cut)
+		return 0;
+	if (*len >= strlen(SF_TLOG_HEADER) && !memcmp(text, SF_TLOG_HEADER, strlen(SF_TLOG_HEADER))) {
+		const char *nl = memchr(text, '\n', *len);
+		keep_head = nl ? (size_t)(nl - text) + 1 : 0;
+		if (cut < keep_head)
+			return 0;
+	}
+	for (size_t i = keep_head; i < cut; i++)
+		if (text[i] == '\n' || text[i] == '\r')
+			dropped++;
+	memmove(text + keep_head, text + cut, *len - cut);
+	*len -= cut - keep_head;
+	return dropped;
+}
 
 enum { OPT_NO_HOST = SF_OPT_COMMAND_BASE, OPT_RULES_DIR };
 
@@ -96,6 +129,47 @@ static int read_all(int fd, const char *name, char **out, size_t *len, sf_err *e
 	return 0;
 }
 
+/* The profile that explains the device: --profile, else the first profile
+ * whose DFU or runtime VID:PID the transcript names. Profile problems are
+ * not fatal here (a log can be explained without profiles) unless --profile
+ * was given. Fills the profile part of dctx; strings stay owned by *one or
+ * *all. */
+static int pick_profile(const sf_ctx *ctx, const uint16_t (*ids)[2], size_t nids, sf_profile *one,
+			bool *have_one, sf_profile **all, size_t *nall, sf_diag_context *dctx)
+{
+	sf_profile_path path;
+	const sf_profile *p = NULL;
+	sf_err err = { 0 };
+
+	sf_profile_path_init(&path, ctx->profiles_dirs, ctx->nprofiles_dirs);
+	if (ctx->profile) {
+		int rc = sf_profile_find(&path, ctx->profile, one, &err);
+		if (rc) {
+			sf_out_error(ctx, "%s", err.msg);
+			return rc;
+		}
+		*have_one = true;
+		p = one;
+	} else if (nids && sf_profile_load_all(&path, all, nall, &err) == 0) {
+		for (size_t i = 0; i < nids && !p; i++) {
+			p = sf_profiles_match_usb(*all, *nall, ids[i][0], ids[i][1], false);
+			if (!p)
+				p = sf_profiles_match_usb(*all, *nall, ids[i][0], ids[i][1], true);
+		}
+	}
+	if (p) {
+		dctx->device_name = p->name;
+		dctx->dfu_mode_help = p->dfu_mode_help;
+		dctx->has_dfu_id = true;
+		dctx->dfu_vid = p->dfu.vid;
+		dctx->dfu_pid = p->dfu.pid;
+		dctx->has_runtime_id = p->has_runtime;
+		dctx->runtime_vid = p->runtime.vid;
+		dctx->runtime_pid = p->runtime.pid;
+	}
+	return 0;
+}
+
 int cmd_diagnose(sf_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -108,6 +182,11 @@ int cmd_diagnose(sf_ctx *ctx, int argc, char **argv)
 	sf_diag_context dctx = { 0 };
 	sf_diag_result res;
 	sf_err err = { 0 };
+	uint16_t ids[SF_DIAG_MAX_RULES][2];
+	size_t nids, nall = 0;
+	sf_profile prof;
+	sf_profile *all = NULL;
+	bool have_prof = false;
 	const char *name = "-";
 	char *text = NULL;
 	size_t len = 0;
@@ -140,6 +219,12 @@ int cmd_diagnose(sf_ctx *ctx, int argc, char **argv)
 		sf_out_error(ctx, "%s", err.msg);
 		return rc;
 	}
+	{
+		size_t dropped = keep_last_lines(text, &len, DIAGNOSE_MAX_LINES);
+		if (dropped)
+			sf_out_warning(ctx, "%s: examining only its last %d lines (%zu earlier ones skipped)", name,
+				       DIAGNOSE_MAX_LINES, dropped);
+	}
 	rc = sf_tlog_parse(text, len, &t, &err);
 	free(text);
 	if (rc) {
@@ -148,11 +233,15 @@ int cmd_diagnose(sf_ctx *ctx, int argc, char **argv)
 		return rc;
 	}
 
+	nids = sf_diag_transcript_ids(&t, ids, SF_DIAG_MAX_RULES);
+	rc = pick_profile(ctx, (const uint16_t (*)[2])ids, nids, &prof, &have_prof, &all, &nall, &dctx);
+	if (rc) {
+		sf_transcript_free(&t);
+		return rc;
+	}
 	if (!o.no_host) {
 		/* The log may come from another machine; host facts only add to the
 		 * fix text, labelled "on this host". */
-		uint16_t ids[SF_DIAG_MAX_RULES][2];
-		size_t nids = sf_diag_transcript_ids(&t, ids, SF_DIAG_MAX_RULES);
 		sf_diag_host_opts hopts = { 0 };
 		if (o.nrules_dirs) {
 			hopts.rules_dirs = o.rules_dirs;
@@ -165,11 +254,17 @@ int cmd_diagnose(sf_ctx *ctx, int argc, char **argv)
 	if (rc) {
 		sf_out_error(ctx, "out of memory diagnosing %s", name);
 		sf_transcript_free(&t);
+		if (have_prof)
+			sf_profile_free(&prof);
+		sf_profile_free_all(all, nall);
 		return rc;
 	}
 	sf_diag_print(ctx, &res, true);
 	rc = res.exit_code;
 	sf_diag_result_free(&res);
 	sf_transcript_free(&t);
+	if (have_prof)
+		sf_profile_free(&prof);
+	sf_profile_free_all(all, nall);
 	return rc;
 }

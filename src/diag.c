@@ -592,6 +592,16 @@ static void classify(facts *f, const nline *nl, size_t idx, sf_stream st)
 				r->writable = paren && strchr(paren, 'w') != NULL;
 			}
 		}
+	} else if (starts(l, "error obtaining dfu functional descriptor") || starts(l, "please report this as a bug") ||
+		   starts(l, "device has dfu interface, but has no dfu functional") ||
+		   starts(l, "failed to retrieve") || starts(l, "broken langid") || starts(l, "string descriptor") ||
+		   starts(l, "malformed string descriptor") || starts(l, "patching string descriptor") ||
+		   starts(l, "could not read name") || starts(l, "non-valid multiplier") ||
+		   starts(l, "parsing type identifier") || starts(l, "no valid type for segment") ||
+		   starts(l, "error detaching") || starts(l, "can't detach") || starts(l, "invalid descriptor list") ||
+		   starts(l, "libusb version is ancient") || starts(l, "unbound upload not supported") ||
+		   starts(l, "no alternate setting") || has(l, "bytes leftover")) {
+		/* warnings dfu-util carries on after: not failures by themselves */
 	} else
 		recognised = false;
 
@@ -1479,7 +1489,7 @@ finish:
 		else if (t->term_signal > 0)
 			failure = true;
 		else
-			failure = f->nerrorish > 0 ? !success_marker :
+			failure = f->nerrorish > 0 ? !(success_marker || HAS(P_FOUND_DFU) || HAS(P_FOUND_RUNTIME)) :
 				  !(success_marker || HAS(P_BANNER) || HAS(P_DFU_CONTENT) || HAS(P_FOUND_DFU) ||
 				    HAS(P_FOUND_RUNTIME));
 		if (failure) {
@@ -1544,6 +1554,8 @@ size_t sf_diag_transcript_ids(const sf_transcript *t, uint16_t (*ids)[2], size_t
 			p = nl->orig + 10;
 		else if (starts(nl->low, "id ") && ll > 7 && nl->low[7] == ':')
 			p = nl->orig + 3;
+		else if (is_command_line(nl->low) && strstr(nl->orig, " -d "))
+			p = strstr(nl->orig, " -d ") + 4; /* runtime ID of "-d vid:pid[,vid:pid]" */
 		if (!p || !parse_vidpid(p, &v, &pid))
 			continue;
 		for (size_t k = 0; k < n; k++)

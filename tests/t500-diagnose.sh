@@ -7,7 +7,7 @@
 fx="$srcdir/tests/fixtures/diag"
 rows=$(grep -v '^#' "$fx/expected.tsv" | grep -c .)
 sim_rows=$(grep -v '^#' "$fx/transcripts.tsv" | grep -c .)
-plan $((rows * 3 + sim_rows + 10))
+plan $((rows * 3 + sim_rows + 15))
 
 ids_human() { sed -n 's/^\([a-z-]*\) (\(error\|warning\|info\)): .*/\1/p' "$1" | paste -sd, -; }
 
@@ -81,6 +81,22 @@ head -c 17000000 /dev/zero | tr '\0' 'A' >"$T/big"
 run_sf diagnose "$T/big"
 expect_rc "17 MB input refused" 3
 grep_err "says the limit" 'larger than 16 MiB'
+
+# the profile's DFU-mode help in the no-device fix: --profile, or found by the
+# VID:PID the log names (a runner log's "-d" argument)
+run_sf diagnose --no-host --profile core "$fx/no-device-0.11.log"
+grep_out "--profile core: DFU-mode help" 'fix: put Spark Core in DFU mode: hold MODE and RESET'
+printf '$ /usr/bin/dfu-util -d 2b04:d006 -a 0 -s 0x080A0000:leave -D fw.bin\n[stderr] dfu-util: No DFU capable USB device available\n# exit 74\n' >"$T/photon.log"
+run_sf diagnose --no-host "$T/photon.log"
+grep_out "profile found from -d in the log" 'fix: put Photon in DFU mode'
+run_sf diagnose --no-host --profile no-such-profile "$fx/no-device-0.11.log"
+expect_rc "unknown --profile is an error" 3
+
+# 15 MB of short lines: only the end is examined, quickly
+python3 -c 'import sys; sys.stdout.write("a\n" * 7500000 + "dfu-util: No DFU capable USB device available\n")' >"$T/long"
+run_sf diagnose --no-host "$T/long"
+expect_rc "7.5 million lines: diagnosed from the end" 4
+grep_err "says lines were skipped" 'examining only its last 50000 lines'
 
 # a 8 MB line of binary garbage does not crash it
 head -c 8000000 /dev/urandom >"$T/garbage"

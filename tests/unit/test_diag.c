@@ -400,6 +400,18 @@ static void test_ids_and_tlog(void **state)
 	assert_int_equal(ids[0][1], 0xd006);
 	sf_transcript_free(&t);
 
+	/* runner log: the "-d" of the command line; "-D" is not a device */
+	memset(&t, 0, sizeof t);
+	{
+		const char *s = "$ /usr/bin/dfu-util -a 0 -D fw.bin\n$ dfu-util -d 2b04:d006 -a 0 -D fw.bin\n"
+				"[stderr] dfu-util: No DFU capable USB device available\n# exit 74\n";
+		assert_int_equal(sf_tlog_parse(s, strlen(s), &t, &err), 0);
+		assert_true(t.exited);
+		assert_int_equal(t.exit_status, 74);
+		assert_int_equal(sf_diag_transcript_ids(&t, ids, 4), 1);
+		assert_int_equal(ids[0][1], 0xd006);
+	}
+	sf_transcript_free(&t);
 	memset(&t, 0, sizeof t);
 	assert_int_equal(sf_tlog_parse("#sparkflash-transcript exit=999\n", 32, &t, &err), SF_EXIT_REFUSED);
 	assert_non_null(strstr(err.msg, "exit=999"));

@@ -241,7 +241,9 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 		sf_out_info(ctx, "flashed %s (%" PRIu64 " bytes) to %s%s0x%08" PRIx32 " on alt %d (%s) of %s%s",
 			    file, pl.file_size, pl.segment, pl.segment[0] ? " at " : "", pl.address,
 			    pl.alt, pl.alt_name, dev,
-			    pl.leave ? "; the device leaves DFU mode and runs it" : "; the device stays in DFU mode");
+			    !pl.leave ? "; the device stays in DFU mode"
+			    : u.stayed_in_dfu ? "; leave was requested, but the device is still in DFU mode"
+			    : "; the device leaves DFU mode and runs it");
 	}
 out:
 	if (tmp[0])

@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "devsel.h"
+#include "diag_print.h"
 #include "dfu_runner.h"
 #include "out.h"
 #include "profile_io.h"
@@ -168,9 +170,13 @@ int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err)
 
 	/* Nothing usable: explain what was seen. */
 	if (list.access_denied) {
+		/* The diagnosis names the device node, its mode and the udev state. */
+		sf_diag_live(ctx, chosen ? chosen : sf_profiles_match_usb(all, nall, list.failed_vid,
+									   list.failed_pid, false),
+			     -1, &t, false);
 		rc = sf_err_set(err, SF_EXIT_PERMISSION,
 				"found DFU device %04x:%04x but may not open it (%s); install udev rules for it "
-				"(e.g. 50-particle.rules in /etc/udev/rules.d/), then unplug and replug the device",
+				"with 'sudo sparkflash udev install', then unplug and replug the device",
 				list.failed_vid, list.failed_pid, list.failed_error);
 		goto done;
 	}
@@ -213,6 +219,40 @@ done:
 	if (rc)
 		sf_target_free(out);
 	return rc;
+}
+
+bool sf_target_still_in_dfu(const sf_ctx *ctx, const sf_target *t)
+{
+	static const char *const largs[] = { "-l", NULL };
+	/* Real bootloaders drop off the bus within a few hundred ms of the
+	 * leave request: look early, and again a little later while it is seen. */
+	static const unsigned wait_ms[] = { 100, 200, 400, 800 };
+	bool present = false;
+	if (ctx->dry_run || !t->listed)
+		return false;
+	for (size_t attempt = 0; attempt < sizeof wait_ms / sizeof wait_ms[0]; attempt++) {
+		sf_transcript lt = { 0 };
+		sf_dfu_list list = { 0 };
+		sf_err ignored;
+		usleep(wait_ms[attempt] * 1000);
+		present = false;
+		if (sf_dfu_run(ctx, largs, &(sf_dfu_run_opts){ .flags = SF_DFU_RUN_NO_PROGRESS | SF_DFU_RUN_NO_EVENT },
+			       &lt, &ignored) == 0 &&
+		    sf_dfu_outcome_code(ctx, &lt, &ignored) == 0 && sf_dfu_parse_list(&lt, &list)) {
+			for (size_t i = 0; i < list.n; i++) {
+				const sf_dfu_device *d = &list.devs[i];
+				if (!d->runtime && d->vid == t->sel.vid && d->pid == t->sel.pid &&
+				    (!t->serial[0] || (d->has_serial && !strcmp(d->serial, t->serial))) &&
+				    (!t->path[0] || !d->has_path || !strcmp(d->path, t->path)))
+					present = true;
+			}
+		}
+		sf_dfu_list_free(&list);
+		sf_transcript_free(&lt);
+		if (!present)
+			return false;
+	}
+	return present;
 }
 
 int sf_target_check_alt(const sf_target *t, int alt, sf_err *err)

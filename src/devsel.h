@@ -32,6 +32,11 @@ typedef struct sf_target {
 int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err);
 void sf_target_free(sf_target *t);
 
+/* After a leave request: true when the same device (VID:PID and serial)
+ * is still listed in DFU mode after a short settle time (re-listed a few
+ * times, about 1.5 s at most). False on any doubt (listing failed). */
+bool sf_target_still_in_dfu(const sf_ctx *ctx, const sf_target *t);
+
 /* Refuses (exit 3) when the listed device reports a different layout string
  * for `alt` than the profile: the plan was checked against the wrong map. */
 int sf_target_check_alt(const sf_target *t, int alt, sf_err *err);

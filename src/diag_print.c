@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "diag_host.h"
 #include "diag_print.h"
 #include "out.h"
 #include "sf_error.h"
@@ -34,10 +35,9 @@ static void wrap(FILE *f, const char *lead, const char *text)
 	fprintf(f, "  %s%s\n", lead, text ? text : "");
 }
 
-void sf_diag_print(const sf_ctx *ctx, const sf_diag_result *r, bool result)
+static void print_to(const sf_ctx *ctx, const sf_diag_result *r, bool result, FILE *human)
 {
 	bool json = ctx && ctx->json;
-	FILE *human = json ? stderr : stdout;
 	bool quiet = ctx && ctx->quiet;
 
 	for (size_t i = 0; i < r->n; i++) {
@@ -70,4 +70,58 @@ void sf_diag_print(const sf_ctx *ctx, const sf_diag_result *r, bool result)
 				r->version[0] ? " (dfu-util " : "", r->version, r->version[0] ? ")" : "");
 	}
 	fflush(human);
+}
+
+void sf_diag_print(const sf_ctx *ctx, const sf_diag_result *r, bool result)
+{
+	print_to(ctx, r, result, ctx && ctx->json ? stderr : stdout);
+}
+
+int sf_diag_live(const sf_ctx *ctx, const sf_profile *p, int alt, const sf_transcript *t,
+		 bool still_in_dfu_after_leave)
+{
+	const sf_alt *a = p && alt >= 0 ? sf_profile_alt(p, alt) : NULL;
+	sf_diag_context dctx = { 0 };
+	sf_diag_result res = { 0 };
+	uint16_t ids[SF_DIAG_MAX_RULES][2];
+	size_t nids, all, shown = 0;
+	int code = 0;
+
+	if (p) {
+		dctx.device_name = p->name;
+		dctx.dfu_mode_help = p->dfu_mode_help;
+		dctx.has_dfu_id = true;
+		dctx.dfu_vid = p->dfu.vid;
+		dctx.dfu_pid = p->dfu.pid;
+		dctx.has_runtime_id = p->has_runtime;
+		dctx.runtime_vid = p->runtime.vid;
+		dctx.runtime_pid = p->runtime.pid;
+	}
+	for (size_t i = 0; a && i < a->layout.nregions && i < SF_DIAG_MAX_REGIONS; i++) {
+		dctx.regions[i].start = a->layout.regions[i].start;
+		dctx.regions[i].end = a->layout.regions[i].end;
+		dctx.regions[i].writable = (a->layout.regions[i].flags & SF_MEM_WRITABLE) != 0;
+		dctx.nregions = i + 1;
+	}
+	dctx.still_in_dfu_after_leave = still_in_dfu_after_leave;
+	nids = sf_diag_transcript_ids(t, ids, SF_DIAG_MAX_RULES);
+	/* Simulated devices are not on this host's bus: its facts would mislead. */
+	if (!ctx || !ctx->sim_dir)
+		sf_diag_host_facts(&dctx, (const uint16_t (*)[2])ids, nids, NULL);
+	if (sf_diagnose(t, &dctx, &res))
+		return 0;
+	/* Items come errors, warnings, info: show only the first two kinds. */
+	all = res.n;
+	while (shown < all && res.items[shown].severity != SF_DIAG_INFO)
+		shown++;
+	res.n = shown;
+	/* The command's own output owns stdout; explanations of a failure go
+	 * with its error message. */
+	if (shown)
+		print_to(ctx, &res, false, stderr);
+	res.n = all;
+	if (res.verdict == SF_VERDICT_FAILURE)
+		code = res.exit_code;
+	sf_diag_result_free(&res);
+	return code;
 }

@@ -10,6 +10,8 @@
 
 #include "cli.h"
 #include "diag.h"
+#include "profile.h"
+#include "transcript.h"
 
 /* One `diagnosis` event's fields (new reference): id, severity, exit_code,
  * summary, explanation, fix, [status, status_name], evidence [{line, text}]
@@ -26,5 +28,13 @@ json_t *sf_diag_json(const sf_diagnosis *d);
  * "result: ..." line and a `result` event {verdict, exit_code, diagnoses,
  * dfu_util_version}. */
 void sf_diag_print(const sf_ctx *ctx, const sf_diag_result *r, bool result);
+
+/* The live USB commands' reading of a dfu-util run: builds the matcher's
+ * context from the device's profile (and `alt`'s regions when alt >= 0),
+ * adds host facts, prints the error and warning diagnoses (info is noise
+ * there) and returns the matcher's exit code for a failed run (0 when it
+ * judged success or found nothing). `profile` may be NULL. */
+int sf_diag_live(const sf_ctx *ctx, const sf_profile *profile, int alt, const sf_transcript *t,
+		 bool still_in_dfu_after_leave);
 
 #endif

@@ -99,49 +99,15 @@ static void record(sf_usbop *u, const char *op, const sf_plan *pl, bool ok, cons
 
 /* Failed (or half-confirmed) transfers get the diagnosis module's reading:
  * `diagnosis` events / text, and its exit code when it has one. */
-static void diagnose(sf_usbop *u, const sf_plan *pl, const sf_transcript *t, sf_xfer_verdict *v)
+static void diagnose(sf_usbop *u, const sf_plan *pl, const sf_transcript *t, bool still_in_dfu,
+		     sf_xfer_verdict *v)
 {
-	const sf_profile *p = &u->target.profile;
-	const sf_alt *a = sf_profile_alt(p, pl->alt);
-	sf_diag_context dctx = { 0 };
-	sf_diag_result res = { 0 };
-	uint16_t ids[SF_DIAG_MAX_RULES][2];
-	size_t nids;
-
+	int code;
 	if (v->code == SF_EXIT_TIMEOUT || t->spawn_failed)
 		return;
-	dctx.device_name = p->name;
-	dctx.dfu_mode_help = p->dfu_mode_help;
-	dctx.has_dfu_id = true;
-	dctx.dfu_vid = p->dfu.vid;
-	dctx.dfu_pid = p->dfu.pid;
-	dctx.has_runtime_id = p->has_runtime;
-	dctx.runtime_vid = p->runtime.vid;
-	dctx.runtime_pid = p->runtime.pid;
-	for (size_t i = 0; a && i < a->layout.nregions && i < SF_DIAG_MAX_REGIONS; i++) {
-		dctx.regions[i].start = a->layout.regions[i].start;
-		dctx.regions[i].end = a->layout.regions[i].end;
-		dctx.regions[i].writable = (a->layout.regions[i].flags & SF_MEM_WRITABLE) != 0;
-		dctx.nregions = i + 1;
-	}
-	nids = sf_diag_transcript_ids(t, ids, SF_DIAG_MAX_RULES);
-	sf_diag_host_facts(&dctx, (const uint16_t (*)[2])ids, nids, NULL);
-	if (sf_diagnose(t, &dctx, &res))
-		return;
-	{
-		/* Items come errors, warnings, info: show only the first two kinds
-		 * (info such as "raw .bin has no DFU suffix" is noise here). */
-		size_t all = res.n, shown = 0;
-		while (shown < all && res.items[shown].severity != SF_DIAG_INFO)
-			shown++;
-		res.n = shown;
-		if (shown)
-			sf_diag_print(u->ctx, &res, false);
-		res.n = all;
-	}
-	if (!v->ok && res.verdict == SF_VERDICT_FAILURE && res.exit_code)
-		v->code = res.exit_code;
-	sf_diag_result_free(&res);
+	code = sf_diag_live(u->ctx, &u->target.profile, pl->alt, t, still_in_dfu);
+	if (!v->ok && code)
+		v->code = code;
 }
 
 int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char *file,
@@ -150,6 +116,7 @@ int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char
 	char **argv = sf_dfu_argv(u->ctx->dfu_util, &u->target.sel, pl, file);
 	sf_transcript t = { 0 };
 	sf_xfer_verdict v;
+	bool still_in_dfu;
 	int rc;
 
 	if (!argv)
@@ -189,8 +156,18 @@ int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char
 		return rc;
 	}
 	sf_xfer_judge(&t, pl->upload, pl->leave, &v);
+	/* A device that ignores the leave request stays in DFU mode and never
+	 * runs the new firmware: look for it before calling the flash done. */
+	still_in_dfu = v.ok && pl->leave && !v.leave_warning &&
+		       sf_target_still_in_dfu(u->ctx, &u->target);
+	if (still_in_dfu) {
+		u->stayed_in_dfu = true;
+		v.leave_warning = true;
+		snprintf(v.reason, sizeof v.reason,
+			 "the device is still in DFU mode after the leave request; reset it to run the new firmware");
+	}
 	if (!v.ok || v.leave_warning)
-		diagnose(u, pl, &t, &v);
+		diagnose(u, pl, &t, still_in_dfu, &v);
 	sf_transcript_free(&t);
 	if (!v.ok) {
 		record(u, op, pl, false, NULL);

@@ -19,6 +19,7 @@ typedef struct sf_usbop {
 	bool have_target;
 	json_t *ops;           /* operations for the result event */
 	bool warned;           /* some operation ended with a warning */
+	bool stayed_in_dfu;    /* still listed in DFU mode after a leave request */
 } sf_usbop;
 
 void sf_usbop_init(sf_usbop *u, const sf_ctx *ctx);

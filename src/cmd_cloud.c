@@ -28,6 +28,7 @@
 #include "module.h"
 #include "out.h"
 #include "sf_error.h"
+#include "fileio.h"
 
 #define MAX_DEVICES 1024
 #define CFG_MAX (1024 * 1024)
@@ -884,41 +885,11 @@ static bool read_line(const char *prompt, bool secret, char *buf, size_t size)
 /* Writes `text` to `path` atomically with mode 0600 (temp file + rename). */
 static int write_private(const char *dir, const char *path, const char *text, sf_err *err)
 {
-	char tmp[1300];
-	int fd;
-	size_t len = strlen(text), off = 0;
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot create %s: %s", dir, strerror(errno));
-	snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot create a temporary file next to %s: %s", path, strerror(errno));
-	if (fchmod(fd, 0600))
-		goto fail;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		off += (size_t)w;
-	}
-	if (fsync(fd))
-		goto fail;
-	if (close(fd)) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path))
-		goto fail;
+	if (sf_write_file_atomic(path, text, strlen(text), 0600))
+		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot write %s: %s", path, strerror(errno));
 	return 0;
-fail:
-	sf_err_set(err, SF_EXIT_INTERNAL, "cannot write %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return err ? err->code : SF_EXIT_INTERNAL;
 }
 
 static int cloud_login(sf_ctx *ctx, int argc, char **argv)

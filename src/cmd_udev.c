@@ -17,6 +17,7 @@
 #include "profile_io.h"
 #include "sf_error.h"
 #include "udev.h"
+#include "fileio.h"
 
 enum { OPT_RULES_DIR = SF_OPT_COMMAND_BASE };
 
@@ -97,48 +98,15 @@ static char *read_existing(const char *path, bool *exists)
 
 /* Writes text to dir/name through a temporary file in dir and rename(2), so
  * udev never reads a half-written file. */
-static int write_atomic(const sf_ctx *ctx, const char *dir, const char *target, const char *text)
+static int write_atomic(const sf_ctx *ctx, const char *target, const char *text)
 {
-	char tmp[4096];
-	size_t len = strlen(text), off = 0;
-	int fd, e;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, SF_UDEV_RULES_FILE) >= sizeof tmp) {
-		sf_out_error(ctx, "rules directory path too long: %s", dir);
-		return SF_EXIT_USAGE;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		e = errno;
-		sf_out_error(ctx, "cannot write to %s: %s%s", dir, strerror(e),
-			     e == EACCES || e == EPERM || e == EROFS ? "; run 'sudo sparkflash udev install'" : "");
-		return e == EACCES || e == EPERM || e == EROFS ? SF_EXIT_PERMISSION : SF_EXIT_INTERNAL;
-	}
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		off += (size_t)w;
-	}
-	if (fchmod(fd, 0644) || fsync(fd))
-		goto fail;
-	if (close(fd)) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, target))
-		goto fail;
-	return 0;
-fail:
+	int e;
+	if (!sf_write_file_atomic(target, text, strlen(text), 0644))
+		return 0;
 	e = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	sf_out_error(ctx, "cannot install %s: %s", target, strerror(e));
-	return SF_EXIT_INTERNAL;
+	sf_out_error(ctx, "cannot install %s: %s%s", target, strerror(e),
+		     e == EACCES || e == EPERM || e == EROFS ? "; run 'sudo sparkflash udev install'" : "");
+	return e == EACCES || e == EPERM || e == EROFS ? SF_EXIT_PERMISSION : SF_EXIT_INTERNAL;
 }
 
 int cmd_udev(sf_ctx *ctx, int argc, char **argv)
@@ -199,7 +167,7 @@ int cmd_udev(sf_ctx *ctx, int argc, char **argv)
 		if (ctx->dry_run) {
 			sf_out_info(ctx, "would write %s (%s, %zu device IDs)", target, state, nids);
 		} else {
-			rc = write_atomic(ctx, dir, target, text);
+			rc = write_atomic(ctx, target, text);
 			if (rc) {
 				free(old);
 				free(text);

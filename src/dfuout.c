@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dfuout.h"
+#include "numparse.h"
 
 const char *sf_dfu_phase_name(sf_dfu_phase phase)
 {
@@ -23,17 +24,6 @@ static bool is_space(char c)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static const char *skip_space(const char *p)
@@ -70,10 +60,10 @@ static const char *parse_hex16(const char *p, uint16_t *out)
 {
 	unsigned v = 0;
 	int n = 0;
-	while (hexval(*p) >= 0) {
+	while (sf_hex_digit(*p) >= 0) {
 		if (++n > 4)
 			return NULL;
-		v = v * 16 + (unsigned)hexval(*p);
+		v = v * 16 + (unsigned)sf_hex_digit(*p);
 		p++;
 	}
 	if (!n)

@@ -9,6 +9,7 @@
 
 #include "diag.h"
 #include "sf_error.h"
+#include "numparse.h"
 
 /* ---- catalogue ---------------------------------------------------------- */
 
@@ -162,23 +163,12 @@ static bool starts(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parses "vvvv:pppp" (exactly 4 hex digits each) at s. */
 static bool parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
 {
 	unsigned v = 0, p = 0;
 	for (int i = 0; i < 4; i++) {
-		int a = hexval((unsigned char)s[i]);
+		int a = sf_hex_digit((unsigned char)s[i]);
 		if (a < 0)
 			return false;
 		v = v * 16 + (unsigned)a;
@@ -186,7 +176,7 @@ static bool parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
 	if (s[4] != ':')
 		return false;
 	for (int i = 0; i < 4; i++) {
-		int a = hexval((unsigned char)s[5 + i]);
+		int a = sf_hex_digit((unsigned char)s[5 + i]);
 		if (a < 0)
 			return false;
 		p = p * 16 + (unsigned)a;
@@ -204,8 +194,8 @@ static bool parse_hex32(const char *s, uint32_t *out)
 	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
 		return false;
 	s += 2;
-	while (n < 9 && hexval((unsigned char)s[n]) >= 0) {
-		v = v * 16 + (uint32_t)hexval((unsigned char)s[n]);
+	while (n < 9 && sf_hex_digit((unsigned char)s[n]) >= 0) {
+		v = v * 16 + (uint32_t)sf_hex_digit((unsigned char)s[n]);
 		n++;
 	}
 	if (n == 0 || n > 8)

@@ -12,22 +12,12 @@
 #include <string.h>
 
 #include "layout.h"
+#include "numparse.h"
 
 #define SF_LAYOUT_MAX_REGIONS 256
 #define TWO32 ((uint64_t)1 << 32)
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decimal run; false when empty or above 2^32 (no count or size is larger). */
 static bool parse_dec(const char **p, uint64_t *out)
@@ -112,8 +102,8 @@ int sf_layout_parse(const char *text, sf_layout *out, sf_err *err)
 			goto fail;
 		}
 		p += 2;
-		while (hexval(*p) >= 0) {
-			cursor = cursor * 16 + (uint64_t)hexval(*p);
+		while (sf_hex_digit(*p) >= 0) {
+			cursor = cursor * 16 + (uint64_t)sf_hex_digit(*p);
 			if (cursor >= TWO32) {
 				sf_err_set(err, SF_EXIT_REFUSED,
 					   "layout base at column %u does not fit in 32 bits (layout \"%.120s\")",

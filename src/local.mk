@@ -8,4 +8,5 @@ sparkflash_SOURCES += \
 	src/main.c src/commands.h \
 	src/cli.c src/cli.h \
 	src/out.c src/out.h \
-	src/sim_env.c src/sim_env.h
+	src/sim_env.c src/sim_env.h \
+	src/fileio.c src/fileio.h

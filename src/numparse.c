@@ -49,3 +49,14 @@ const char *sf_num_status_text(sf_num_status st)
 	}
 	return "is invalid";
 }
+
+int sf_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

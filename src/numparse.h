@@ -16,6 +16,9 @@ typedef enum sf_num_status {
 /* "0x..." hex or decimal; no sign, no spaces. */
 sf_num_status sf_parse_u32_strict(const char *s, uint32_t *out);
 
+/* Value of one hex digit (0-15), or -1. */
+int sf_hex_digit(int c);
+
 /* Text explaining a status, e.g. "has a leading zero (dfu-util would read it
  * as octal); write it as 0x... or without the zero". */
 const char *sf_num_status_text(sf_num_status st);

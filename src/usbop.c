@@ -15,6 +15,7 @@
 #include "diag_print.h"
 #include "dfu_runner.h"
 #include "dfuargv.h"
+#include "image_io.h"
 #include "out.h"
 #include "usbop.h"
 #include "xferjudge.h"
@@ -260,7 +261,7 @@ int sf_usbop_read_mem(sf_usbop *u, const char *op, const sf_plan *pl, uint8_t **
 	snprintf(tfile, sizeof tfile, "%s/upload.bin", tdir);
 	rc = sf_usbop_transfer(u, op, pl, tfile, NULL, err);
 	if (!rc) {
-		rc = sf_read_input(tfile, pl->length, data, len, err);
+		rc = sf_image_read(tfile, pl->length, data, len, err);
 		if (!rc && *len != pl->length) {
 			free(*data);
 			*data = NULL;
@@ -310,51 +311,6 @@ int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
 		unlink(path_out);
 		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot write %s: %s", path_out, strerror(errno));
 	}
-	return 0;
-}
-
-int sf_read_input(const char *file, size_t max, uint8_t **data, size_t *len, sf_err *err)
-{
-	struct stat st;
-	int fd;
-	uint8_t *buf;
-	size_t off = 0;
-
-	*data = NULL;
-	*len = 0;
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return sf_err_set(err, SF_EXIT_REFUSED, "cannot open '%s': %s", file, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is not a regular file%s", file,
-				  S_ISDIR(st.st_mode) ? " (a directory cannot be flashed over USB)" : "");
-	}
-	if ((uint64_t)st.st_size > max) {
-		close(fd);
-		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is %lld bytes, more than the %zu this operation can take",
-				  file, (long long)st.st_size, max);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
-	}
-	while (off < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + off, (size_t)st.st_size - off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			int e = r < 0 ? errno : EIO;
-			free(buf);
-			close(fd);
-			return sf_err_set(err, SF_EXIT_REFUSED, "cannot read '%s': %s", file, strerror(e));
-		}
-		off += (size_t)r;
-	}
-	close(fd);
-	*data = buf;
-	*len = off;
 	return 0;
 }
 

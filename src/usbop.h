@@ -54,10 +54,6 @@ int sf_usbop_read_mem(sf_usbop *u, const char *op, const sf_plan *pl, uint8_t **
 int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
 		 size_t path_size, sf_err *err);
 
-/* Reads a whole regular, readable file (at most max bytes). Refused (3)
- * for missing, non-regular, unreadable or too large. */
-int sf_read_input(const char *file, size_t max, uint8_t **data, size_t *len, sf_err *err);
-
 /* Final result event (JSON) / error line; returns rc. `extra` fields are
  * merged into the result (stolen, may be NULL). */
 int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra);

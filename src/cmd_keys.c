@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jsontext.h"
 #include "commands.h"
 #include "image_io.h"
 #include "keyimg.h"
@@ -300,7 +301,7 @@ static int keys_address(sf_usbop *u, const struct keys_args *k, json_t **extra, 
 		return rc;
 	sf_server_addr_url(&a, url, sizeof url);
 	if (u->ctx->json)
-		*extra = json_pack("{s:s, s:s, s:i, s:b, s:s}", "address", url, "host", a.host, "port",
+		*extra = json_pack("{s:o, s:o, s:i, s:b, s:s}", "address", sf_json_text(url), "host", sf_json_text(a.host), "port",
 				   (int)a.port, "default", a.type == SF_ADDR_DEFAULT,
 				   "protocol", a.udp ? "udp" : "tcp");
 	else

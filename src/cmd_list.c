@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsontext.h"
 #include "cli.h"
 #include "commands.h"
 #include "dfu_runner.h"
@@ -288,8 +289,8 @@ int cmd_list(sf_ctx *ctx, int argc, char **argv)
 fail:
 	sf_out_error(ctx, "%s", err.msg);
 	if (ctx->json)
-		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:s}", "ok", 0, "exit_code", rc,
-						      "error", err.msg));
+		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:o}", "ok", 0, "exit_code", rc,
+						      "error", sf_json_text(err.msg)));
 out:
 	json_decref(devices);
 	sf_dfu_list_free(&list);

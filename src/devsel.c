@@ -233,25 +233,6 @@ int sf_target_check_alt(const sf_target *t, int alt, sf_err *err)
 			  alt, t->profile.id);
 }
 
-/* File names and messages may hold bytes that are not UTF-8 (jansson then
- * refuses the string): such bytes become '?', so the field is never lost. */
-json_t *sf_json_text(const char *s)
-{
-	json_t *j = json_string(s);
-	char *copy;
-	if (j || !s)
-		return j;
-	copy = strdup(s);
-	if (!copy)
-		return json_string("");
-	for (char *c = copy; *c; c++)
-		if ((unsigned char)*c >= 0x80)
-			*c = '?';
-	j = json_string(copy);
-	free(copy);
-	return j ? j : json_string("");
-}
-
 json_t *sf_target_json(const sf_target *t)
 {
 	char id[16];

@@ -70,7 +70,7 @@ json_t *sf_plan_json(const char *op, const sf_plan *pl, const char *file)
 		json_object_set_new(j, "erase", json_pack("{s:s, s:s}", "first", es, "last", ee));
 	}
 	if (pl->warning[0])
-		json_object_set_new(j, "warning", json_string(pl->warning));
+		json_object_set_new(j, "warning", sf_json_text(pl->warning));
 	return j;
 }
 
@@ -93,7 +93,7 @@ static void record(sf_usbop *u, const char *op, const sf_plan *pl, bool ok, cons
 	json_t *j = sf_plan_json(op, pl, NULL);
 	json_object_set_new(j, "ok", json_boolean(ok));
 	if (warning && *warning)
-		json_object_set_new(j, "warning", json_string(warning));
+		json_object_set_new(j, "warning", sf_json_text(warning));
 	json_array_append_new(u->ops, j);
 }
 

@@ -279,6 +279,36 @@ out:
 	return rc;
 }
 
+/* spark-cli.md 5.3: without --protocol, a UDP-default device whose
+ * transport byte (DCT flag) is not 0xFF has been switched to TCP, so its
+ * address is read from tcpServerKey. Sets k->protocol when it decides. */
+static int transport_protocol(sf_usbop *u, struct keys_args *k, sf_err *err)
+{
+	const sf_profile *p = &u->target.profile;
+	sf_op_request r = { .kind = SF_OP_READ_SEGMENT, .segment = "transport", .leave = SF_LEAVE_NO };
+	sf_plan pl;
+	uint8_t *b = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (k->protocol || !p->default_protocol || strcmp(p->default_protocol, "udp") ||
+	    !sf_profile_segment(p, "transport"))
+		return 0;
+	if ((rc = sf_plan_make(p, &r, &pl, err)))
+		return rc;
+	pl.length = 1;
+	if ((rc = sf_usbop_read_mem(u, "keys-transport", &pl, &b, &len, err)))
+		return rc;
+	if (!u->ctx->dry_run && len >= 1 && b[0] != 0xFF) {
+		k->protocol = "tcp";
+		if (u->ctx->verbose)
+			sf_out_info(u->ctx, "the transport flag is 0x%02x (not 0xff): the device uses TCP; reading tcpServerKey",
+				    b[0]);
+	}
+	free(b);
+	return 0;
+}
+
 static int keys_address(sf_usbop *u, const struct keys_args *k, json_t **extra, sf_err *err)
 {
 	sf_op_request r = { .kind = SF_OP_KEYS_ADDRESS, .leave = k->leave };
@@ -287,8 +317,13 @@ static int keys_address(sf_usbop *u, const struct keys_args *k, json_t **extra, 
 	uint8_t *img = NULL;
 	size_t len;
 	sf_server_addr a;
+	struct keys_args kk = *k;
 	int rc = plan_for(u, &r, k, "ServerKey", seg, sizeof seg, &pl, err);
 	if (rc)
+		return rc;
+	if ((rc = transport_protocol(u, &kk, err)))
+		return rc;
+	if (kk.protocol && (rc = plan_for(u, &r, &kk, "ServerKey", seg, sizeof seg, &pl, err)))
 		return rc;
 	sf_usbop_announce(u, "keys-address", &pl, NULL);
 	if ((rc = sf_usbop_read_mem(u, "keys-address", &pl, &img, &len, err)))

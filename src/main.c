@@ -60,8 +60,9 @@ static const struct sf_command commands[] = {
 	  "                0xFF up to the segment size, --host (IPv4 if only digits and dots, else\n"
 	  "                a name) and --port at the profile's offsets\n"
 	  "  address       read <proto>ServerKey and print the server, e.g. tcp://device.spark.io:5683\n"
-	  "  <proto> is --protocol, else the profile's default_protocol. Key writes do not leave\n"
-	  "  DFU mode unless --leave.\n" },
+	  "  <proto> is --protocol, else the profile's default_protocol; keys address on a\n"
+	  "  UDP-default device first reads the transport flag: not 0xFF means TCP.\n"
+	  "  Key writes do not leave DFU mode unless --leave.\n" },
 	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
 	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout [--revoke]",
 	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"

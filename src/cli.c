@@ -98,7 +98,7 @@ static int common_option(sf_ctx *ctx, int opt, const char *arg)
 		errno = 0;
 		t = strtod(arg, &end);
 		if (errno || *end || end == arg || !(t > 0) || t > 86400)
-			return sf_usage_error(ctx, "invalid --timeout '%s': give seconds between 0 and 86400", arg);
+			return sf_usage_error(ctx, "invalid --timeout '%s': give seconds, more than 0 and at most 86400 (e.g. 90 or 2.5)", arg);
 		ctx->timeout_s = t;
 		return 0;
 	}

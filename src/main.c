@@ -46,12 +46,12 @@ static const struct sf_command commands[] = {
 	  "  profiles with write_padding 2 are padded in a private copy; your file is never\n"
 	  "  modified. A first argument that is not an address (or --cloud) flashes over the air.\n" },
 	{ "read", cmd_read, "read a segment or ADDRESS:LENGTH from a device into a new file",
-	  "sparkflash read (SEGMENT | ADDRESS:LENGTH) OUTFILE [--alt N|NAME] [--force] [--leave]",
+	  "sparkflash read (SEGMENT | ADDRESS:LENGTH) OUTFILE [--alt N|NAME] [--force] [--leave|--no-leave]",
 	  "  OUTFILE must not exist unless --force; dfu-util writes a temporary file in the same\n"
 	  "  directory, renamed into place on success and removed on failure.\n" },
 	{ "keys", cmd_keys, "save/load the device key, write the server key, show the server address",
 	  "sparkflash keys save FILE [--force] | load FILE | server FILE [--host H] [--port P] | address\n"
-	  "       [--protocol tcp|udp]",
+	  "       [--protocol tcp|udp] [--leave|--no-leave]",
 	  "  save FILE     read <proto>PrivateKey into FILE (refuses an existing FILE unless --force)\n"
 	  "  load FILE     write a private key (DER, or PEM 'RSA/EC PRIVATE KEY') into\n"
 	  "                <proto>PrivateKey; first saves the current key as\n"
@@ -188,9 +188,15 @@ static void print_help(FILE *f)
 		"  --json               machine-readable output (NDJSON events for device commands)\n"
 		"  --dry-run            show what would run; touch nothing\n"
 		"  --profile NAME|PATH  device profile to use\n"
+		"  --serial SN          pick the device with this USB serial number\n"
+		"  --path BUS-PORT      pick the device on this USB path (as dfu-util -l shows it)\n"
 		"  --profiles-dir DIR   extra profile directory (repeatable; also SPARKFLASH_PROFILES)\n"
 		"  --sim DIR            use the simulated devices in DIR (also SPARKFLASH_SIM)\n"
 		"  --dfu-util PATH      dfu-util binary (also DFU_UTIL)\n"
+		"  --log FILE           save dfu-util's raw output (the transcript) to FILE\n"
+		"  --timeout SECONDS    time limit for each dfu-util run (exit 9) and cloud request\n"
+		"  -q, --quiet          no informational output\n"
+		"  -v, --verbose        show the dfu-util command lines and their output\n"
 		"  -h, --help           this text; 'sparkflash COMMAND --help' for a command\n"
 		"  -V, --version        version\n"
 		"\n"

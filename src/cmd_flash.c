@@ -160,6 +160,8 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 	}
 	a->req.file_size = plen;
 	a->req.module = &mi;
+	if ((rc = sf_plan_check_syntax(&a->req, &err)))
+		goto out;
 
 	/* With --profile the plan is checked before anything runs. */
 	if (ctx->profile) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cloud_cmd.h"
 #include "commands.h"
@@ -198,7 +199,14 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 	{
 		sf_plan wpl = pl;
 		const char *dfile = file;
-		if (pl.pad || off != 0) {
+		struct stat st;
+		/* dfu-util opens the file itself: a pipe (e.g. <(...)) was
+		 * consumed above, and /dev/stdin, /dev/fd/N, /proc/self/...
+		 * name other files in the child, so those go through a private
+		 * copy (as does anything but a regular file). */
+		bool regular = stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+			       strncmp(file, "/dev/", 5) && strncmp(file, "/proc/", 6);
+		if (pl.pad || off != 0 || !regular) {
 			if (ctx->dry_run) {
 				dfile = "$TMPDIR/sparkflash-XXXXXX";
 			} else {

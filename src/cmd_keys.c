@@ -188,7 +188,11 @@ static int keys_load(sf_usbop *u, const struct keys_args *k, const char *file, s
 		sf_out_info(u->ctx, "saved the current %s to %s", seg, backup);
 	{
 		const char *dfile = file;
-		bool copy = pl.pad || dlen != len || memcmp(der, data, len);
+		struct stat fst;
+		/* a pipe was consumed above; dfu-util needs a real file */
+		bool copy = pl.pad || dlen != len || memcmp(der, data, len) ||
+			    stat(file, &fst) != 0 || !S_ISREG(fst.st_mode) ||
+			    !strncmp(file, "/dev/", 5) || !strncmp(file, "/proc/", 6);
 		if (copy) {
 			if (u->ctx->dry_run)
 				dfile = "$TMPDIR/sparkflash-XXXXXX";

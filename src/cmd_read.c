@@ -5,9 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libgen.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "numparse.h"
@@ -35,28 +32,6 @@ static int read_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 	case OPT_NO_LEAVE: r->leave = SF_LEAVE_NO; return 0;
 	default: return sf_usage_error(ctx, "unknown option");
 	}
-}
-
-/* The output's directory must exist and be writable (the temporary file
- * goes there): say so before looking for a device. */
-static int check_out_dir(const char *outfile, sf_err *err)
-{
-	char *copy = strdup(outfile);
-	const char *dir;
-	struct stat st;
-	int rc = 0;
-	if (!copy)
-		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
-	dir = dirname(copy);
-	if (stat(dir, &st) != 0)
-		rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': directory '%s' does not exist (create it first)",
-				outfile, dir);
-	else if (!S_ISDIR(st.st_mode))
-		rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': '%s' is not a directory", outfile, dir);
-	else if (access(dir, W_OK | X_OK) != 0)
-		rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': directory '%s' is not writable", outfile, dir);
-	free(copy);
-	return rc;
 }
 
 int cmd_read(sf_ctx *ctx, int argc, char **argv)
@@ -103,15 +78,8 @@ int cmd_read(sf_ctx *ctx, int argc, char **argv)
 	sf_usbop_init(&u, ctx);
 	if ((rc = sf_plan_check_syntax(&r, &err)))
 		goto out;
-	{
-		struct stat st;
-		if (!r.force && lstat(outfile, &st) == 0) {
-			rc = sf_err_set(&err, SF_EXIT_REFUSED, "'%s' exists; pass --force to replace it", outfile);
-			goto out;
-		}
-		if ((rc = check_out_dir(outfile, &err)))
-			goto out;
-	}
+	if ((rc = sf_usbop_check_outfile(outfile, r.force, &err)))
+		goto out;
 	if (ctx->profile) {
 		sf_profile_path path;
 		sf_profile p;

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "usbop.h"
 #include "cli.h"
 #include "commands.h"
 #include "out.h"
@@ -229,14 +230,21 @@ static int write_atomic(const char *src, uint64_t size, const char *dst, bool fo
 	char buf[65536];
 	uint64_t left = size;
 	int fd;
-	struct stat st;
-	if (!force && lstat(dst, &st) == 0)
-		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' already exists; pass --force to overwrite it", dst);
+	mode_t mask;
+	int rc;
+	/* refuses an existing file without --force, and a device or pipe even
+	 * with it (rename would replace the node) */
+	if ((rc = sf_usbop_check_outfile(dst, force, err)))
+		return rc;
 	if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", dst) >= (int)sizeof tmp)
 		return sf_err_set(err, SF_EXIT_USAGE, "output path too long");
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		return sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': %s", dst, strerror(errno));
+	/* mkstemp makes 0600; the dump is an ordinary file (umask applies) */
+	mask = umask(0);
+	umask(mask);
+	(void)fchmod(fd, 0666 & ~mask);
 	out = fdopen(fd, "wb");
 	in = fopen(src, "rb");
 	if (!out || !in) {

@@ -53,7 +53,8 @@ int sf_profile_load_file(const char *file, sf_profile *out, sf_err *err)
 	int fd, r;
 
 	memset(out, 0, sizeof *out);
-	fd = open(file, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a named pipe is refused below instead of hanging here. */
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return sf_err_set(err, SF_EXIT_REFUSED, "cannot read profile '%s': %s", file,
 				  strerror(errno));

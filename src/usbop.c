@@ -224,6 +224,37 @@ static const char *tmp_base(void)
 	return t && *t ? t : "/tmp";
 }
 
+int sf_usbop_check_outfile(const char *outfile, bool force, sf_err *err)
+{
+	char *copy;
+	const char *dir;
+	struct stat st;
+	int rc = 0;
+
+	if (lstat(outfile, &st) == 0) {
+		if (!force)
+			return sf_err_set(err, SF_EXIT_REFUSED, "'%s' exists; pass --force to replace it", outfile);
+		/* rename() would put a regular file in place of a device node
+		 * (as root: /dev/null), a pipe or a socket */
+		if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+			return sf_err_set(err, SF_EXIT_REFUSED,
+					  "'%s' is %s, not a regular file; give a file name to write to", outfile,
+					  S_ISDIR(st.st_mode) ? "a directory" : "a device, pipe or socket");
+	}
+	if (!(copy = strdup(outfile)))
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+	dir = dirname(copy);
+	if (stat(dir, &st) != 0)
+		rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': directory '%s' does not exist (create it first)",
+				outfile, dir);
+	else if (!S_ISDIR(st.st_mode))
+		rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': '%s' is not a directory", outfile, dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': directory '%s' is not writable", outfile, dir);
+	free(copy);
+	return rc;
+}
+
 int sf_usbop_read_to(sf_usbop *u, const char *op, const sf_plan *pl, const char *outfile,
 		     bool force, sf_err *err)
 {
@@ -231,10 +262,8 @@ int sf_usbop_read_to(sf_usbop *u, const char *op, const sf_plan *pl, const char 
 	struct stat st;
 	int rc;
 
-	if (!force && lstat(outfile, &st) == 0)
-		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' exists; pass --force to replace it", outfile);
-	if (force && lstat(outfile, &st) == 0 && S_ISDIR(st.st_mode))
-		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is a directory", outfile);
+	if ((rc = sf_usbop_check_outfile(outfile, force, err)))
+		return rc;
 	if (u->ctx->dry_run)
 		return sf_usbop_transfer(u, op, pl, outfile,
 					 "dfu-util writes a temporary file next to it, renamed on success", err);

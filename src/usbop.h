@@ -37,6 +37,10 @@ void sf_usbop_announce(sf_usbop *u, const char *op, const sf_plan *pl, const cha
 int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char *file,
 		      const char *note, sf_err *err);
 
+/* OUTFILE may be created: it does not exist (or force and it is a regular
+ * file or symlink), and its directory exists and is writable. */
+int sf_usbop_check_outfile(const char *outfile, bool force, sf_err *err);
+
 /* Upload of `pl` into a fresh file that replaces (force) or must not
  * clobber `outfile`: dfu-util writes a temp file in the same directory,
  * renamed on success and removed on failure. */

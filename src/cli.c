@@ -72,6 +72,13 @@ int sf_usage_error(const sf_ctx *ctx, const char *fmt, ...)
 
 static int common_option(sf_ctx *ctx, int opt, const char *arg)
 {
+	/* An empty value is a script's unset variable: '--serial ""' must
+	 * not quietly mean "any device". */
+	if (arg && !*arg && opt >= OPT_JSON && opt < OPT_HELP) {
+		for (const struct option *o = common_opts; o->name; o++)
+			if (o->val == opt)
+				return sf_usage_error(ctx, "--%s needs a value, got an empty string", o->name);
+	}
 	switch (opt) {
 	case OPT_JSON: ctx->json = true; return 0;
 	case OPT_DRY_RUN: ctx->dry_run = true; return 0;

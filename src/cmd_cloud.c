@@ -539,6 +539,8 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 	} else {
 		if (argc != 2)
 			return sf_usage_error(ctx, "give DEVICE FILE, or FILE with --device/--all-online");
+		if (!*argv[0])
+			return sf_usage_error(ctx, "empty DEVICE: give a device name or ID");
 		o.devices[o.ndevices++] = argv[0];
 		file = argv[1];
 	}

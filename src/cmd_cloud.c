@@ -121,10 +121,12 @@ static int on_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 		return 0;
 	case OPT_JOBS: {
 		long v;
-		if (parse_seconds(ctx, "--jobs", arg, &v))
-			return SF_EXIT_USAGE;
-		if (v > 64)
-			return sf_usage_error(ctx, "--jobs %ld is too many (at most 64)", v);
+		char *end;
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || v < 1 || v > 64)
+			return sf_usage_error(ctx, "invalid --jobs '%s': give a number of parallel uploads from 1 to 64",
+					      arg);
 		o->jobs = (int)v;
 		return 0;
 	}

@@ -17,8 +17,8 @@ n=0
 for c in $cmds; do n=$((n + $(opts_of "$srcdir/src/cmd_$c.c" | wc -l) + 1)); done
 common=$(opts_of "$srcdir/src/cli.c")
 n=$((n + $(echo "$common" | wc -l)))
-usage_cases=18
-plan $((n + 1 + usage_cases * 2))
+usage_cases=20
+plan $((n + 2 + usage_cases * 2))
 
 for c in $cmds; do
 	run_sf "$c" --help
@@ -58,5 +58,8 @@ usage_case inspect
 usage_case inspect a b
 usage_case --timeout 0 list
 usage_case list --timeout abc
+usage_case cloud flash fw.bin --device a --jobs 0
+usage_case cloud flash fw.bin --device a --jobs 65
+grep_err "--jobs message is about parallel uploads, not seconds" "parallel uploads from 1 to 64"
 
 done_testing

@@ -146,6 +146,8 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 	int rc;
 
 	sf_usbop_init(&u, ctx);
+	if ((rc = sf_usbop_check_log(ctx, file, &err)))
+		goto out;
 	if ((rc = sf_image_read(file, 0, &data, &len, &err)))
 		goto out;
 	if (sf_dfu_prefix_hazard(data, len, &strip) != SF_HAZARD_NONE) {

@@ -374,7 +374,9 @@ int cmd_keys(sf_ctx *ctx, int argc, char **argv)
 		return sf_usage_error(ctx, "--host and --port go with keys server");
 
 	sf_usbop_init(&u, ctx);
-	if (!strcmp(sub, "save"))
+	if (npos == 2 && (rc = sf_usbop_check_log(ctx, argv[first + 1], &err)))
+		; /* reported by sf_usbop_finish below */
+	else if (!strcmp(sub, "save"))
 		rc = keys_save(&u, &k, argv[first + 1], &err);
 	else if (!strcmp(sub, "load"))
 		rc = keys_load(&u, &k, argv[first + 1], &err);

@@ -78,7 +78,8 @@ int cmd_read(sf_ctx *ctx, int argc, char **argv)
 	sf_usbop_init(&u, ctx);
 	if ((rc = sf_plan_check_syntax(&r, &err)))
 		goto out;
-	if ((rc = sf_usbop_check_outfile(outfile, r.force, &err)))
+	if ((rc = sf_usbop_check_outfile(outfile, r.force, &err)) ||
+	    (rc = sf_usbop_check_log(ctx, outfile, &err)))
 		goto out;
 	if (ctx->profile) {
 		sf_profile_path path;

@@ -224,6 +224,20 @@ static const char *tmp_base(void)
 	return t && *t ? t : "/tmp";
 }
 
+int sf_usbop_check_log(const sf_ctx *ctx, const char *file, sf_err *err)
+{
+	struct stat ls, fs;
+	if (!ctx->log_file || !file || stat(ctx->log_file, &ls) != 0 || stat(file, &fs) != 0)
+		return 0;
+	/* the transcript is appended: it would end up inside the image
+	 * (and in what dfu-util writes to the device) */
+	if (ls.st_dev == fs.st_dev && ls.st_ino == fs.st_ino)
+		return sf_err_set(err, SF_EXIT_USAGE,
+				  "--log '%s' is the same file as '%s'; give the transcript its own file",
+				  ctx->log_file, file);
+	return 0;
+}
+
 int sf_usbop_check_outfile(const char *outfile, bool force, sf_err *err)
 {
 	char *copy;

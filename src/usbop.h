@@ -37,6 +37,10 @@ void sf_usbop_announce(sf_usbop *u, const char *op, const sf_plan *pl, const cha
 int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char *file,
 		      const char *note, sf_err *err);
 
+/* Refuses (exit 2) a --log that names the same file as `file` (an input
+ * image or key, or an OUTFILE replaced with --force). */
+int sf_usbop_check_log(const sf_ctx *ctx, const char *file, sf_err *err);
+
 /* OUTFILE may be created: it does not exist (or force and it is a regular
  * file or symlink), and its directory exists and is writable. */
 int sf_usbop_check_outfile(const char *outfile, bool force, sf_err *err);

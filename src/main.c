@@ -64,7 +64,10 @@ static const struct sf_command commands[] = {
 	  "  UDP-default device first reads the transport flag: not 0xFF means TCP.\n"
 	  "  Key writes do not leave DFU mode unless --leave.\n" },
 	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
-	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout [--revoke]",
+	  "sparkflash cloud flash DEVICE FILE [--product ID] [--force]\n"
+	  "       sparkflash cloud flash FILE (--device D... | --all-online [--platform P]) [--jobs N] [--force]\n"
+	  "       sparkflash cloud list [FILTER] | login [--username U] | logout [--revoke]\n"
+	  "       (all: [--api-url URL] [--cacert FILE] [--connect-timeout S] [--max-time S])",
 	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"
 	  "PARTICLE_API_URL, the config's apiUrl, default https://api.particle.io).\n"
 	  "\n"

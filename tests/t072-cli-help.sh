@@ -18,7 +18,7 @@ for c in $cmds; do n=$((n + $(opts_of "$srcdir/src/cmd_$c.c" | wc -l) + 1)); don
 common=$(opts_of "$srcdir/src/cli.c")
 n=$((n + $(echo "$common" | wc -l)))
 usage_cases=20
-plan $((n + 2 + usage_cases * 2))
+plan $((n + 2 + usage_cases * 2 + 8))
 
 for c in $cmds; do
 	run_sf "$c" --help
@@ -61,5 +61,12 @@ usage_case list --timeout abc
 usage_case cloud flash fw.bin --device a --jobs 0
 usage_case cloud flash fw.bin --device a --jobs 65
 grep_err "--jobs message is about parallel uploads, not seconds" "parallel uploads from 1 to 64"
+
+# usage lines stay readable in a terminal (cloud's was one 200-column line)
+for c in $cmds; do
+	run_sf "$c" --bogus-option
+	if awk 'length > 120 { bad = 1 } END { exit bad }' "$T/err"; then ok "$c: usage lines fit 120 columns"; else
+		not_ok "$c: usage lines fit 120 columns"; awk 'length > 120' "$T/err" | sed 's/^/#   /'; fi
+done
 
 done_testing

@@ -141,8 +141,23 @@ static int keys_save(sf_usbop *u, const struct keys_args *k, const char *file, s
 	sf_usbop_announce(u, "keys-save", &pl, file);
 	if ((rc = sf_usbop_read_to(u, "keys-save", &pl, file, k->force, err)))
 		return rc;
-	if (!u->ctx->dry_run)
+	if (!u->ctx->dry_run) {
+		uint8_t *d = NULL;
+		size_t n = 0;
+		sf_err ignored = { 0 };
 		sf_out_info(u->ctx, "saved %s (%" PRIu32 " bytes) to %s", seg, pl.length, file);
+		/* a blank segment saves fine but is no key: 'keys load' of it
+		 * would be refused later, so say it now */
+		if (!sf_image_read(file, 64 * 1024, &d, &n, &ignored)) {
+			size_t i = 0;
+			while (i < n && d[i] == 0xFF)
+				i++;
+			if (i == n)
+				sf_out_warning(u->ctx, "%s is blank (all 0xFF): the device has no key there; %s is not a usable key",
+					       seg, file);
+		}
+		free(d);
+	}
 	return 0;
 }
 

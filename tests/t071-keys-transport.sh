@@ -9,7 +9,7 @@ if [ ! -f "${SPARKFLASH_SIM_LIB:-}" ] || ! command -v dfu-util >/dev/null 2>&1; 
 	echo "1..0 # SKIP simulator library or dfu-util missing"
 	exit 0
 fi
-plan 16
+plan 19
 S="$T/sim"
 sim() { timeout 60 "$SPARKFLASH" --sim "$S" sim "$@" >"$T/simout" 2>"$T/simerr"; }
 usb() { run_sf --sim "$S" --timeout 50 "$@"; }
@@ -43,6 +43,13 @@ usb flash 2977 "$T/ff.bin" --alt 1 --allow-protected transport
 expect_rc "transport flag back to 0xff" 0
 usb keys address
 grep_out "flag 0xff again: udp" '^udp://udp\.particle\.io:5684$'
+
+# keys save of a blank segment warns (the file is no key)
+usb keys save "$T/blank.der"
+expect_rc "keys save of a blank key segment" 0
+grep_err "warns that it is blank" "warning: udpPrivateKey is blank \(all 0xFF\)"
+usb keys load "$T/blank.der"
+expect_rc "loading it back is refused" 3
 
 # TCP-default device: the flag is not read (one upload only)
 rm -rf "$S"

@@ -430,8 +430,11 @@ int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra)
 	if (rc && err && err->msg[0])
 		sf_out_error(u->ctx, "%s", err->msg);
 	res = json_pack("{s:b, s:i}", "ok", rc == 0, "exit_code", rc);
-	if (rc && err && err->msg[0])
+	if (rc && err && err->msg[0]) {
 		json_object_set_new(res, "error", sf_json_text(err->msg));
+		/* the cloud results carry the text as "message": same key here */
+		json_object_set_new(res, "message", sf_json_text(err->msg));
+	}
 	if (u->have_target)
 		json_object_set_new(res, "device", sf_target_json(&u->target));
 	else

@@ -29,8 +29,8 @@ cd "$T" || exit 1
 # flash: missing file, the error names it
 run_sf --json --profile core --dry-run flash --usb "$bad"
 expect_rc "flash --usb missing non-UTF-8 name" 3
-json_ok "flash: message event keeps its text" \
-	'any(e["event"] == "message" and "fw? x.bin" in e["text"] for e in ev)'
+json_ok "flash: message event keeps its text; result has it as error and message" \
+	'any(e["event"] == "message" and "fw? x.bin" in e["text"] for e in ev) and "fw? x.bin" in ev[-1]["error"] and ev[-1]["message"] == ev[-1]["error"]'
 
 # flash --dry-run with an existing file: plan and argv carry the name
 head -c 100 /dev/zero >"$bad"

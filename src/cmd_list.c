@@ -264,7 +264,9 @@ int cmd_list(sf_ctx *ctx, int argc, char **argv)
 		json_array_append_new(devices, o);
 		shown++;
 	}
-	if (shown == 0)
+	/* with a device we may not open, "no devices" would contradict the
+	 * permission error below */
+	if (shown == 0 && !list.access_denied)
 		sf_out_info(ctx, "no DFU devices found%s", list.n ? " matching --serial/--path" : "");
 	rc = 0;
 	if (list.access_denied) {

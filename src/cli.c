@@ -55,7 +55,7 @@ void sf_print_command_usage(const sf_ctx *ctx, bool to_stdout)
 		fprintf(f, "\n%s", cmd->help);
 	if (to_stdout)
 		fprintf(f, "\nCommon options: --json --dry-run --profile NAME|PATH --serial SN --path BUS-PORT\n"
-			   "  --profiles-dir DIR --sim DIR --dfu-util PATH --log FILE --timeout SECONDS -q -v\n");
+			   "  --profiles-dir DIR --sim DIR --dfu-util PATH --log FILE --timeout SECONDS -q -v -h\n");
 }
 
 int sf_usage_error(const sf_ctx *ctx, const char *fmt, ...)
@@ -130,7 +130,7 @@ int sf_cli_parse(sf_ctx *ctx, int argc, char **argv, const char *shortopts,
 		all[n++] = *o;
 	all[n] = (struct option){ NULL, 0, NULL, 0 };
 	/* Leading ':' so missing arguments are reported as ':' (ours, not getopt's). */
-	snprintf(shorts, sizeof shorts, ":qv%s", shortopts ? shortopts : "");
+	snprintf(shorts, sizeof shorts, ":qvh%s", shortopts ? shortopts : "");
 
 	optind = 0; /* full reinitialisation (glibc) */
 	opterr = 0;
@@ -143,7 +143,7 @@ int sf_cli_parse(sf_ctx *ctx, int argc, char **argv, const char *shortopts,
 		}
 		if (opt == ':')
 			return sf_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
-		if (opt == OPT_HELP) {
+		if (opt == OPT_HELP || opt == 'h') {
 			sf_print_command_usage(ctx, true);
 			return -1; /* caller exits 0 */
 		}

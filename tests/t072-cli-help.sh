@@ -18,7 +18,7 @@ for c in $cmds; do n=$((n + $(opts_of "$srcdir/src/cmd_$c.c" | wc -l) + 1)); don
 common=$(opts_of "$srcdir/src/cli.c")
 n=$((n + $(echo "$common" | wc -l)))
 usage_cases=20
-plan $((n + 2 + usage_cases * 2 + 8))
+plan $((n + 2 + usage_cases * 2 + 8 + 8))
 
 for c in $cmds; do
 	run_sf "$c" --help
@@ -67,6 +67,12 @@ for c in $cmds; do
 	run_sf "$c" --bogus-option
 	if awk 'length > 120 { bad = 1 } END { exit bad }' "$T/err"; then ok "$c: usage lines fit 120 columns"; else
 		not_ok "$c: usage lines fit 120 columns"; awk 'length > 120' "$T/err" | sed 's/^/#   /'; fi
+done
+
+# -h works after the command word too (the top-level help promises it)
+for c in $cmds; do
+	run_sf "$c" -h
+	if [ "$rc" -eq 0 ] && grep -q '^usage: ' "$T/out"; then ok "$c -h prints its help"; else not_ok "$c -h prints its help (exit $rc)"; fi
 done
 
 done_testing

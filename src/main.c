@@ -47,6 +47,11 @@ static const struct sf_command commands[] = {
 	  "  modified. A first argument that is not an address (or --cloud) flashes over the air.\n" },
 	{ "read", cmd_read, "read a segment or ADDRESS:LENGTH from a device into a new file",
 	  "sparkflash read (SEGMENT | ADDRESS:LENGTH) OUTFILE [--alt N|NAME] [--force] [--leave|--no-leave]",
+	  "  SEGMENT          a segment of the profile, e.g. userFirmware (its whole size)\n"
+	  "  ADDRESS:LENGTH   any readable range (0x hex or decimal); the alt is inferred when\n"
+	  "                   exactly one alt maps ADDRESS, else give --alt N|NAME\n"
+	  "  --force          replace an existing OUTFILE (a regular file; never a device or pipe)\n"
+	  "  --leave          leave DFU mode after the read (default: stay)\n"
 	  "  OUTFILE must not exist unless --force; dfu-util writes a temporary file in the same\n"
 	  "  directory, renamed into place on success and removed on failure.\n" },
 	{ "keys", cmd_keys, "save/load the device key, write the server key, show the server address",

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,6 +357,31 @@ static int sim_exec(sf_ctx *ctx, char **args, int nargs)
 	return SF_EXIT_INTERNAL;
 }
 
+/* Index of the subcommand word "exec" (the first word that is neither an
+ * option nor an option's value), or 0. */
+static int exec_word(int argc, char **argv)
+{
+	static const char *const valued[] = { "--profiles-dir", "--sim", "--dfu-util", "--profile",
+					      "--serial", "--path", "--log", "--timeout", "--timing",
+					      "--fault", NULL };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool takes = false;
+		if (!strcmp(a, "--"))
+			return 0;
+		if (a[0] == '-' && a[1]) {
+			for (size_t k = 0; valued[k]; k++)
+				if (!strcmp(a, valued[k]))
+					takes = true;
+			if (takes)
+				i++;
+			continue;
+		}
+		return strcmp(a, "exec") ? 0 : i;
+	}
+	return 0;
+}
+
 int cmd_sim(sf_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -370,16 +396,30 @@ int cmd_sim(sf_ctx *ctx, int argc, char **argv)
 	char **args;
 	int nargs;
 
-	rc = sf_cli_parse(ctx, argc, argv, "", opts, on_option, &o, &first);
+	/* 'sim exec dfu-util -l' without '--': everything after the word
+	 * exec is the command's, so only the words before it are parsed
+	 * (else getopt takes -l as ours and refuses it). */
+	int exec_at = exec_word(argc, argv);
+	rc = sf_cli_parse(ctx, exec_at ? exec_at + 1 : argc, argv, "", opts, on_option, &o, &first);
 	if (rc == SF_CLI_HELP)
 		return SF_EXIT_OK;
 	if (rc)
 		return rc;
-	if (first >= argc)
-		return sf_usage_error(ctx, "which sim command? add, list, remove, dump, reset or exec");
+	if (exec_at) {
+		first = exec_at;
+		args = argv + exec_at + 1;
+		nargs = argc - exec_at - 1;
+		if (nargs > 0 && !strcmp(args[0], "--")) {
+			args++;
+			nargs--;
+		}
+	} else {
+		if (first >= argc)
+			return sf_usage_error(ctx, "which sim command? add, list, remove, dump, reset or exec");
+		args = argv + first + 1;
+		nargs = argc - first - 1;
+	}
 	sub = argv[first];
-	args = argv + first + 1;
-	nargs = argc - first - 1;
 	if (!ctx->sim_dir)
 		return sf_usage_error(ctx, "no simulation directory: pass --sim DIR or set SPARKFLASH_SIM");
 	if (strcmp(sub, "add") && (o.timing || o.nfaults))

@@ -99,7 +99,7 @@ static const struct sf_command commands[] = {
 	  "  remove SN        delete a device and its memory\n"
 	  "  reset SN         bring a device that left DFU mode back into DFU mode\n"
 	  "  dump SN ALT OUT  copy the whole memory of alt ALT to OUT (--force to overwrite)\n"
-	  "  exec -- CMD...   run CMD (e.g. dfu-util) seeing the simulated devices instead of\n"
+	  "  exec [--] CMD... run CMD (e.g. dfu-util) seeing the simulated devices instead of\n"
 	  "                   USB; its exit status is passed through\n"
 	  "  --timing fast    poll timeouts 0 (default); real: the profile's erase/program times\n"
 	  "  --fault KIND     access (open denied), busy (interface claimed elsewhere),\n"

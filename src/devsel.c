@@ -203,6 +203,11 @@ int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err)
 			size_t l = strlen(err->msg);
 			snprintf(err->msg + l, sizeof err->msg - l, "%s", seen);
 		}
+		if (ctx->dry_run && !ctx->profile) {
+			size_t l = strlen(err->msg);
+			snprintf(err->msg + l, sizeof err->msg - l,
+				 "; or pass --profile NAME to see the plan without a device");
+		}
 	}
 
 done:

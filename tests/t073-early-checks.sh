@@ -9,7 +9,7 @@ if [ ! -f "${SPARKFLASH_SIM_LIB:-}" ] || ! command -v dfu-util >/dev/null 2>&1; 
 	echo "1..0 # SKIP simulator library or dfu-util missing"
 	exit 0
 fi
-plan 19
+plan 21
 S="$T/sim"
 timeout 60 "$SPARKFLASH" --sim "$S" sim add core --serial GONE >/dev/null 2>&1
 timeout 60 "$SPARKFLASH" --sim "$S" sim remove GONE >/dev/null 2>&1
@@ -42,6 +42,11 @@ expect_rc "read: missing output directory, no device" 3
 grep_err "names the missing directory" "directory 'nodir' does not exist"
 usb read userFirmware fw.bin/out.bin
 expect_rc "read: output 'directory' is a file" 3
+# a dry run without a device says how to plan without one
+usb --dry-run flash --usb fw.bin
+expect_rc "dry run, no device, no --profile" 4
+grep_err "suggests --profile for a dry run" "pass --profile NAME to see the plan without a device"
+
 # with a device, the same request is still refused and nothing is created
 timeout 60 "$SPARKFLASH" --sim "$S" sim add core --serial HERE >/dev/null 2>&1
 usb read userFirmware nodir/out.bin

@@ -293,6 +293,9 @@ int cmd_flash(sf_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	npos = argc - first;
+	/* --cloud after --usb/--factory/--segment was parsed here, not routed */
+	if (a.cloud)
+		return sf_usage_error(ctx, "--cloud cannot be combined with --usb, --factory, --segment or an address");
 	if (a.segment && (a.usb || a.factory))
 		return sf_usage_error(ctx, "--segment cannot be combined with --usb or --factory");
 	if (a.segment) {

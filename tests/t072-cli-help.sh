@@ -17,7 +17,7 @@ n=0
 for c in $cmds; do n=$((n + $(opts_of "$srcdir/src/cmd_$c.c" | wc -l) + 1)); done
 common=$(opts_of "$srcdir/src/cli.c")
 n=$((n + $(echo "$common" | wc -l)))
-usage_cases=20
+usage_cases=22
 plan $((n + 2 + usage_cases * 2 + 8 + 8))
 
 for c in $cmds; do
@@ -59,6 +59,8 @@ usage_case inspect a b
 usage_case --timeout 0 list
 usage_case list --timeout abc
 usage_case cloud flash fw.bin --device a --jobs 0
+usage_case --profile core --dry-run flash --usb fw.bin --cloud
+usage_case --profile core --dry-run flash --segment userFirmware fw.bin --cloud
 usage_case cloud flash fw.bin --device a --jobs 65
 grep_err "--jobs message is about parallel uploads, not seconds" "parallel uploads from 1 to 64"
 

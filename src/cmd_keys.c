@@ -186,8 +186,11 @@ static int keys_load(sf_usbop *u, const struct keys_args *k, const char *file, s
 		char d[4096], b[4096];
 		snprintf(d, sizeof d, "%s", file);
 		snprintf(b, sizeof b, "%s", file);
-		snprintf(backup, sizeof backup, "%s/%s.backup-%s-%s.der", dirname(d), basename(b),
-			 u->target.serial[0] ? u->target.serial : "device", seg);
+		if (!sf_key_backup_name(dirname(d), basename(b), u->target.serial, seg, backup,
+					sizeof backup)) {
+			rc = sf_err_set(err, SF_EXIT_REFUSED, "the backup name for '%s' is too long", file);
+			goto out;
+		}
 	}
 	if (lstat(backup, &st) == 0) {
 		rc = sf_err_set(err, SF_EXIT_REFUSED,

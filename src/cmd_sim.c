@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jsontext.h"
 #include "usbop.h"
 #include "cli.h"
 #include "commands.h"
@@ -201,6 +202,13 @@ static int sim_list(sf_ctx *ctx, char **args, int nargs)
 	return rc;
 }
 
+static void json_line_free(json_t *doc)
+{
+	if (doc)
+		sf_out_json_line(doc);
+	json_decref(doc);
+}
+
 static int sim_remove(sf_ctx *ctx, char **args, int nargs)
 {
 	sf_err err = { 0, "" };
@@ -209,6 +217,8 @@ static int sim_remove(sf_ctx *ctx, char **args, int nargs)
 	if (sf_sim_device_remove(ctx->sim_dir, args[0], &err) != 0)
 		return fail(ctx, &err);
 	sf_out_info(ctx, "removed %s", args[0]);
+	if (ctx->json) /* like add and list: one JSON document on stdout */
+		json_line_free(json_pack("{s:s, s:b}", "serial", args[0], "removed", 1));
 	return 0;
 }
 
@@ -220,6 +230,13 @@ static int sim_reset(sf_ctx *ctx, char **args, int nargs)
 	if (sf_sim_device_reset(ctx->sim_dir, args[0], &err) != 0)
 		return fail(ctx, &err);
 	sf_out_info(ctx, "%s is in DFU mode", args[0]);
+	if (ctx->json) {
+		sf_sim_device d;
+		if (sf_sim_device_load(ctx->sim_dir, args[0], &d, &err) == 0) {
+			json_line_free(device_json(&d));
+			sf_sim_device_free(&d);
+		}
+	}
 	return 0;
 }
 
@@ -311,6 +328,10 @@ static int sim_dump(sf_ctx *ctx, const sim_opts *o, char **args, int nargs)
 		rc = err.code ? err.code : sf_err_set(&err, SF_EXIT_INTERNAL, "out of memory");
 	sf_sim_unlock(lock);
 	free(img);
+	if (!rc && ctx->json)
+		json_line_free(json_pack("{s:s, s:i, s:o, s:I}", "serial", d.serial, "alt", (int)alt,
+					 "file", sf_json_text(args[2]),
+					 "bytes", (json_int_t)sf_sim_layout_size(&d.profile.alts[idx].layout)));
 	sf_sim_device_free(&d);
 	if (rc)
 		return fail(ctx, &err);

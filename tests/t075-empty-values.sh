@@ -4,7 +4,7 @@
 # A --sim path that is a file is named as such (exit 3, not internal 1).
 . "$srcdir/tests/lib.sh"
 
-plan 17
+plan 19
 cd "$T" || exit 1
 head -c 100 /dev/zero >fw.bin
 for o in serial path log dfu-util sim timeout profiles-dir; do
@@ -29,6 +29,10 @@ expect_rc "cloud flash '' FILE refused" 2
 PARTICLE_ACCESS_TOKEN=0123456789abcdef0123456789abcdef01234567 PARTICLE_API_URL=http://127.0.0.1:9 \
 	HOME="$T" run_sf --dry-run flash "" fw.bin
 expect_rc "flash '' FILE (cloud form) refused" 2
+# --profile core.json (a file that is not here) hints at --profile core
+run_sf --profile core.json --dry-run flash --usb fw.bin
+expect_rc "--profile core.json, no such file" 3
+grep_err "hints at the profile name" "give --profile core\)"
 run_sf --sim "$T/nowhere" list
 expect_rc "--sim missing dir: list" 3
 grep_err "says how to create it" "sim add PROFILE"

@@ -246,14 +246,14 @@ int sf_usbop_check_outfile(const char *outfile, bool force, sf_err *err)
 	int rc = 0;
 
 	if (lstat(outfile, &st) == 0) {
-		if (!force)
-			return sf_err_set(err, SF_EXIT_REFUSED, "'%s' exists; pass --force to replace it", outfile);
 		/* rename() would put a regular file in place of a device node
-		 * (as root: /dev/null), a pipe or a socket */
+		 * (as root: /dev/null), a pipe or a socket; --force cannot help */
 		if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
 			return sf_err_set(err, SF_EXIT_REFUSED,
 					  "'%s' is %s, not a regular file; give a file name to write to", outfile,
 					  S_ISDIR(st.st_mode) ? "a directory" : "a device, pipe or socket");
+		if (!force)
+			return sf_err_set(err, SF_EXIT_REFUSED, "'%s' exists; pass --force to replace it", outfile);
 	}
 	if (!(copy = strdup(outfile)))
 		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");

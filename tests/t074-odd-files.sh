@@ -10,7 +10,7 @@ if [ ! -f "${SPARKFLASH_SIM_LIB:-}" ] || ! command -v dfu-util >/dev/null 2>&1; 
 	echo "1..0 # SKIP simulator library or dfu-util missing"
 	exit 0
 fi
-plan 18
+plan 20
 S="$T/sim"
 usb() { run_sf --sim "$S" --timeout 50 "$@"; }
 timeout 60 "$SPARKFLASH" --sim "$S" sim add core --serial P1 >/dev/null 2>&1
@@ -46,6 +46,12 @@ expect_rc "keys save --force onto a pipe refused" 3
 timeout 60 "$SPARKFLASH" --sim "$S" sim dump P1 0 fifo --force >"$T/out" 2>"$T/err"; rc=$?
 expect_rc "sim dump --force onto a pipe refused" 3
 check "the pipe is still a pipe after sim dump" test -p fifo
+
+# a directory as OUTFILE: no advice to --force
+mkdir outdir
+usb read userFirmware outdir/
+expect_rc "read into a directory name" 3
+grep_err "says it is a directory, not --force" "'outdir/' is a directory, not a regular file"
 
 # umask 022: new files are 0644, not mkstemp's 0600
 umask 022

@@ -55,7 +55,7 @@ void sf_print_command_usage(const sf_ctx *ctx, bool to_stdout)
 		fprintf(f, "\n%s", cmd->help);
 	if (to_stdout)
 		fprintf(f, "\nCommon options: --json --dry-run --profile NAME|PATH --serial SN --path BUS-PORT\n"
-			   "  --profiles-dir DIR --sim DIR --dfu-util PATH --log FILE --timeout SECONDS -q -v\n");
+			   "  --profiles-dir DIR --sim DIR --dfu-util PATH --log FILE --timeout SECONDS -q -v -h\n");
 }
 
 int sf_usage_error(const sf_ctx *ctx, const char *fmt, ...)
@@ -72,6 +72,13 @@ int sf_usage_error(const sf_ctx *ctx, const char *fmt, ...)
 
 static int common_option(sf_ctx *ctx, int opt, const char *arg)
 {
+	/* An empty value is a script's unset variable: '--serial ""' must
+	 * not quietly mean "any device". */
+	if (arg && !*arg && opt >= OPT_JSON && opt < OPT_HELP) {
+		for (const struct option *o = common_opts; o->name; o++)
+			if (o->val == opt)
+				return sf_usage_error(ctx, "--%s needs a value, got an empty string", o->name);
+	}
 	switch (opt) {
 	case OPT_JSON: ctx->json = true; return 0;
 	case OPT_DRY_RUN: ctx->dry_run = true; return 0;
@@ -98,7 +105,7 @@ static int common_option(sf_ctx *ctx, int opt, const char *arg)
 		errno = 0;
 		t = strtod(arg, &end);
 		if (errno || *end || end == arg || !(t > 0) || t > 86400)
-			return sf_usage_error(ctx, "invalid --timeout '%s': give seconds between 0 and 86400", arg);
+			return sf_usage_error(ctx, "invalid --timeout '%s': give seconds, more than 0 and at most 86400 (e.g. 90 or 2.5)", arg);
 		ctx->timeout_s = t;
 		return 0;
 	}
@@ -123,7 +130,7 @@ int sf_cli_parse(sf_ctx *ctx, int argc, char **argv, const char *shortopts,
 		all[n++] = *o;
 	all[n] = (struct option){ NULL, 0, NULL, 0 };
 	/* Leading ':' so missing arguments are reported as ':' (ours, not getopt's). */
-	snprintf(shorts, sizeof shorts, ":qv%s", shortopts ? shortopts : "");
+	snprintf(shorts, sizeof shorts, ":qvh%s", shortopts ? shortopts : "");
 
 	optind = 0; /* full reinitialisation (glibc) */
 	opterr = 0;
@@ -136,7 +143,7 @@ int sf_cli_parse(sf_ctx *ctx, int argc, char **argv, const char *shortopts,
 		}
 		if (opt == ':')
 			return sf_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
-		if (opt == OPT_HELP) {
+		if (opt == OPT_HELP || opt == 'h') {
 			sf_print_command_usage(ctx, true);
 			return -1; /* caller exits 0 */
 		}

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsontext.h"
 #include "cloud_cmd.h"
 #include "cloud_config.h"
 #include "cloud_devices.h"
@@ -121,10 +122,12 @@ static int on_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 		return 0;
 	case OPT_JOBS: {
 		long v;
-		if (parse_seconds(ctx, "--jobs", arg, &v))
-			return SF_EXIT_USAGE;
-		if (v > 64)
-			return sf_usage_error(ctx, "--jobs %ld is too many (at most 64)", v);
+		char *end;
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || v < 1 || v > 64)
+			return sf_usage_error(ctx, "invalid --jobs '%s': give a number of parallel uploads from 1 to 64",
+					      arg);
 		o->jobs = (int)v;
 		return 0;
 	}
@@ -279,8 +282,8 @@ static int fail_with(const sf_ctx *ctx, const cloud_env *ce, sf_err *err)
 
 static void result_event(const sf_ctx *ctx, int code, const char *msg)
 {
-	sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:s, s:s}", "ok", code == 0, "exit_code", code,
-					      "error", sf_exit_name(code), "message", msg ? msg : ""));
+	sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:s, s:o}", "ok", code == 0, "exit_code", code,
+					      "error", sf_exit_name(code), "message", sf_json_text(msg ? msg : "")));
 }
 
 /* ---- flash ------------------------------------------------------------- */
@@ -325,8 +328,8 @@ static void on_upload_progress(void *ud, double sent, double total)
 	if (sh->ctx->json) {
 		if (pct / 10 != fj->last_pct / 10 || (pct == 100 && fj->last_pct != 100))
 			sf_out_event(sh->ctx, "progress",
-				     json_pack("{s:s, s:s, s:s, s:i, s:I, s:I}", "phase", "upload", "device", fj->arg,
-					       "id", fj->id, "percent", pct, "bytes", (json_int_t)sent,
+				     json_pack("{s:s, s:o, s:o, s:i, s:I, s:I}", "phase", "upload", "device", sf_json_text(fj->arg),
+					       "id", sf_json_text(fj->id), "percent", pct, "bytes", (json_int_t)sent,
 					       "total", (json_int_t)total));
 	} else if (sh->show_tty_progress && pct != fj->last_pct) {
 		fprintf(stderr, "\rupload: %3d%% (%.0f of %.0f bytes)", pct, sent, total);
@@ -474,17 +477,18 @@ static bool flash_next(sf_http_job *job)
 static int flash_result(flash_shared *sh, flash_job *fj)
 {
 	sf_ctx *ctx = sh->ctx;
-	json_t *ev = json_pack("{s:b, s:i, s:s, s:s, s:s, s:s}", "ok", fj->code == 0, "exit_code", fj->code,
-			       "error", sf_exit_name(fj->code), "device", fj->arg, "id", fj->id, "name", fj->name);
+	json_t *ev = json_pack("{s:b, s:i, s:s, s:o, s:o, s:o}", "ok", fj->code == 0, "exit_code", fj->code,
+			       "error", sf_exit_name(fj->code), "device", sf_json_text(fj->arg),
+			       "id", sf_json_text(fj->id), "name", sf_json_text(fj->name));
 	if (fj->http_status)
 		json_object_set_new(ev, "http_status", json_integer(fj->http_status));
 	if (fj->code == 0) {
-		json_object_set_new(ev, "status", json_string(fj->status));
+		json_object_set_new(ev, "status", sf_json_text(fj->status));
 		json_object_set_new(ev, "message", json_string("update started; the device installs it and restarts"));
 		sf_out_info(ctx, "%s [%s]: %s (the device installs the update and restarts)",
 			    fj->name[0] ? fj->name : fj->arg, fj->id, fj->status);
 	} else {
-		json_object_set_new(ev, "message", json_string(fj->msg));
+		json_object_set_new(ev, "message", sf_json_text(fj->msg));
 		sf_out_error(ctx, "%s", fj->msg);
 	}
 	sf_out_event(ctx, "result", ev);
@@ -538,6 +542,8 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 	} else {
 		if (argc != 2)
 			return sf_usage_error(ctx, "give DEVICE FILE, or FILE with --device/--all-online");
+		if (!*argv[0])
+			return sf_usage_error(ctx, "empty DEVICE: give a device name or ID");
 		o.devices[o.ndevices++] = argv[0];
 		file = argv[1];
 	}
@@ -598,10 +604,10 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 	}
 	json_t *plan_devices = json_array();
 	for (size_t i = 0; i < o.ndevices; i++)
-		json_array_append_new(plan_devices, json_string(o.devices[i]));
-	sf_out_event(ctx, "plan", json_pack("{s:s, s:s, s:I, s:s, s:o, s:b, s:o, s:i, s:b}",
-					    "command", "cloud flash", "file", file, "size", (json_int_t)sh.len,
-					    "api_url", ce.s.api_url,
+		json_array_append_new(plan_devices, sf_json_text(o.devices[i]));
+	sf_out_event(ctx, "plan", json_pack("{s:s, s:o, s:I, s:o, s:o, s:b, s:o, s:i, s:b}",
+					    "command", "cloud flash", "file", sf_json_text(file), "size", (json_int_t)sh.len,
+					    "api_url", sf_json_text(ce.s.api_url),
 					    "module", sh.mod.is_module ? json_pack("{s:i, s:i, s:s}", "platform_id", sh.mod.platform_id,
 										   "function", sh.mod.function, "function_name",
 										   sf_module_function_name(sh.mod.function)) : json_null(),
@@ -997,8 +1003,8 @@ static int cloud_login(sf_ctx *ctx, int argc, char **argv)
 		sf_out_info(ctx, "logged in as %s; token saved in %s", user, ce.profile_path);
 		if (ce.s.token_source == SF_TOKEN_ENV)
 			sf_out_warning(ctx, "PARTICLE_ACCESS_TOKEN is set and takes precedence over the saved token");
-		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:s, s:s}", "ok", 1, "exit_code", 0,
-						      "username", user, "config", ce.profile_path));
+		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:o, s:o}", "ok", 1, "exit_code", 0,
+						      "username", sf_json_text(user), "config", sf_json_text(ce.profile_path)));
 	}
 out:
 	if (text)

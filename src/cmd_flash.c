@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cloud_cmd.h"
 #include "commands.h"
@@ -145,6 +146,8 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 	int rc;
 
 	sf_usbop_init(&u, ctx);
+	if ((rc = sf_usbop_check_log(ctx, file, &err)))
+		goto out;
 	if ((rc = sf_image_read(file, 0, &data, &len, &err)))
 		goto out;
 	if (sf_dfu_prefix_hazard(data, len, &strip) != SF_HAZARD_NONE) {
@@ -160,6 +163,8 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 	}
 	a->req.file_size = plen;
 	a->req.module = &mi;
+	if ((rc = sf_plan_check_syntax(&a->req, &err)))
+		goto out;
 
 	/* With --profile the plan is checked before anything runs. */
 	if (ctx->profile) {
@@ -196,7 +201,14 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 	{
 		sf_plan wpl = pl;
 		const char *dfile = file;
-		if (pl.pad || off != 0) {
+		struct stat st;
+		/* dfu-util opens the file itself: a pipe (e.g. <(...)) was
+		 * consumed above, and /dev/stdin, /dev/fd/N, /proc/self/...
+		 * name other files in the child, so those go through a private
+		 * copy (as does anything but a regular file). */
+		bool regular = stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+			       strncmp(file, "/dev/", 5) && strncmp(file, "/proc/", 6);
+		if (pl.pad || off != 0 || !regular) {
 			if (ctx->dry_run) {
 				dfile = "$TMPDIR/sparkflash-XXXXXX";
 			} else {
@@ -283,6 +295,9 @@ int cmd_flash(sf_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	npos = argc - first;
+	/* --cloud after --usb/--factory/--segment was parsed here, not routed */
+	if (a.cloud)
+		return sf_usage_error(ctx, "--cloud cannot be combined with --usb, --factory, --segment or an address");
 	if (a.segment && (a.usb || a.factory))
 		return sf_usage_error(ctx, "--segment cannot be combined with --usb or --factory");
 	if (a.segment) {

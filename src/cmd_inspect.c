@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "jsontext.h"
 #include "commands.h"
 #include "image_io.h"
 #include "module.h"
@@ -192,7 +193,7 @@ static json_t *report_json(const struct report *r)
 	json_t *o = json_object(), *a;
 	char buf[128];
 
-	json_object_set_new(o, "file", json_string(r->path));
+	json_object_set_new(o, "file", sf_json_text(r->path));
 	json_object_set_new(o, "size", json_integer((json_int_t)r->file_size));
 	json_object_set_new(o, "module", json_boolean(m->is_module));
 	if (m->is_module) {
@@ -261,11 +262,11 @@ static json_t *report_json(const struct report *r)
 	json_object_set_new(o, "ok", json_boolean(r->nproblems == 0));
 	a = json_array();
 	for (size_t i = 0; i < r->nproblems; i++)
-		json_array_append_new(a, json_string(r->problems[i]));
+		json_array_append_new(a, sf_json_text(r->problems[i]));
 	json_object_set_new(o, "problems", a);
 	a = json_array();
 	for (size_t i = 0; i < r->nwarnings; i++)
-		json_array_append_new(a, json_string(r->warnings[i]));
+		json_array_append_new(a, sf_json_text(r->warnings[i]));
 	json_object_set_new(o, "warnings", a);
 	return o;
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jsontext.h"
 #include "commands.h"
 #include "image_io.h"
 #include "keyimg.h"
@@ -140,8 +141,23 @@ static int keys_save(sf_usbop *u, const struct keys_args *k, const char *file, s
 	sf_usbop_announce(u, "keys-save", &pl, file);
 	if ((rc = sf_usbop_read_to(u, "keys-save", &pl, file, k->force, err)))
 		return rc;
-	if (!u->ctx->dry_run)
+	if (!u->ctx->dry_run) {
+		uint8_t *d = NULL;
+		size_t n = 0;
+		sf_err ignored = { 0 };
 		sf_out_info(u->ctx, "saved %s (%" PRIu32 " bytes) to %s", seg, pl.length, file);
+		/* a blank segment saves fine but is no key: 'keys load' of it
+		 * would be refused later, so say it now */
+		if (!sf_image_read(file, 64 * 1024, &d, &n, &ignored)) {
+			size_t i = 0;
+			while (i < n && d[i] == 0xFF)
+				i++;
+			if (i == n)
+				sf_out_warning(u->ctx, "%s is blank (all 0xFF): the device has no key there; %s is not a usable key",
+					       seg, file);
+		}
+		free(d);
+	}
 	return 0;
 }
 
@@ -170,8 +186,11 @@ static int keys_load(sf_usbop *u, const struct keys_args *k, const char *file, s
 		char d[4096], b[4096];
 		snprintf(d, sizeof d, "%s", file);
 		snprintf(b, sizeof b, "%s", file);
-		snprintf(backup, sizeof backup, "%s/%s.backup-%s-%s.der", dirname(d), basename(b),
-			 u->target.serial[0] ? u->target.serial : "device", seg);
+		if (!sf_key_backup_name(dirname(d), basename(b), u->target.serial, seg, backup,
+					sizeof backup)) {
+			rc = sf_err_set(err, SF_EXIT_REFUSED, "the backup name for '%s' is too long", file);
+			goto out;
+		}
 	}
 	if (lstat(backup, &st) == 0) {
 		rc = sf_err_set(err, SF_EXIT_REFUSED,
@@ -187,7 +206,11 @@ static int keys_load(sf_usbop *u, const struct keys_args *k, const char *file, s
 		sf_out_info(u->ctx, "saved the current %s to %s", seg, backup);
 	{
 		const char *dfile = file;
-		bool copy = pl.pad || dlen != len || memcmp(der, data, len);
+		struct stat fst;
+		/* a pipe was consumed above; dfu-util needs a real file */
+		bool copy = pl.pad || dlen != len || memcmp(der, data, len) ||
+			    stat(file, &fst) != 0 || !S_ISREG(fst.st_mode) ||
+			    !strncmp(file, "/dev/", 5) || !strncmp(file, "/proc/", 6);
 		if (copy) {
 			if (u->ctx->dry_run)
 				dfile = "$TMPDIR/sparkflash-XXXXXX";
@@ -278,6 +301,36 @@ out:
 	return rc;
 }
 
+/* spark-cli.md 5.3: without --protocol, a UDP-default device whose
+ * transport byte (DCT flag) is not 0xFF has been switched to TCP, so its
+ * address is read from tcpServerKey. Sets k->protocol when it decides. */
+static int transport_protocol(sf_usbop *u, struct keys_args *k, sf_err *err)
+{
+	const sf_profile *p = &u->target.profile;
+	sf_op_request r = { .kind = SF_OP_READ_SEGMENT, .segment = "transport", .leave = SF_LEAVE_NO };
+	sf_plan pl;
+	uint8_t *b = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (k->protocol || !p->default_protocol || strcmp(p->default_protocol, "udp") ||
+	    !sf_profile_segment(p, "transport"))
+		return 0;
+	if ((rc = sf_plan_make(p, &r, &pl, err)))
+		return rc;
+	pl.length = 1;
+	if ((rc = sf_usbop_read_mem(u, "keys-transport", &pl, &b, &len, err)))
+		return rc;
+	if (!u->ctx->dry_run && len >= 1 && b[0] != 0xFF) {
+		k->protocol = "tcp";
+		if (u->ctx->verbose)
+			sf_out_info(u->ctx, "the transport flag is 0x%02x (not 0xff): the device uses TCP; reading tcpServerKey",
+				    b[0]);
+	}
+	free(b);
+	return 0;
+}
+
 static int keys_address(sf_usbop *u, const struct keys_args *k, json_t **extra, sf_err *err)
 {
 	sf_op_request r = { .kind = SF_OP_KEYS_ADDRESS, .leave = k->leave };
@@ -286,8 +339,13 @@ static int keys_address(sf_usbop *u, const struct keys_args *k, json_t **extra, 
 	uint8_t *img = NULL;
 	size_t len;
 	sf_server_addr a;
+	struct keys_args kk = *k;
 	int rc = plan_for(u, &r, k, "ServerKey", seg, sizeof seg, &pl, err);
 	if (rc)
+		return rc;
+	if ((rc = transport_protocol(u, &kk, err)))
+		return rc;
+	if (kk.protocol && (rc = plan_for(u, &r, &kk, "ServerKey", seg, sizeof seg, &pl, err)))
 		return rc;
 	sf_usbop_announce(u, "keys-address", &pl, NULL);
 	if ((rc = sf_usbop_read_mem(u, "keys-address", &pl, &img, &len, err)))
@@ -300,7 +358,7 @@ static int keys_address(sf_usbop *u, const struct keys_args *k, json_t **extra, 
 		return rc;
 	sf_server_addr_url(&a, url, sizeof url);
 	if (u->ctx->json)
-		*extra = json_pack("{s:s, s:s, s:i, s:b, s:s}", "address", url, "host", a.host, "port",
+		*extra = json_pack("{s:o, s:o, s:i, s:b, s:s}", "address", sf_json_text(url), "host", sf_json_text(a.host), "port",
 				   (int)a.port, "default", a.type == SF_ADDR_DEFAULT,
 				   "protocol", a.udp ? "udp" : "tcp");
 	else
@@ -334,7 +392,9 @@ int cmd_keys(sf_ctx *ctx, int argc, char **argv)
 		return sf_usage_error(ctx, "--host and --port go with keys server");
 
 	sf_usbop_init(&u, ctx);
-	if (!strcmp(sub, "save"))
+	if (npos == 2 && (rc = sf_usbop_check_log(ctx, argv[first + 1], &err)))
+		; /* reported by sf_usbop_finish below */
+	else if (!strcmp(sub, "save"))
 		rc = keys_save(&u, &k, argv[first + 1], &err);
 	else if (!strcmp(sub, "load"))
 		rc = keys_load(&u, &k, argv[first + 1], &err);

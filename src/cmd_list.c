@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsontext.h"
 #include "cli.h"
 #include "commands.h"
 #include "dfu_runner.h"
@@ -263,7 +264,9 @@ int cmd_list(sf_ctx *ctx, int argc, char **argv)
 		json_array_append_new(devices, o);
 		shown++;
 	}
-	if (shown == 0)
+	/* with a device we may not open, "no devices" would contradict the
+	 * permission error below */
+	if (shown == 0 && !list.access_denied)
 		sf_out_info(ctx, "no DFU devices found%s", list.n ? " matching --serial/--path" : "");
 	rc = 0;
 	if (list.access_denied) {
@@ -288,8 +291,8 @@ int cmd_list(sf_ctx *ctx, int argc, char **argv)
 fail:
 	sf_out_error(ctx, "%s", err.msg);
 	if (ctx->json)
-		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:s}", "ok", 0, "exit_code", rc,
-						      "error", err.msg));
+		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:o}", "ok", 0, "exit_code", rc,
+						      "error", sf_json_text(err.msg)));
 out:
 	json_decref(devices);
 	sf_dfu_list_free(&list);

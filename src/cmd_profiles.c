@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsontext.h"
 #include "cli.h"
 #include "commands.h"
 #include "out.h"
@@ -69,7 +70,7 @@ static int do_list(sf_ctx *ctx, const sf_profile_path *path)
 			json_object_set_new(o, "runtime", p->has_runtime ? usb_id(p->runtime) : json_null());
 			json_object_set_new(o, "platform_id",
 					    p->platform_id >= 0 ? json_integer(p->platform_id) : json_null());
-			json_object_set_new(o, "source", json_string(p->source));
+			json_object_set_new(o, "source", sf_json_text(p->source));
 			json_array_append_new(arr, o);
 		}
 		sf_out_json_line(arr);
@@ -101,7 +102,7 @@ static json_t *profile_json(const sf_profile *p)
 	json_object_set_new(o, "name", json_string(p->name));
 	json_object_set_new(o, "platform_id",
 			    p->platform_id >= 0 ? json_integer(p->platform_id) : json_null());
-	json_object_set_new(o, "source", json_string(p->source));
+	json_object_set_new(o, "source", sf_json_text(p->source));
 	json_object_set_new(usb, "dfu", usb_id(p->dfu));
 	json_object_set_new(usb, "runtime", p->has_runtime ? usb_id(p->runtime) : json_null());
 	json_object_set_new(usb, "bcd_device", hex16(p->bcd_device));
@@ -271,12 +272,12 @@ static int do_check(sf_ctx *ctx, int n, char **files)
 		if (sf_profile_load_file(files[i], &p, &err)) {
 			/* Compiler-style line so editors can jump to it. */
 			fprintf(stderr, "%s\n", err.msg);
-			sf_out_event(ctx, "profile_check", json_pack("{s:s, s:b, s:s}", "file", files[i],
-								    "ok", 0, "error", err.msg));
+			sf_out_event(ctx, "profile_check", json_pack("{s:o, s:b, s:o}", "file", sf_json_text(files[i]),
+								    "ok", 0, "error", sf_json_text(err.msg)));
 			return err.code;
 		}
 		if (ctx->json)
-			sf_out_event(ctx, "profile_check", json_pack("{s:s, s:b, s:s}", "file", files[i],
+			sf_out_event(ctx, "profile_check", json_pack("{s:o, s:b, s:s}", "file", sf_json_text(files[i]),
 								    "ok", 1, "id", p.id));
 		else
 			printf("ok %s (%s: %zu alts, %zu segments)\n", files[i], p.id, p.nalts,

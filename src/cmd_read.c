@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "commands.h"
+#include "numparse.h"
 #include "out.h"
 #include "plan.h"
 #include "usbop.h"
@@ -65,19 +65,22 @@ int cmd_read(sf_ctx *ctx, int argc, char **argv)
 			r.address = what;
 			r.length = colon + 1;
 		} else {
+			uint32_t n;
+			sf_num_status st = sf_parse_u32_strict(spec, &n);
+			if (st == SF_NUM_OK || st == SF_NUM_OCTAL || st == SF_NUM_RANGE)
+				return sf_usage_error(ctx, "'%s' is an address: give ADDRESS:LENGTH (e.g. %s:0x1000) or a segment name",
+						      spec, spec);
 			r.kind = SF_OP_READ_SEGMENT;
 			r.segment = spec;
 		}
 	}
 
 	sf_usbop_init(&u, ctx);
-	{
-		struct stat st;
-		if (!r.force && lstat(outfile, &st) == 0) {
-			rc = sf_err_set(&err, SF_EXIT_REFUSED, "'%s' exists; pass --force to replace it", outfile);
-			goto out;
-		}
-	}
+	if ((rc = sf_plan_check_syntax(&r, &err)))
+		goto out;
+	if ((rc = sf_usbop_check_outfile(outfile, r.force, &err)) ||
+	    (rc = sf_usbop_check_log(ctx, outfile, &err)))
+		goto out;
 	if (ctx->profile) {
 		sf_profile_path path;
 		sf_profile p;

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jsontext.h"
+#include "usbop.h"
 #include "cli.h"
 #include "commands.h"
 #include "out.h"
@@ -199,6 +202,13 @@ static int sim_list(sf_ctx *ctx, char **args, int nargs)
 	return rc;
 }
 
+static void json_line_free(json_t *doc)
+{
+	if (doc)
+		sf_out_json_line(doc);
+	json_decref(doc);
+}
+
 static int sim_remove(sf_ctx *ctx, char **args, int nargs)
 {
 	sf_err err = { 0, "" };
@@ -207,6 +217,8 @@ static int sim_remove(sf_ctx *ctx, char **args, int nargs)
 	if (sf_sim_device_remove(ctx->sim_dir, args[0], &err) != 0)
 		return fail(ctx, &err);
 	sf_out_info(ctx, "removed %s", args[0]);
+	if (ctx->json) /* like add and list: one JSON document on stdout */
+		json_line_free(json_pack("{s:s, s:b}", "serial", args[0], "removed", 1));
 	return 0;
 }
 
@@ -218,6 +230,13 @@ static int sim_reset(sf_ctx *ctx, char **args, int nargs)
 	if (sf_sim_device_reset(ctx->sim_dir, args[0], &err) != 0)
 		return fail(ctx, &err);
 	sf_out_info(ctx, "%s is in DFU mode", args[0]);
+	if (ctx->json) {
+		sf_sim_device d;
+		if (sf_sim_device_load(ctx->sim_dir, args[0], &d, &err) == 0) {
+			json_line_free(device_json(&d));
+			sf_sim_device_free(&d);
+		}
+	}
 	return 0;
 }
 
@@ -229,14 +248,21 @@ static int write_atomic(const char *src, uint64_t size, const char *dst, bool fo
 	char buf[65536];
 	uint64_t left = size;
 	int fd;
-	struct stat st;
-	if (!force && lstat(dst, &st) == 0)
-		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' already exists; pass --force to overwrite it", dst);
+	mode_t mask;
+	int rc;
+	/* refuses an existing file without --force, and a device or pipe even
+	 * with it (rename would replace the node) */
+	if ((rc = sf_usbop_check_outfile(dst, force, err)))
+		return rc;
 	if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", dst) >= (int)sizeof tmp)
 		return sf_err_set(err, SF_EXIT_USAGE, "output path too long");
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		return sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': %s", dst, strerror(errno));
+	/* mkstemp makes 0600; the dump is an ordinary file (umask applies) */
+	mask = umask(0);
+	umask(mask);
+	(void)fchmod(fd, 0666 & ~mask);
 	out = fdopen(fd, "wb");
 	in = fopen(src, "rb");
 	if (!out || !in) {
@@ -302,6 +328,10 @@ static int sim_dump(sf_ctx *ctx, const sim_opts *o, char **args, int nargs)
 		rc = err.code ? err.code : sf_err_set(&err, SF_EXIT_INTERNAL, "out of memory");
 	sf_sim_unlock(lock);
 	free(img);
+	if (!rc && ctx->json)
+		json_line_free(json_pack("{s:s, s:i, s:o, s:I}", "serial", d.serial, "alt", (int)alt,
+					 "file", sf_json_text(args[2]),
+					 "bytes", (json_int_t)sf_sim_layout_size(&d.profile.alts[idx].layout)));
 	sf_sim_device_free(&d);
 	if (rc)
 		return fail(ctx, &err);
@@ -348,6 +378,31 @@ static int sim_exec(sf_ctx *ctx, char **args, int nargs)
 	return SF_EXIT_INTERNAL;
 }
 
+/* Index of the subcommand word "exec" (the first word that is neither an
+ * option nor an option's value), or 0. */
+static int exec_word(int argc, char **argv)
+{
+	static const char *const valued[] = { "--profiles-dir", "--sim", "--dfu-util", "--profile",
+					      "--serial", "--path", "--log", "--timeout", "--timing",
+					      "--fault", NULL };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool takes = false;
+		if (!strcmp(a, "--"))
+			return 0;
+		if (a[0] == '-' && a[1]) {
+			for (size_t k = 0; valued[k]; k++)
+				if (!strcmp(a, valued[k]))
+					takes = true;
+			if (takes)
+				i++;
+			continue;
+		}
+		return strcmp(a, "exec") ? 0 : i;
+	}
+	return 0;
+}
+
 int cmd_sim(sf_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -362,16 +417,30 @@ int cmd_sim(sf_ctx *ctx, int argc, char **argv)
 	char **args;
 	int nargs;
 
-	rc = sf_cli_parse(ctx, argc, argv, "", opts, on_option, &o, &first);
+	/* 'sim exec dfu-util -l' without '--': everything after the word
+	 * exec is the command's, so only the words before it are parsed
+	 * (else getopt takes -l as ours and refuses it). */
+	int exec_at = exec_word(argc, argv);
+	rc = sf_cli_parse(ctx, exec_at ? exec_at + 1 : argc, argv, "", opts, on_option, &o, &first);
 	if (rc == SF_CLI_HELP)
 		return SF_EXIT_OK;
 	if (rc)
 		return rc;
-	if (first >= argc)
-		return sf_usage_error(ctx, "which sim command? add, list, remove, dump, reset or exec");
+	if (exec_at) {
+		first = exec_at;
+		args = argv + exec_at + 1;
+		nargs = argc - exec_at - 1;
+		if (nargs > 0 && !strcmp(args[0], "--")) {
+			args++;
+			nargs--;
+		}
+	} else {
+		if (first >= argc)
+			return sf_usage_error(ctx, "which sim command? add, list, remove, dump, reset or exec");
+		args = argv + first + 1;
+		nargs = argc - first - 1;
+	}
 	sub = argv[first];
-	args = argv + first + 1;
-	nargs = argc - first - 1;
 	if (!ctx->sim_dir)
 		return sf_usage_error(ctx, "no simulation directory: pass --sim DIR or set SPARKFLASH_SIM");
 	if (strcmp(sub, "add") && (o.timing || o.nfaults))

@@ -209,6 +209,11 @@ int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err)
 			size_t l = strlen(err->msg);
 			snprintf(err->msg + l, sizeof err->msg - l, "%s", seen);
 		}
+		if (ctx->dry_run && !ctx->profile) {
+			size_t l = strlen(err->msg);
+			snprintf(err->msg + l, sizeof err->msg - l,
+				 "; or pass --profile NAME to see the plan without a device");
+		}
 	}
 
 done:
@@ -271,25 +276,6 @@ int sf_target_check_alt(const sf_target *t, int alt, sf_err *err)
 	}
 	return sf_err_set(err, SF_EXIT_REFUSED, "the device has no alt %d, which profile %s describes",
 			  alt, t->profile.id);
-}
-
-/* File names and messages may hold bytes that are not UTF-8 (jansson then
- * refuses the string): such bytes become '?', so the field is never lost. */
-json_t *sf_json_text(const char *s)
-{
-	json_t *j = json_string(s);
-	char *copy;
-	if (j || !s)
-		return j;
-	copy = strdup(s);
-	if (!copy)
-		return json_string("");
-	for (char *c = copy; *c; c++)
-		if ((unsigned char)*c >= 0x80)
-			*c = '?';
-	j = json_string(copy);
-	free(copy);
-	return j ? j : json_string("");
 }
 
 json_t *sf_target_json(const sf_target *t)

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "dfuargv.h"
 #include "dfuout.h"
+#include "jsontext.h"
 #include "profile.h"
 #include "sf_error.h"
 
@@ -40,10 +41,6 @@ bool sf_target_still_in_dfu(const sf_ctx *ctx, const sf_target *t);
 /* Refuses (exit 3) when the listed device reports a different layout string
  * for `alt` than the profile: the plan was checked against the wrong map. */
 int sf_target_check_alt(const sf_target *t, int alt, sf_err *err);
-
-/* A JSON string of s; bytes that are not UTF-8 become '?' (never NULL
- * for non-NULL s). */
-json_t *sf_json_text(const char *s);
 
 /* {"profile":..,"vid_pid":..,"serial":..,"path":..} */
 json_t *sf_target_json(const sf_target *t);

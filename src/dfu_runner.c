@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jsontext.h"
 #include "dfu_runner.h"
 #include "dfuout.h"
 #include "out.h"
@@ -75,25 +76,6 @@ int sf_dfu_resolve(const sf_ctx *ctx, char *buf, size_t n, sf_err *err)
 		}
 		return sf_err_set(err, SF_EXIT_DFU_UTIL, "dfu-util '%s' not found in PATH; " INSTALL_HINT, name);
 	}
-}
-
-/* A JSON string for an argument that need not be UTF-8 (file names are
- * bytes): invalid input gets its non-ASCII bytes replaced by '?'. */
-static json_t *arg_string(const char *a)
-{
-	json_t *j = json_string(a);
-	char *copy;
-	if (j)
-		return j;
-	copy = strdup(a);
-	if (!copy)
-		return json_null();
-	for (char *p = copy; *p; p++)
-		if ((unsigned char)*p >= 0x80)
-			*p = '?';
-	j = json_string(copy);
-	free(copy);
-	return j ? j : json_null();
 }
 
 /* What the progress display knows while dfu-util runs. */
@@ -231,7 +213,7 @@ int sf_dfu_run(const sf_ctx *ctx, const char *const *dfu_argv,
 		if (ctx->json) {
 			json_t *a = json_array();
 			for (size_t i = 0; argv[i]; i++)
-				json_array_append_new(a, arg_string(argv[i]));
+				json_array_append_new(a, sf_json_text(argv[i]));
 			sf_out_event(ctx, "dfu-util", json_pack("{s:o}", "argv", a));
 		}
 		if (ctx->verbose) {

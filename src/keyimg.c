@@ -343,3 +343,20 @@ void sf_server_addr_url(const sf_server_addr *a, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s://%s:%u", a->udp ? "udp" : "tcp", a->host, (unsigned)a->port);
 }
+
+bool sf_key_backup_name(const char *dir, const char *base, const char *serial,
+			const char *segment, char *out, size_t size)
+{
+	char safe[128];
+	size_t n = 0;
+	int w;
+	for (const char *c = serial ? serial : ""; *c && n < sizeof safe - 1; c++) {
+		unsigned char ch = (unsigned char)*c;
+		bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+			  (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '_';
+		safe[n++] = ok ? (char)ch : '_';
+	}
+	safe[n] = '\0';
+	w = snprintf(out, size, "%s/%s.backup-%s-%s.der", dir, base, n ? safe : "device", segment);
+	return w >= 0 && (size_t)w < size;
+}

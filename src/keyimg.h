@@ -54,4 +54,11 @@ int sf_keyimg_decode(const uint8_t *img, size_t len, const sf_segment *seg,
 /* "tcp://device.spark.io:5683" */
 void sf_server_addr_url(const sf_server_addr *a, char *buf, size_t size);
 
+/* "DIR/BASE.backup-SERIAL-SEGMENT.der", the keys load backup name. The
+ * serial comes from the device (USB string): anything but letters, digits,
+ * '-' and '_' becomes '_' so it cannot leave DIR ("../", '/'); empty gives
+ * "device". Returns false when it does not fit in out. */
+bool sf_key_backup_name(const char *dir, const char *base, const char *serial,
+			const char *segment, char *out, size_t size);
+
 #endif

@@ -46,12 +46,17 @@ static const struct sf_command commands[] = {
 	  "  profiles with write_padding 2 are padded in a private copy; your file is never\n"
 	  "  modified. A first argument that is not an address (or --cloud) flashes over the air.\n" },
 	{ "read", cmd_read, "read a segment or ADDRESS:LENGTH from a device into a new file",
-	  "sparkflash read (SEGMENT | ADDRESS:LENGTH) OUTFILE [--alt N|NAME] [--force] [--leave]",
+	  "sparkflash read (SEGMENT | ADDRESS:LENGTH) OUTFILE [--alt N|NAME] [--force] [--leave|--no-leave]",
+	  "  SEGMENT          a segment of the profile, e.g. userFirmware (its whole size)\n"
+	  "  ADDRESS:LENGTH   any readable range (0x hex or decimal); the alt is inferred when\n"
+	  "                   exactly one alt maps ADDRESS, else give --alt N|NAME\n"
+	  "  --force          replace an existing OUTFILE (a regular file; never a device or pipe)\n"
+	  "  --leave          leave DFU mode after the read (default: stay)\n"
 	  "  OUTFILE must not exist unless --force; dfu-util writes a temporary file in the same\n"
 	  "  directory, renamed into place on success and removed on failure.\n" },
 	{ "keys", cmd_keys, "save/load the device key, write the server key, show the server address",
 	  "sparkflash keys save FILE [--force] | load FILE | server FILE [--host H] [--port P] | address\n"
-	  "       [--protocol tcp|udp]",
+	  "       [--protocol tcp|udp] [--leave|--no-leave]",
 	  "  save FILE     read <proto>PrivateKey into FILE (refuses an existing FILE unless --force)\n"
 	  "  load FILE     write a private key (DER, or PEM 'RSA/EC PRIVATE KEY') into\n"
 	  "                <proto>PrivateKey; first saves the current key as\n"
@@ -60,10 +65,14 @@ static const struct sf_command commands[] = {
 	  "                0xFF up to the segment size, --host (IPv4 if only digits and dots, else\n"
 	  "                a name) and --port at the profile's offsets\n"
 	  "  address       read <proto>ServerKey and print the server, e.g. tcp://device.spark.io:5683\n"
-	  "  <proto> is --protocol, else the profile's default_protocol. Key writes do not leave\n"
-	  "  DFU mode unless --leave.\n" },
+	  "  <proto> is --protocol, else the profile's default_protocol; keys address on a\n"
+	  "  UDP-default device first reads the transport flag: not 0xFF means TCP.\n"
+	  "  Key writes do not leave DFU mode unless --leave.\n" },
 	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
-	  "sparkflash cloud flash DEVICE FILE | cloud flash FILE (--device D... | --all-online [--platform P]) | cloud list [FILTER] | cloud login [--username U] | cloud logout [--revoke]",
+	  "sparkflash cloud flash DEVICE FILE [--product ID] [--force]\n"
+	  "       sparkflash cloud flash FILE (--device D... | --all-online [--platform P]) [--jobs N] [--force]\n"
+	  "       sparkflash cloud list [FILTER] | login [--username U] | logout [--revoke]\n"
+	  "       (all: [--api-url URL] [--cacert FILE] [--connect-timeout S] [--max-time S])",
 	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"
 	  "PARTICLE_API_URL, the config's apiUrl, default https://api.particle.io).\n"
 	  "\n"
@@ -90,7 +99,7 @@ static const struct sf_command commands[] = {
 	  "  remove SN        delete a device and its memory\n"
 	  "  reset SN         bring a device that left DFU mode back into DFU mode\n"
 	  "  dump SN ALT OUT  copy the whole memory of alt ALT to OUT (--force to overwrite)\n"
-	  "  exec -- CMD...   run CMD (e.g. dfu-util) seeing the simulated devices instead of\n"
+	  "  exec [--] CMD... run CMD (e.g. dfu-util) seeing the simulated devices instead of\n"
 	  "                   USB; its exit status is passed through\n"
 	  "  --timing fast    poll timeouts 0 (default); real: the profile's erase/program times\n"
 	  "  --fault KIND     access (open denied), busy (interface claimed elsewhere),\n"
@@ -187,9 +196,15 @@ static void print_help(FILE *f)
 		"  --json               machine-readable output (NDJSON events for device commands)\n"
 		"  --dry-run            show what would run; touch nothing\n"
 		"  --profile NAME|PATH  device profile to use\n"
+		"  --serial SN          pick the device with this USB serial number\n"
+		"  --path BUS-PORT      pick the device on this USB path (as dfu-util -l shows it)\n"
 		"  --profiles-dir DIR   extra profile directory (repeatable; also SPARKFLASH_PROFILES)\n"
 		"  --sim DIR            use the simulated devices in DIR (also SPARKFLASH_SIM)\n"
 		"  --dfu-util PATH      dfu-util binary (also DFU_UTIL)\n"
+		"  --log FILE           save dfu-util's raw output (the transcript) to FILE\n"
+		"  --timeout SECONDS    time limit for each dfu-util run (exit 9) and cloud request\n"
+		"  -q, --quiet          no informational output\n"
+		"  -v, --verbose        show the dfu-util command lines and their output\n"
 		"  -h, --help           this text; 'sparkflash COMMAND --help' for a command\n"
 		"  -V, --version        version\n"
 		"\n"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "jsontext.h"
 #include "out.h"
 
 __attribute__((format(printf, 3, 0)))
@@ -20,7 +21,7 @@ static void message_event(const sf_ctx *ctx, const char *level, const char *fmt,
 {
 	char buf[1024];
 	vsnprintf(buf, sizeof buf, fmt, ap);
-	sf_out_event(ctx, "message", json_pack("{s:s, s:s}", "level", level, "text", buf));
+	sf_out_event(ctx, "message", json_pack("{s:s, s:o}", "level", level, "text", sf_json_text(buf)));
 }
 
 void sf_out_error(const sf_ctx *ctx, const char *fmt, ...)
@@ -67,7 +68,7 @@ void sf_out_event(const sf_ctx *ctx, const char *name, json_t *fields)
 		return;
 	}
 	ev = json_object();
-	json_object_set_new(ev, "event", json_string(name));
+	json_object_set_new(ev, "event", sf_json_text(name));
 	if (fields)
 		json_object_update(ev, fields);
 	json_decref(fields);

@@ -196,6 +196,31 @@ static int parse_num(const char *what, const char *text, uint32_t *out, sf_err *
 	return 0;
 }
 
+int sf_plan_check_syntax(const sf_op_request *req, sf_err *err)
+{
+	uint32_t addr = 0, len;
+	int rc;
+	if (req->kind == SF_OP_WRITE_ADDRESS || req->kind == SF_OP_READ_ADDRESS)
+		if ((rc = parse_num("address", req->address, &addr, err)))
+			return rc;
+	if (req->kind == SF_OP_READ_ADDRESS) {
+		if ((rc = parse_num("length", req->length, &len, err)))
+			return rc;
+		if (len == 0)
+			return sf_err_set(err, SF_EXIT_REFUSED, "length 0: nothing to read");
+		if ((uint64_t)addr + len > 0x100000000ull)
+			return sf_err_set(err, SF_EXIT_REFUSED,
+					  "reading %" PRIu32 " bytes at 0x%08" PRIx32 " wraps past the 32-bit address space (0xffffffff)",
+					  len, addr);
+	}
+	if (req->kind == SF_OP_WRITE_ADDRESS && req->file_size &&
+	    (uint64_t)addr + req->file_size > 0x100000000ull)
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "writing %" PRIu64 " bytes at 0x%08" PRIx32 " wraps past the 32-bit address space (0xffffffff)",
+				  req->file_size, addr);
+	return 0;
+}
+
 /* First address at or after `from` whose region has all of `need` (0 = none). */
 static uint64_t next_with(const sf_layout *l, uint64_t from, unsigned need)
 {

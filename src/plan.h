@@ -69,6 +69,11 @@ typedef struct sf_plan {
 int sf_plan_make(const sf_profile *p, const sf_op_request *req, sf_plan *out,
 		 sf_err *err);
 
+/* The checks that need no profile (address/length spelling, 32 bits,
+ * overflow, zero length), so a typo is refused (exit 3) before any device is
+ * looked for. sf_plan_make repeats them. */
+int sf_plan_check_syntax(const sf_op_request *req, sf_err *err);
+
 /* Resolves --alt: a number ("1") or a layout name ("DCT Flash", compared
  * without trailing spaces and case, or the whole iInterface string). */
 const sf_alt *sf_plan_find_alt(const sf_profile *p, const char *text, sf_err *err);

@@ -53,7 +53,8 @@ int sf_profile_load_file(const char *file, sf_profile *out, sf_err *err)
 	int fd, r;
 
 	memset(out, 0, sizeof *out);
-	fd = open(file, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a named pipe is refused below instead of hanging here. */
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return sf_err_set(err, SF_EXIT_REFUSED, "cannot read profile '%s': %s", file,
 				  strerror(errno));
@@ -125,8 +126,21 @@ int sf_profile_find(const sf_profile_path *path, const char *name_or_path,
 	memset(out, 0, sizeof *out);
 	if (!name_or_path || !*name_or_path)
 		return sf_err_set(err, SF_EXIT_USAGE, "empty profile name");
-	if (is_path(name_or_path))
-		return sf_profile_load_file(name_or_path, out, err);
+	if (is_path(name_or_path)) {
+		int r = sf_profile_load_file(name_or_path, out, err);
+		size_t n = strlen(name_or_path);
+		/* "core.json" is a file in the current directory, not the
+		 * profile core: say so when the file is missing */
+		struct stat st;
+		if (r && stat(name_or_path, &st) != 0 && errno == ENOENT && !strchr(name_or_path, '/') &&
+		    n > 5 && n < 100) {
+			size_t l = strlen(err->msg);
+			snprintf(err->msg + l, sizeof err->msg - l,
+				 " (a name ending in .json is a file; for the profile named '%.*s' give --profile %.*s)",
+				 (int)(n - 5), name_or_path, (int)(n - 5), name_or_path);
+		}
+		return r;
+	}
 	for (size_t i = 0; i < path->ndirs; i++) {
 		char *file, *fname;
 		struct stat st;

@@ -44,7 +44,11 @@ int sf_sim_child_env(const char *sim_dir, char *const *base, char ***out, sf_err
 	size_t n = 0, k = 0;
 	char **env;
 
-	if (!sim_dir || stat(sim_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+	if (sim_dir && *sim_dir && stat(sim_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "simulation directory '%s' is not a directory; give --sim a directory (it is created by 'sim add')",
+				  sim_dir);
+	if (!sim_dir || !*sim_dir || stat(sim_dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return sf_err_set(err, SF_EXIT_REFUSED,
 				  "simulation directory '%s' does not exist; create it with 'sparkflash --sim %s sim add PROFILE'",
 				  sim_dir ? sim_dir : "", sim_dir ? sim_dir : "DIR");

@@ -71,7 +71,7 @@ json_t *sf_plan_json(const char *op, const sf_plan *pl, const char *file)
 		json_object_set_new(j, "erase", json_pack("{s:s, s:s}", "first", es, "last", ee));
 	}
 	if (pl->warning[0])
-		json_object_set_new(j, "warning", json_string(pl->warning));
+		json_object_set_new(j, "warning", sf_json_text(pl->warning));
 	return j;
 }
 
@@ -94,7 +94,7 @@ static void record(sf_usbop *u, const char *op, const sf_plan *pl, bool ok, cons
 	json_t *j = sf_plan_json(op, pl, NULL);
 	json_object_set_new(j, "ok", json_boolean(ok));
 	if (warning && *warning)
-		json_object_set_new(j, "warning", json_string(warning));
+		json_object_set_new(j, "warning", sf_json_text(warning));
 	json_array_append_new(u->ops, j);
 }
 
@@ -202,6 +202,51 @@ static const char *tmp_base(void)
 	return t && *t ? t : "/tmp";
 }
 
+int sf_usbop_check_log(const sf_ctx *ctx, const char *file, sf_err *err)
+{
+	struct stat ls, fs;
+	if (!ctx->log_file || !file || stat(ctx->log_file, &ls) != 0 || stat(file, &fs) != 0)
+		return 0;
+	/* the transcript is appended: it would end up inside the image
+	 * (and in what dfu-util writes to the device) */
+	if (ls.st_dev == fs.st_dev && ls.st_ino == fs.st_ino)
+		return sf_err_set(err, SF_EXIT_USAGE,
+				  "--log '%s' is the same file as '%s'; give the transcript its own file",
+				  ctx->log_file, file);
+	return 0;
+}
+
+int sf_usbop_check_outfile(const char *outfile, bool force, sf_err *err)
+{
+	char *copy;
+	const char *dir;
+	struct stat st;
+	int rc = 0;
+
+	if (lstat(outfile, &st) == 0) {
+		/* rename() would put a regular file in place of a device node
+		 * (as root: /dev/null), a pipe or a socket; --force cannot help */
+		if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+			return sf_err_set(err, SF_EXIT_REFUSED,
+					  "'%s' is %s, not a regular file; give a file name to write to", outfile,
+					  S_ISDIR(st.st_mode) ? "a directory" : "a device, pipe or socket");
+		if (!force)
+			return sf_err_set(err, SF_EXIT_REFUSED, "'%s' exists; pass --force to replace it", outfile);
+	}
+	if (!(copy = strdup(outfile)))
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+	dir = dirname(copy);
+	if (stat(dir, &st) != 0)
+		rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': directory '%s' does not exist (create it first)",
+				outfile, dir);
+	else if (!S_ISDIR(st.st_mode))
+		rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': '%s' is not a directory", outfile, dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': directory '%s' is not writable", outfile, dir);
+	free(copy);
+	return rc;
+}
+
 int sf_usbop_read_to(sf_usbop *u, const char *op, const sf_plan *pl, const char *outfile,
 		     bool force, sf_err *err)
 {
@@ -209,10 +254,8 @@ int sf_usbop_read_to(sf_usbop *u, const char *op, const sf_plan *pl, const char 
 	struct stat st;
 	int rc;
 
-	if (!force && lstat(outfile, &st) == 0)
-		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' exists; pass --force to replace it", outfile);
-	if (force && lstat(outfile, &st) == 0 && S_ISDIR(st.st_mode))
-		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is a directory", outfile);
+	if ((rc = sf_usbop_check_outfile(outfile, force, err)))
+		return rc;
 	if (u->ctx->dry_run)
 		return sf_usbop_transfer(u, op, pl, outfile,
 					 "dfu-util writes a temporary file next to it, renamed on success", err);
@@ -320,8 +363,11 @@ int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra)
 	if (rc && err && err->msg[0])
 		sf_out_error(u->ctx, "%s", err->msg);
 	res = json_pack("{s:b, s:i}", "ok", rc == 0, "exit_code", rc);
-	if (rc && err && err->msg[0])
+	if (rc && err && err->msg[0]) {
 		json_object_set_new(res, "error", sf_json_text(err->msg));
+		/* the cloud results carry the text as "message": same key here */
+		json_object_set_new(res, "message", sf_json_text(err->msg));
+	}
 	if (u->have_target)
 		json_object_set_new(res, "device", sf_target_json(&u->target));
 	else

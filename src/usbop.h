@@ -38,6 +38,14 @@ void sf_usbop_announce(sf_usbop *u, const char *op, const sf_plan *pl, const cha
 int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char *file,
 		      const char *note, sf_err *err);
 
+/* Refuses (exit 2) a --log that names the same file as `file` (an input
+ * image or key, or an OUTFILE replaced with --force). */
+int sf_usbop_check_log(const sf_ctx *ctx, const char *file, sf_err *err);
+
+/* OUTFILE may be created: it does not exist (or force and it is a regular
+ * file or symlink), and its directory exists and is writable. */
+int sf_usbop_check_outfile(const char *outfile, bool force, sf_err *err);
+
 /* Upload of `pl` into a fresh file that replaces (force) or must not
  * clobber `outfile`: dfu-util writes a temp file in the same directory,
  * renamed on success and removed on failure. */

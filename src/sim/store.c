@@ -157,7 +157,8 @@ int sf_sim_device_names(const char *sim_dir, char ***serials, size_t *n, sf_err 
 		free(devs);
 		if (e2 == ENOENT)
 			return 0;
-		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot read simulation directory '%s': %s",
+		/* a user's path, not our bug: refused, not internal */
+		return sf_err_set(err, SF_EXIT_REFUSED, "cannot read simulation directory '%s': %s",
 				  sim_dir, strerror(e2));
 	}
 	while ((e = readdir(dir))) {

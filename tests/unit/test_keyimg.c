@@ -253,6 +253,22 @@ static void fuzz(void **state)
 	}
 }
 
+/* the device's serial cannot steer the backup out of the key's directory */
+static void backup_name(void **st)
+{
+	char out[256];
+	(void)st;
+	assert_true(sf_key_backup_name("dir", "k.der", "6D92487A5151", "tcpPrivateKey", out, sizeof out));
+	assert_string_equal(out, "dir/k.der.backup-6D92487A5151-tcpPrivateKey.der");
+	assert_true(sf_key_backup_name("dir", "k.der", "../../etc/x", "tcpPrivateKey", out, sizeof out));
+	assert_string_equal(out, "dir/k.der.backup-______etc_x-tcpPrivateKey.der");
+	assert_true(sf_key_backup_name(".", "k", "", "udpPrivateKey", out, sizeof out));
+	assert_string_equal(out, "./k.backup-device-udpPrivateKey.der");
+	assert_true(sf_key_backup_name(".", "k", "a b\xff", "s", out, sizeof out));
+	assert_string_equal(out, "./k.backup-a_b_-s.der");
+	assert_false(sf_key_backup_name("dir", "k.der", "SN", "seg", out, 10));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +277,7 @@ int main(void)
 		cmocka_unit_test(pem_decoding),
 		cmocka_unit_test(decode_garbled),
 		cmocka_unit_test(fuzz),
+		cmocka_unit_test(backup_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,64 @@
+#!/bin/sh
+# keys address honours the transport flag (spark-cli.md 5.3): on a
+# UDP-default device (Electron) a transport byte other than 0xFF means TCP,
+# so the address comes from tcpServerKey; --protocol overrides; a
+# TCP-default device (Photon) never reads the flag.
+. "$srcdir/tests/lib.sh"
+
+if [ ! -f "${SPARKFLASH_SIM_LIB:-}" ] || ! command -v dfu-util >/dev/null 2>&1; then
+	echo "1..0 # SKIP simulator library or dfu-util missing"
+	exit 0
+fi
+plan 19
+S="$T/sim"
+sim() { timeout 60 "$SPARKFLASH" --sim "$S" sim "$@" >"$T/simout" 2>"$T/simerr"; }
+usb() { run_sf --sim "$S" --timeout 50 "$@"; }
+
+python3 - "$T/pub.der" <<'PY'
+import sys
+body = bytes([0x30, 0x82, 0x01, 0x22]) + bytes((i * 7 + 3) & 0xff for i in range(0x122))
+open(sys.argv[1], "wb").write(body)
+PY
+printf '\000' >"$T/tcp.bin"
+printf '\377' >"$T/ff.bin"
+
+sim add electron --serial EL1
+usb keys address
+expect_rc "electron: blank device" 0
+grep_out "flag 0xff: udp default" '^udp://udp\.particle\.io:5684$'
+usb keys server "$T/pub.der" --protocol tcp --host 10.1.2.3 --port 5683
+expect_rc "tcp server key written" 0
+usb flash 2977 "$T/tcp.bin" --alt 1 --allow-protected transport
+expect_rc "transport flag set to 0x00" 0
+usb keys address
+expect_rc "keys address with flag 0x00" 0
+grep_out "flag 0x00: reported as tcp from tcpServerKey" '^tcp://10\.1\.2\.3:5683$'
+usb --json keys address
+expect_rc "keys address --json" 0
+grep_out "json: protocol tcp, address from tcpServerKey" '"segment":"tcpServerKey".*"address":"tcp://10\.1\.2\.3:5683".*"protocol":"tcp"'
+usb keys address --protocol udp
+expect_rc "--protocol udp overrides the flag" 0
+grep_out "--protocol udp reads udpServerKey" '^udp://udp\.particle\.io:5684$'
+usb flash 2977 "$T/ff.bin" --alt 1 --allow-protected transport
+expect_rc "transport flag back to 0xff" 0
+usb keys address
+grep_out "flag 0xff again: udp" '^udp://udp\.particle\.io:5684$'
+
+# keys save of a blank segment warns (the file is no key)
+usb keys save "$T/blank.der"
+expect_rc "keys save of a blank key segment" 0
+grep_err "warns that it is blank" "warning: udpPrivateKey is blank \(all 0xFF\)"
+usb keys load "$T/blank.der"
+expect_rc "loading it back is refused" 3
+
+# TCP-default device: the flag is not read (one upload only)
+rm -rf "$S"
+sim add photon --serial PH1
+usb flash 2977 "$T/tcp.bin" --alt 1 --allow-protected transport
+expect_rc "photon: transport flag 0x00" 0
+usb --json keys address
+expect_rc "photon: keys address" 0
+grep_out "photon: tcp default" '"address":"tcp://device\.spark\.io:5683"'
+if grep -q '"segment":"transport"' "$T/out"; then not_ok "photon: transport not read"; else ok "photon: transport not read"; fi
+
+done_testing

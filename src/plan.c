@@ -291,13 +291,13 @@ static bool allowed(const sf_op_request *req, const char *name)
 	return false;
 }
 
-static int check_protected(const sf_profile *p, const sf_alt *a, const sf_op_request *req,
-			   const sf_segment *target, const sf_plan *pl, sf_err *err)
+/* The protected segment of alt `a` that the erase footprint of `pl` hits,
+ * starting the search at index *from (updated); NULL when none is left. */
+static const sf_segment *next_protected_hit(const sf_profile *p, const sf_alt *a,
+					    const sf_op_request *req, const sf_segment *target,
+					    const sf_plan *pl, size_t *from, uint64_t *send_out)
 {
-	char lab[160];
-	uint64_t wend = (uint64_t)pl->address + pl->length;
-	alt_label(a, lab, sizeof lab);
-	for (size_t i = 0; i < p->nsegments; i++) {
+	for (size_t i = *from; i < p->nsegments; i++) {
 		const sf_segment *s = &p->segments[i];
 		uint64_t send;
 		if (!s->is_protected || s->alt != a->alt)
@@ -311,16 +311,45 @@ static int check_protected(const sf_profile *p, const sf_alt *a, const sf_op_req
 			send = (uint64_t)s->address + 1;
 		if (!(s->address < pl->erase_end && send > pl->erase_start))
 			continue;
-		if (s->address < wend && send > pl->address)
-			return sf_err_set(err, SF_EXIT_REFUSED,
-					  "writing 0x%08" PRIx32 "-0x%08" PRIx64 " on %s overwrites the protected segment %s (0x%08" PRIx32 "-0x%08" PRIx64 "); only the keys commands write it, or pass --allow-protected %s",
-					  pl->address, wend - 1, lab, s->name, s->address, send - 1, s->name);
-		return sf_err_set(err, SF_EXIT_REFUSED,
-				  "writing 0x%08" PRIx32 "-0x%08" PRIx64 " on %s erases the whole page(s) 0x%08" PRIx32 "-0x%08" PRIx64 ", which hold the protected segment %s (0x%08" PRIx32 "-0x%08" PRIx64 "); write outside those pages, or pass --allow-protected %s",
-				  pl->address, wend - 1, lab, pl->erase_start, pl->erase_end - 1,
-				  s->name, s->address, send - 1, s->name);
+		*from = i + 1;
+		*send_out = send;
+		return s;
 	}
-	return 0;
+	*from = p->nsegments;
+	return NULL;
+}
+
+static int check_protected(const sf_profile *p, const sf_alt *a, const sf_op_request *req,
+			   const sf_segment *target, const sf_plan *pl, sf_err *err)
+{
+	char lab[160], flags[256] = "", names[200] = "";
+	uint64_t wend = (uint64_t)pl->address + pl->length, send, ignored;
+	size_t from = 0, used = 0, nused = 0;
+	const sf_segment *s = next_protected_hit(p, a, req, target, pl, &from, &send), *o;
+
+	if (!s)
+		return 0;
+	/* Name every segment in the way, so one retry with the right
+	 * --allow-protected options is enough. */
+	while ((o = next_protected_hit(p, a, req, target, pl, &from, &ignored)) &&
+	       used < sizeof flags && nused < sizeof names) {
+		int w = snprintf(flags + used, sizeof flags - used, " --allow-protected %s", o->name);
+		int k = snprintf(names + nused, sizeof names - nused, "%s%s", nused ? ", " : "", o->name);
+		if (w < 0 || k < 0)
+			break;
+		used += (size_t)w;
+		nused += (size_t)k;
+	}
+	alt_label(a, lab, sizeof lab);
+	if (s->address < wend && send > pl->address)
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "writing 0x%08" PRIx32 "-0x%08" PRIx64 " on %s overwrites the protected segment %s (0x%08" PRIx32 "-0x%08" PRIx64 ")%s%s; only the keys commands write it, or pass --allow-protected %s%s",
+				  pl->address, wend - 1, lab, s->name, s->address, send - 1,
+				  nused ? " and touches " : "", names, s->name, flags);
+	return sf_err_set(err, SF_EXIT_REFUSED,
+			  "writing 0x%08" PRIx32 "-0x%08" PRIx64 " on %s erases the whole page(s) 0x%08" PRIx32 "-0x%08" PRIx64 ", which hold the protected segment %s (0x%08" PRIx32 "-0x%08" PRIx64 ")%s%s; write outside those pages, or pass --allow-protected %s%s",
+			  pl->address, wend - 1, lab, pl->erase_start, pl->erase_end - 1,
+			  s->name, s->address, send - 1, nused ? " and " : "", names, s->name, flags);
 }
 
 /* Module header rules (spark-cli.md §3.2, minus its --force fallthrough

@@ -99,6 +99,12 @@ dry --profile core flash 0x1800 "$T/16.bin" --allow-protected tcpServerKey
 expect_rc "--allow-protected tcpServerKey lets 0x1800 through" 0
 dry --profile core flash 0x1800 "$T/16.bin" --allow-protected tcpPrivateKey
 expect_rc "--allow-protected of another segment does not" 3
+head -c 4428 /dev/zero >"$T/4428.bin"
+dry --profile core flash 0x1800 "$T/4428.bin"
+expect_rc "core 0x1800 with 4428 bytes refused: two key sectors" 3
+grep_err "names every protected segment in the way" "tcpServerKey .* and tcpPrivateKey; .*--allow-protected tcpServerKey --allow-protected tcpPrivateKey"
+dry --profile core flash 0x1800 "$T/4428.bin" --allow-protected tcpServerKey --allow-protected tcpPrivateKey
+expect_rc "both named: allowed" 0
 dry --profile core flash --segment tcpServerKey "$T/16.bin"
 expect_rc "flash --segment into a key segment refused" 3
 grep_err "says only keys commands write it" "only the keys commands write it"

@@ -975,6 +975,23 @@ static void diag_status(builder *b, const char *id, int status)
 	}
 }
 
+/* Lines that say nothing about why a run stopped: the banner and its
+ * copyright block, and the harmless DFU-suffix warnings. Quoting them as the
+ * "last lines" of a killed or timed-out run misleads. */
+static bool uninformative(const char *raw)
+{
+	bool r;
+	nline *nl = malloc(sizeof *nl);
+	if (!nl)
+		return false;
+	normalise(raw, nl);
+	r = !nl->low[0] || is_banner(nl) || starts(nl->low, "copyright ") ||
+	    starts(nl->low, "this program is free software") || starts(nl->low, "please report bugs") ||
+	    has(nl->low, "dfu suffix");
+	free(nl);
+	return r;
+}
+
 static void diag_unknown(builder *b)
 {
 	const sf_transcript *t = b->t;
@@ -994,10 +1011,10 @@ static void diag_unknown(builder *b)
 		long idx[3];
 		size_t k = 0;
 		for (size_t i = f->run_start; i < t->n; i++)
-			if (t->lines[i].stream != SF_STREAM_STDOUT && t->lines[i].text[0])
+			if (t->lines[i].stream != SF_STREAM_STDOUT && !uninformative(t->lines[i].text))
 				any_err = true;
 		for (size_t i = t->n; i-- > f->run_start && k < 3;) {
-			if ((any_err && t->lines[i].stream == SF_STREAM_STDOUT) || !t->lines[i].text[0])
+			if ((any_err && t->lines[i].stream == SF_STREAM_STDOUT) || uninformative(t->lines[i].text))
 				continue;
 			idx[k++] = (long)i;
 		}
@@ -1012,6 +1029,18 @@ static void diag_unknown(builder *b)
 		SET(b, d, summary, "the log shows no dfu-util result");
 	else
 		SET(b, d, summary, "dfu-util reported an error sparkflash does not recognise");
+	if (t->term_signal > 0) {
+		int sig = t->term_signal;
+		SET(b, d, summary, "dfu-util was killed by signal %d%s", sig,
+		    sig == 2 ? " (SIGINT)" : sig == 9 ? " (SIGKILL)" : sig == 15 ? " (SIGTERM)" : "");
+		SET(b, d, explanation, "dfu-util was stopped from outside (Ctrl-C, a CI job or service timeout, or the "
+					"out-of-memory killer) before it finished; %s",
+		    d->nevidence ? "the last lines it printed are quoted below" : "it printed nothing useful first");
+		SET(b, d, fix, "rerun without interrupting it (raise the CI job's time limit if that stopped it); if "
+			       "it was writing, the flash may be partly written: put the device back in DFU mode and "
+			       "flash again");
+		return;
+	}
 	SET(b, d, explanation, "%s", d->nevidence ? "the last error lines are quoted below" :
 				     "there were no output lines to go by");
 	SET(b, d, fix, "read the quoted lines; rerun with -v for more detail; if the cause is unclear, report the "
@@ -1154,7 +1183,7 @@ int sf_diagnose(const sf_transcript *t, const sf_diag_context *ctx, sf_diag_resu
 		sf_diagnosis *d = add(&b, "timeout");
 		long last = -1;
 		for (size_t i = t->n; i-- > f->run_start;)
-			if (t->lines[i].text[0]) {
+			if (!uninformative(t->lines[i].text)) {
 				last = (long)i;
 				break;
 			}

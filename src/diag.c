@@ -20,7 +20,7 @@ static const sf_diag_info catalogue[] = {
 	{ "multiple-devices", SF_DIAG_ERROR, SF_EXIT_NO_DEVICE, "more than one DFU device or alt setting matched" },
 	{ "runtime-mode", SF_DIAG_ERROR, SF_EXIT_NO_DEVICE, "the device is in normal (runtime) mode, not DFU mode" },
 	{ "permission-denied", SF_DIAG_ERROR, SF_EXIT_PERMISSION, "the OS refused to open the USB device (udev rule, Windows driver)" },
-	{ "device-busy", SF_DIAG_ERROR, SF_EXIT_PERMISSION, "the USB interface is held by another program or driver" },
+	{ "device-busy", SF_DIAG_ERROR, SF_EXIT_TRANSFER, "the USB interface is held by another program or driver" },
 	{ "address-invalid", SF_DIAG_ERROR, SF_EXIT_REFUSED, "dfu-util rejected the DfuSe address or modifier (-s)" },
 	{ "page-not-writable", SF_DIAG_ERROR, SF_EXIT_REFUSED, "the address is not in writable memory of the alt setting" },
 	{ "file-too-large", SF_DIAG_ERROR, SF_EXIT_REFUSED, "the file does not fit in the writable memory" },

@@ -1115,6 +1115,16 @@ static bool uninformative(const char *raw)
 	return r;
 }
 
+/* Does the run print anything past dfu-util's banner and suffix warnings?
+ * A paste that stops after the banner shows no result. */
+static bool run_has_content(const sf_transcript *t, size_t start)
+{
+	for (size_t i = start; i < t->n; i++)
+		if (!uninformative(t->lines[i].text))
+			return true;
+	return false;
+}
+
 static void diag_unknown(builder *b)
 {
 	const sf_transcript *t = b->t;
@@ -1150,6 +1160,8 @@ static void diag_unknown(builder *b)
 		SET(b, d, summary, "dfu-util failed (exit %d) for a reason sparkflash does not recognise", t->exit_status);
 	else if (!HAS(P_DFU_CONTENT) && !HAS(P_BANNER) && !f->nerrorish)
 		SET(b, d, summary, "the log shows no dfu-util result");
+	else if (HAS(P_BANNER) && !run_has_content(t, f->run_start))
+		SET(b, d, summary, "the log ends after dfu-util's banner: it shows no result");
 	else
 		SET(b, d, summary, "dfu-util reported an error sparkflash does not recognise");
 	if (t->term_signal > 0) {
@@ -1162,6 +1174,14 @@ static void diag_unknown(builder *b)
 		SET(b, d, fix, "rerun without interrupting it (raise the CI job's time limit if that stopped it); if "
 			       "it was writing, the flash may be partly written: put the device back in DFU mode and "
 			       "flash again");
+		return;
+	}
+	if (!d->nevidence || !run_has_content(t, f->run_start)) {
+		SET(b, d, explanation, "there were no output lines to go by: the paste is empty, cut short, or "
+					"lacks dfu-util's error output (stderr)");
+		SET(b, d, fix, "paste the whole output of the failing command, errors included (e.g. 'COMMAND 2>&1 | "
+			       "sparkflash diagnose'); if it was 'dfu-util -l' printing only the banner, no DFU "
+			       "device is attached: put the device in DFU mode and check with 'sparkflash list'");
 		return;
 	}
 	SET(b, d, explanation, "%s", d->nevidence ? "the last error lines are quoted below" :
@@ -1632,7 +1652,8 @@ finish:
 			failure = true;
 		else
 			failure = f->nerrorish > 0 ? !(success_marker || HAS(P_FOUND_DFU) || HAS(P_FOUND_RUNTIME)) :
-				  !(success_marker || HAS(P_BANNER) || HAS(P_DFU_CONTENT) || HAS(P_FOUND_DFU) ||
+				  !(success_marker || (HAS(P_BANNER) && run_has_content(t, f->run_start)) ||
+				    HAS(P_DFU_CONTENT) || HAS(P_FOUND_DFU) ||
 				    HAS(P_FOUND_RUNTIME));
 		if (failure) {
 			diag_unknown(&b);

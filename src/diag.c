@@ -20,7 +20,7 @@ static const sf_diag_info catalogue[] = {
 	{ "multiple-devices", SF_DIAG_ERROR, SF_EXIT_NO_DEVICE, "more than one DFU device or alt setting matched" },
 	{ "runtime-mode", SF_DIAG_ERROR, SF_EXIT_NO_DEVICE, "the device is in normal (runtime) mode, not DFU mode" },
 	{ "permission-denied", SF_DIAG_ERROR, SF_EXIT_PERMISSION, "the OS refused to open the USB device (udev rule, Windows driver)" },
-	{ "device-busy", SF_DIAG_ERROR, SF_EXIT_PERMISSION, "the USB interface is held by another program or driver" },
+	{ "device-busy", SF_DIAG_ERROR, SF_EXIT_TRANSFER, "the USB interface is held by another program or driver" },
 	{ "address-invalid", SF_DIAG_ERROR, SF_EXIT_REFUSED, "dfu-util rejected the DfuSe address or modifier (-s)" },
 	{ "page-not-writable", SF_DIAG_ERROR, SF_EXIT_REFUSED, "the address is not in writable memory of the alt setting" },
 	{ "file-too-large", SF_DIAG_ERROR, SF_EXIT_REFUSED, "the file does not fit in the writable memory" },
@@ -229,10 +229,92 @@ typedef struct nline {
 	bool prefixed;        /* had "dfu-util: " (or "<path>/dfu-util[.exe]: ") */
 } nline;
 
-static void normalise(const char *raw, nline *nl)
+/* Length of an ANSI escape sequence at s (CSI "ESC [ ... final" or a
+ * two-byte "ESC x"), 0 if none. Coloured CI logs carry them. */
+static size_t ansi_len(const char *s)
 {
-	size_t len = strnlen(raw, NORM_MAX - 1);
-	size_t start = 0, end = len, j;
+	size_t n = 2;
+	if (s[0] != '\033' || !s[1])
+		return 0;
+	if (s[1] != '[')
+		return 2;
+	while (s[n] && n < 32 && !((unsigned char)s[n] >= 0x40 && (unsigned char)s[n] <= 0x7e))
+		n++;
+	return s[n] ? n + 1 : n;
+}
+
+static size_t digits(const char *s, size_t max)
+{
+	size_t n = 0;
+	while (n < max && s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
+/* Length of a CI timestamp prefix at s, with the blanks after it, or 0:
+ * "2026-11-25T09:00:00.123Z ", "2026-11-25 09:00:00,123 ", "[12:00:01] ",
+ * "[2026-11-25T09:00:00Z] ", "12:00:01 ". */
+static size_t timestamp_len(const char *s)
+{
+	size_t n = 0, close = 0;
+	if (s[0] == '[') {
+		n = 1;
+		close = 1;
+	}
+	if (digits(s + n, 5) == 4 && s[n + 4] == '-' && digits(s + n + 5, 3) == 2 && s[n + 7] == '-' &&
+	    digits(s + n + 8, 3) == 2 && (s[n + 10] == 'T' || s[n + 10] == ' '))
+		n += 11;
+	if (!(digits(s + n, 3) == 2 && s[n + 2] == ':' && digits(s + n + 3, 3) == 2 && s[n + 5] == ':' &&
+	      digits(s + n + 6, 3) == 2))
+		return 0;
+	n += 8;
+	if (s[n] == '.' || s[n] == ',')
+		n += 1 + digits(s + n + 1, 9);
+	if (s[n] == 'Z')
+		n++;
+	else if ((s[n] == '+' || s[n] == '-') && digits(s + n + 1, 3) == 2) {
+		n += 3;
+		if (s[n] == ':')
+			n++;
+		n += digits(s + n, 2);
+	}
+	if (close) {
+		if (s[n] != ']')
+			return 0;
+		n++;
+	}
+	if (s[n] != ' ' && s[n] != '\t')
+		return 0;
+	while (s[n] == ' ' || s[n] == '\t')
+		n++;
+	return n;
+}
+
+/* Copies raw without ANSI escapes and without leading CI timestamps. */
+static void clean_line(const char *raw, char *dst, size_t cap)
+{
+	size_t j = 0, skip;
+	for (size_t i = 0; raw[i] && j + 1 < cap;) {
+		size_t a = ansi_len(raw + i);
+		if (a) {
+			i += a;
+			continue;
+		}
+		dst[j++] = raw[i++];
+	}
+	dst[j] = '\0';
+	for (int k = 0; k < 2 && (skip = timestamp_len(dst)) > 0; k++)
+		memmove(dst, dst + skip, strlen(dst + skip) + 1);
+}
+
+static void normalise(const char *raw_in, nline *nl)
+{
+	char raw[NORM_MAX];
+	size_t len, start = 0, end, j;
+
+	clean_line(raw_in, raw, sizeof raw);
+	len = strlen(raw);
+	end = len;
 
 	nl->prefixed = false;
 	for (j = 0; j < len; j++)
@@ -244,14 +326,22 @@ static void normalise(const char *raw, nline *nl)
 		end--;
 	/* "<token>dfu-util[.exe]: " where token has no spaces (a path). */
 	{
-		const char *colon = memchr(nl->full + start, ':', end - start < 200 ? end - start : 200);
-		if (colon && colon[1] == ' ') {
+		const char *colon = NULL;
+		size_t win = end - start < 200 ? end - start : 200;
+		for (size_t k = 0; k < win && !colon; k++)
+			if (nl->full[start + k] == ':' && nl->full[start + k + 1] == ' ')
+				colon = nl->full + start + k;
+		if (colon) {
 			size_t tl = (size_t)(colon - (nl->full + start));
 			const char *tok = nl->full + start;
 			bool nospace = memchr(tok, ' ', tl) == NULL;
 			bool ends = (tl >= 8 && !memcmp(tok + tl - 8, "dfu-util", 8)) ||
 				    (tl >= 12 && !memcmp(tok + tl - 12, "dfu-util.exe", 12));
-			if (nospace && ends) {
+			size_t bl = ends ? tl - (tok[tl - 1] == 'e' ? 12 : 8) : 0;
+			/* "C:\Program Files\dfu-util\dfu-util.exe: " */
+			bool winpath = ends && bl >= 3 && isalpha((unsigned char)tok[0]) && tok[1] == ':' &&
+				       tok[2] == '\\' && tok[bl - 1] == '\\';
+			if ((nospace || winpath) && ends) {
 				start += tl + 2;
 				if (start > end)
 					start = end; /* "dfu-util: " alone, trailing space trimmed */
@@ -635,14 +725,21 @@ static char *sanitised_copy(const char *s)
 	char *c = malloc(n + 4);
 	if (!c)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
+	size_t j = 0;
+	for (size_t i = 0; i < n;) {
 		unsigned char ch = (unsigned char)s[i];
-		c[i] = (ch < 0x20 && ch != '\t') || ch >= 0x7f ? '?' : (char)ch;
+		size_t a = ansi_len(s + i);
+		if (a) { /* colour codes are noise, not evidence */
+			i += a;
+			continue;
+		}
+		c[j++] = (ch < 0x20 && ch != '\t') || ch >= 0x7f ? '?' : (char)ch;
+		i++;
 	}
 	if (s[n]) {
-		memcpy(c + n, "...", 4);
+		memcpy(c + j, "...", 4);
 	} else {
-		c[n] = '\0';
+		c[j] = '\0';
 	}
 	return c;
 }
@@ -696,6 +793,31 @@ static void evidence_pat(builder *b, sf_diagnosis *d, enum pat p)
 			evidence(b, d, h->recent[i]);
 }
 
+static bool utf8_valid(const unsigned char *s)
+{
+	while (*s) {
+		size_t n = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 :
+			   (*s & 0xf8) == 0xf0 ? 3 : 4;
+		if (n == 4 || (n && *s < 0xc2 && n == 1))
+			return false;
+		s++;
+		for (size_t k = 0; k < n; k++, s++)
+			if ((*s & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
+/* Texts quote words from the log (an address, a file name): no control
+ * character reaches a terminal, and JSON gets valid UTF-8. */
+static void make_printable(char *s)
+{
+	bool ascii_only = !utf8_valid((const unsigned char *)s);
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || (ascii_only && (unsigned char)*s >= 0x80))
+			*s = '?';
+}
+
 static void set_text(builder *b, char **dst, sbuf *sb)
 {
 	char *s = sb_take(sb);
@@ -703,6 +825,7 @@ static void set_text(builder *b, char **dst, sbuf *sb)
 		b->oom = true;
 		return;
 	}
+	make_printable(s);
 	free(*dst);
 	*dst = s;
 }
@@ -975,6 +1098,33 @@ static void diag_status(builder *b, const char *id, int status)
 	}
 }
 
+/* Lines that say nothing about why a run stopped: the banner and its
+ * copyright block, and the harmless DFU-suffix warnings. Quoting them as the
+ * "last lines" of a killed or timed-out run misleads. */
+static bool uninformative(const char *raw)
+{
+	bool r;
+	nline *nl = malloc(sizeof *nl);
+	if (!nl)
+		return false;
+	normalise(raw, nl);
+	r = !nl->low[0] || is_banner(nl) || starts(nl->low, "copyright ") ||
+	    starts(nl->low, "this program is free software") || starts(nl->low, "please report bugs") ||
+	    has(nl->low, "dfu suffix");
+	free(nl);
+	return r;
+}
+
+/* Does the run print anything past dfu-util's banner and suffix warnings?
+ * A paste that stops after the banner shows no result. */
+static bool run_has_content(const sf_transcript *t, size_t start)
+{
+	for (size_t i = start; i < t->n; i++)
+		if (!uninformative(t->lines[i].text))
+			return true;
+	return false;
+}
+
 static void diag_unknown(builder *b)
 {
 	const sf_transcript *t = b->t;
@@ -994,10 +1144,10 @@ static void diag_unknown(builder *b)
 		long idx[3];
 		size_t k = 0;
 		for (size_t i = f->run_start; i < t->n; i++)
-			if (t->lines[i].stream != SF_STREAM_STDOUT && t->lines[i].text[0])
+			if (t->lines[i].stream != SF_STREAM_STDOUT && !uninformative(t->lines[i].text))
 				any_err = true;
 		for (size_t i = t->n; i-- > f->run_start && k < 3;) {
-			if ((any_err && t->lines[i].stream == SF_STREAM_STDOUT) || !t->lines[i].text[0])
+			if ((any_err && t->lines[i].stream == SF_STREAM_STDOUT) || uninformative(t->lines[i].text))
 				continue;
 			idx[k++] = (long)i;
 		}
@@ -1010,8 +1160,30 @@ static void diag_unknown(builder *b)
 		SET(b, d, summary, "dfu-util failed (exit %d) for a reason sparkflash does not recognise", t->exit_status);
 	else if (!HAS(P_DFU_CONTENT) && !HAS(P_BANNER) && !f->nerrorish)
 		SET(b, d, summary, "the log shows no dfu-util result");
+	else if (HAS(P_BANNER) && !run_has_content(t, f->run_start))
+		SET(b, d, summary, "the log ends after dfu-util's banner: it shows no result");
 	else
 		SET(b, d, summary, "dfu-util reported an error sparkflash does not recognise");
+	if (t->term_signal > 0) {
+		int sig = t->term_signal;
+		SET(b, d, summary, "dfu-util was killed by signal %d%s", sig,
+		    sig == 2 ? " (SIGINT)" : sig == 9 ? " (SIGKILL)" : sig == 15 ? " (SIGTERM)" : "");
+		SET(b, d, explanation, "dfu-util was stopped from outside (Ctrl-C, a CI job or service timeout, or the "
+					"out-of-memory killer) before it finished; %s",
+		    d->nevidence ? "the last lines it printed are quoted below" : "it printed nothing useful first");
+		SET(b, d, fix, "rerun without interrupting it (raise the CI job's time limit if that stopped it); if "
+			       "it was writing, the flash may be partly written: put the device back in DFU mode and "
+			       "flash again");
+		return;
+	}
+	if (!d->nevidence || !run_has_content(t, f->run_start)) {
+		SET(b, d, explanation, "there were no output lines to go by: the paste is empty, cut short, or "
+					"lacks dfu-util's error output (stderr)");
+		SET(b, d, fix, "paste the whole output of the failing command, errors included (e.g. 'COMMAND 2>&1 | "
+			       "sparkflash diagnose'); if it was 'dfu-util -l' printing only the banner, no DFU "
+			       "device is attached: put the device in DFU mode and check with 'sparkflash list'");
+		return;
+	}
 	SET(b, d, explanation, "%s", d->nevidence ? "the last error lines are quoted below" :
 				     "there were no output lines to go by");
 	SET(b, d, fix, "read the quoted lines; rerun with -v for more detail; if the cause is unclear, report the "
@@ -1154,7 +1326,7 @@ int sf_diagnose(const sf_transcript *t, const sf_diag_context *ctx, sf_diag_resu
 		sf_diagnosis *d = add(&b, "timeout");
 		long last = -1;
 		for (size_t i = t->n; i-- > f->run_start;)
-			if (t->lines[i].text[0]) {
+			if (!uninformative(t->lines[i].text)) {
 				last = (long)i;
 				break;
 			}
@@ -1480,7 +1652,8 @@ finish:
 			failure = true;
 		else
 			failure = f->nerrorish > 0 ? !(success_marker || HAS(P_FOUND_DFU) || HAS(P_FOUND_RUNTIME)) :
-				  !(success_marker || HAS(P_BANNER) || HAS(P_DFU_CONTENT) || HAS(P_FOUND_DFU) ||
+				  !(success_marker || (HAS(P_BANNER) && run_has_content(t, f->run_start)) ||
+				    HAS(P_DFU_CONTENT) || HAS(P_FOUND_DFU) ||
 				    HAS(P_FOUND_RUNTIME));
 		if (failure) {
 			diag_unknown(&b);

@@ -123,7 +123,7 @@ static const struct sf_command commands[] = {
 	  "'#sparkflash-transcript exit=N' carries stream markers ('O ', 'E ');\n"
 	  "the runner's --log files are read as they are.\n" },
 	{ "doctor", cmd_doctor, "check the setup: dfu-util, profiles, udev rules, USB access, cloud",
-	  "sparkflash doctor [--json] [--rules-dir DIR] [--api]",
+	  "sparkflash doctor [--json] [--rules-dir DIR] [--api] [--api-url URL]",
 	  "Checks, one line each (ok / warning / error / skipped): dfu-util is present\n"
 	  "and runs, its version (warns about versions with known problems), the\n"
 	  "profiles load, udev rules cover every profile's VID:PIDs, the DFU devices\n"
@@ -133,7 +133,9 @@ static const struct sf_command commands[] = {
 	  "first error. --json: one 'check' event per check, then a 'result' event.\n"
 	  "  --rules-dir DIR  udev rules directory to check (repeatable; default the\n"
 	  "                   system's: /etc, /run, /usr/lib and /lib udev/rules.d)\n"
-	  "  --api            also check that the cloud API answers\n" },
+	  "  --api            also check that the cloud API answers\n"
+	  "  --api-url URL    the cloud API base URL to check (implies --api when it is\n"
+	  "                   not the default; else PARTICLE_API_URL or the config file)\n" },
 	{ "udev", cmd_udev, "print or install udev rules for USB access to profiled devices",
 	  "sparkflash udev print|install [--rules-dir DIR] [--json]",
 	  "  print            the rules file (60-sparkflash.rules) for every profile's DFU\n"

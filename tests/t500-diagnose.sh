@@ -7,7 +7,7 @@
 fx="$srcdir/tests/fixtures/diag"
 rows=$(grep -v '^#' "$fx/expected.tsv" | grep -c .)
 sim_rows=$(grep -v '^#' "$fx/transcripts.tsv" | grep -c .)
-plan $((rows * 3 + sim_rows + 15))
+plan $((rows * 3 + sim_rows + 19))
 
 ids_human() { sed -n 's/^\([a-z-]*\) (\(error\|warning\|info\)): .*/\1/p' "$1" | paste -sd, -; }
 
@@ -103,6 +103,19 @@ head -c 8000000 /dev/urandom >"$T/garbage"
 timeout 60 "$SPARKFLASH" diagnose --no-host - <"$T/garbage" >"$T/out" 2>"$T/err"; rc=$?
 if [ "$rc" -eq 6 ] && grep -q '^unknown (error)' "$T/out"; then ok "binary garbage → unknown, exit 6"; else
 	not_ok "binary garbage (exit $rc)"; head -5 "$T/err" | sed 's/^/#   /'; fi
+
+# words quoted from the log (an address, a file name) never put control
+# characters on the terminal, and JSON keeps its summary (valid UTF-8)
+printf 'dfu-util 0.11\ndfu-util: Invalid DfuSe address: 0x0800\007\033]0;pwned\007x\n' >"$T/ctl.log"
+run_sf diagnose --no-host "$T/ctl.log"
+expect_rc "control characters in the address" 3
+if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$T/out"; then not_ok "no raw control characters in human output"
+	sed -n l "$T/out" | head -3 | sed 's/^/#   /'; else ok "no raw control characters in human output"; fi
+printf 'dfu-util 0.11\ndfu-util: Cannot open file caf\351.bin for writing: File exists\n' >"$T/latin1.log"
+run_sf --json diagnose --no-host "$T/latin1.log"
+expect_rc "latin-1 file name" 3
+if grep -q '"summary":"the upload target' "$T/out"; then ok "json summary kept for a latin-1 file name"; else
+	not_ok "json summary kept for a latin-1 file name"; head -3 "$T/out" | sed 's/^/#   /'; fi
 
 run_sf diagnose "$T/does-not-exist"
 expect_rc "missing file" 3

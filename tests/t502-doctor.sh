@@ -2,7 +2,7 @@
 # sparkflash doctor against simulated devices, a temporary udev rules dir,
 # fake dfu-util versions and a loopback stand-in for the cloud API.
 . "$srcdir/tests/lib-sim.sh"
-plan 26
+plan 28
 
 # HOME without cloud config, no token in the environment
 mkdir -p "$T/home"
@@ -109,5 +109,10 @@ rm -f "$T/home/.particle/particle.config.json"
 # nothing listens on the port any more
 run_sf --sim "$SIM" doctor --rules-dir "$T/rules" --api-url "http://127.0.0.1:$port"
 expect_rc "API unreachable → 12" 12
+
+# every option doctor accepts is in its usage line
+run_sf doctor --help
+expect_rc "doctor --help" 0
+grep_out "usage names --api-url" '^usage: sparkflash doctor .*\[--api-url URL\]'
 
 done_testing

@@ -9,7 +9,7 @@ rand_file "$T/fw.bin" 3000 7
 # fault  profile  exit  diagnosis-id
 cat >"$T/table" <<'TABLE'
 access              core    5 permission-denied
-busy                core    5 device-busy
+busy                core    6 device-busy
 lost=2              core    6 device-lost
 status=errWRITE@1   core    6 write-failed
 status=errPROG@2    core    6 write-failed

@@ -87,6 +87,19 @@ static int check_one(const char *label, sf_transcript *t, const char *want_ids, 
 		assert_true(d->summary[0] && d->fix[0]);
 		if (i)
 			assert_true(r.items[i - 1].severity >= d->severity);
+		/* colour codes are stripped from evidence, not shown as "?[0m" */
+		for (size_t k = 0; k < d->nevidence; k++)
+			if (strstr(d->evidence[k].text, "[0m")) {
+				print_message("# %s: %s quotes '%s'\n", label, d->id, d->evidence[k].text);
+				bad = 1;
+			}
+		/* the harmless suffix warning is never the evidence of a failure */
+		if (!strcmp(d->id, "unknown") || !strcmp(d->id, "timeout"))
+			for (size_t k = 0; k < d->nevidence; k++)
+				if (strstr(d->evidence[k].text, "DFU suffix")) {
+					print_message("# %s: %s quotes '%s'\n", label, d->id, d->evidence[k].text);
+					bad = 1;
+				}
 	}
 	assert_true((r.verdict == SF_VERDICT_FAILURE) == (r.exit_code != 0));
 	sf_diag_result_free(&r);

@@ -167,17 +167,8 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 		goto out;
 
 	/* With --profile the plan is checked before anything runs. */
-	if (ctx->profile) {
-		sf_profile_path path;
-		sf_profile p;
-		sf_profile_path_init(&path, ctx->profiles_dirs, ctx->nprofiles_dirs);
-		if ((rc = sf_profile_find(&path, ctx->profile, &p, &err)))
-			goto out;
-		rc = sf_plan_make(&p, &a->req, &pl, &err);
-		sf_profile_free(&p);
-		if (rc)
-			goto out;
-	}
+	if ((rc = sf_usbop_preplan(ctx, &a->req, &pl, &err)))
+		goto out;
 	if ((rc = sf_usbop_select(&u))) {
 		sf_usbop_free(&u);
 		free(data);

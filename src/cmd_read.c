@@ -81,17 +81,8 @@ int cmd_read(sf_ctx *ctx, int argc, char **argv)
 	if ((rc = sf_usbop_check_outfile(outfile, r.force, &err)) ||
 	    (rc = sf_usbop_check_log(ctx, outfile, &err)))
 		goto out;
-	if (ctx->profile) {
-		sf_profile_path path;
-		sf_profile p;
-		sf_profile_path_init(&path, ctx->profiles_dirs, ctx->nprofiles_dirs);
-		if ((rc = sf_profile_find(&path, ctx->profile, &p, &err)))
-			goto out;
-		rc = sf_plan_make(&p, &r, &pl, &err);
-		sf_profile_free(&p);
-		if (rc)
-			goto out;
-	}
+	if ((rc = sf_usbop_preplan(ctx, &r, &pl, &err)))
+		goto out;
 	if ((rc = sf_usbop_select(&u))) {
 		sf_usbop_free(&u);
 		return rc;

@@ -17,6 +17,7 @@
 #include "dfuargv.h"
 #include "image_io.h"
 #include "out.h"
+#include "profile_io.h"
 #include "usbop.h"
 #include "xferjudge.h"
 
@@ -33,6 +34,21 @@ void sf_usbop_free(sf_usbop *u)
 		sf_target_free(&u->target);
 	json_decref(u->ops);
 	memset(u, 0, sizeof *u);
+}
+
+int sf_usbop_preplan(const sf_ctx *ctx, const sf_op_request *req, sf_plan *pl, sf_err *err)
+{
+	sf_profile_path path;
+	sf_profile p;
+	int rc;
+	if (!ctx->profile)
+		return 0;
+	sf_profile_path_init(&path, ctx->profiles_dirs, ctx->nprofiles_dirs);
+	if ((rc = sf_profile_find(&path, ctx->profile, &p, err)))
+		return rc;
+	rc = sf_plan_make(&p, req, pl, err);
+	sf_profile_free(&p);
+	return rc;
 }
 
 int sf_usbop_select(sf_usbop *u)

@@ -25,6 +25,10 @@ typedef struct sf_usbop {
 void sf_usbop_init(sf_usbop *u, const sf_ctx *ctx);
 void sf_usbop_free(sf_usbop *u);
 
+/* With --profile, checks the request against that profile before anything
+ * runs (no device needed); returns 0 at once without --profile. */
+int sf_usbop_preplan(const sf_ctx *ctx, const sf_op_request *req, sf_plan *pl, sf_err *err);
+
 /* Selects the device (devsel.h); on failure prints the error. */
 int sf_usbop_select(sf_usbop *u);
 

@@ -46,25 +46,15 @@ static bool read_small(const char *path, char *buf, size_t cap, size_t *len)
 	return true;
 }
 
-static bool read_hex_attr(const char *dir, const char *name, unsigned *out)
+/* A sysfs attribute holding one number in `base`. */
+static bool read_num_attr(const char *dir, const char *name, int base, unsigned *out)
 {
 	char path[512], buf[32];
 	char *end;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	if (!read_small(path, buf, sizeof buf, NULL))
 		return false;
-	*out = (unsigned)strtoul(buf, &end, 16);
-	return end != buf;
-}
-
-static bool read_dec_attr(const char *dir, const char *name, unsigned *out)
-{
-	char path[512], buf[32];
-	char *end;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if (!read_small(path, buf, sizeof buf, NULL))
-		return false;
-	*out = (unsigned)strtoul(buf, &end, 10);
+	*out = (unsigned)strtoul(buf, &end, base);
 	return end != buf;
 }
 
@@ -170,10 +160,10 @@ void sf_diag_host_facts(sf_diag_context *ctx, const uint16_t (*ids)[2], size_t n
 		if (e->d_name[0] == '.' || strchr(e->d_name, ':'))
 			continue; /* interfaces ("1-1:1.0") carry no idVendor */
 		snprintf(path, sizeof path, "%s/%s", o.sysfs_dir, e->d_name);
-		if (!read_hex_attr(path, "idVendor", &vid) || !read_hex_attr(path, "idProduct", &pid) ||
+		if (!read_num_attr(path, "idVendor", 16, &vid) || !read_num_attr(path, "idProduct", 16, &pid) ||
 		    !wanted(ctx, ids, nids, vid, pid, &runtime))
 			continue;
-		if (!read_dec_attr(path, "busnum", &bus) || !read_dec_attr(path, "devnum", &dev))
+		if (!read_num_attr(path, "busnum", 10, &bus) || !read_num_attr(path, "devnum", 10, &dev))
 			continue;
 		u = &ctx->devices[ctx->ndevices++];
 		memset(u, 0, sizeof *u);

@@ -208,6 +208,8 @@ static void print_help(FILE *f)
 		"  --dfu-util PATH      dfu-util binary (also DFU_UTIL)\n"
 		"  --log FILE           save dfu-util's raw output (the transcript) to FILE\n"
 		"  --timeout SECONDS    time limit for each dfu-util run (exit 9) and cloud request\n"
+		"  --detach             flash/read/keys: switch a device found in normal (runtime) mode\n"
+		"                       to DFU mode first (dfu-util -e), then go on\n"
 		"  -q, --quiet          no informational output\n"
 		"  -v, --verbose        show the dfu-util command lines and their output\n"
 		"  -h, --help           this text; 'sparkflash COMMAND --help' for a command\n"

@@ -4,7 +4,7 @@
 # sparkflash refuses it with the runtime-mode diagnosis, or detaches it with
 # --detach; after a leave the device runs its firmware (runtime mode again).
 . "$srcdir/tests/lib-sim.sh"
-plan 27
+plan 30
 SN=6D92487A5151
 sf() { run_sf --sim "$SIM" --timeout 50 "$@"; }
 mode_is() { # DESCRIPTION MODE
@@ -62,4 +62,11 @@ sf read --detach userFirmware "$T/back.bin"
 expect_rc "read --detach" 0
 head -c 3000 "$T/back.bin" >"$T/back3000.bin"
 same "read back identical" "$T/fw.bin" "$T/back3000.bin"
+
+sim reset $SN --runtime
+sf keys save "$T/k.der"
+expect_rc "keys save on a runtime-mode device: exit 4" 4
+sf keys save --detach "$T/k.der"
+expect_rc "keys save --detach" 0
+check "key file written" test -s "$T/k.der"
 done_testing

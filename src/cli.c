@@ -23,6 +23,7 @@ enum {
 	OPT_LOG,
 	OPT_TIMEOUT,
 	OPT_HELP,
+	OPT_DETACH,
 };
 
 static const struct option common_opts[] = {
@@ -39,6 +40,7 @@ static const struct option common_opts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "detach", no_argument, NULL, OPT_DETACH },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -55,7 +57,7 @@ void sf_print_command_usage(const sf_ctx *ctx, bool to_stdout)
 		fprintf(f, "\n%s", cmd->help);
 	if (to_stdout)
 		fprintf(f, "\nCommon options: --json --dry-run --profile NAME|PATH --serial SN --path BUS-PORT\n"
-			   "  --profiles-dir DIR --sim DIR --dfu-util PATH --log FILE --timeout SECONDS -q -v -h\n");
+			   "  --profiles-dir DIR --sim DIR --dfu-util PATH --log FILE --timeout SECONDS --detach -q -v -h\n");
 }
 
 int sf_usage_error(const sf_ctx *ctx, const char *fmt, ...)
@@ -99,6 +101,7 @@ static int common_option(sf_ctx *ctx, int opt, const char *arg)
 	case OPT_SERIAL: ctx->serial = arg; return 0;
 	case OPT_PATH: ctx->usb_path = arg; return 0;
 	case OPT_LOG: ctx->log_file = arg; return 0;
+	case OPT_DETACH: ctx->detach = true; return 0;
 	case OPT_TIMEOUT: {
 		char *end;
 		double t;

@@ -26,6 +26,7 @@ typedef struct sf_ctx {
 	const char *usb_path;     /* --path BUS-PORT */
 	const char *log_file;     /* --log FILE: raw dfu-util transcript */
 	double timeout_s;         /* --timeout SECONDS (0 = none) */
+	bool detach;              /* --detach: switch a runtime-mode device to DFU mode first */
 } sf_ctx;
 
 /* Called for each option that is not a common one; return 0 or an exit code

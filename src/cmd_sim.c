@@ -27,13 +27,15 @@
 
 extern char **environ;
 
-enum { OPT_TIMING = SF_OPT_COMMAND_BASE, OPT_FAULT, OPT_FORCE };
+enum { OPT_TIMING = SF_OPT_COMMAND_BASE, OPT_FAULT, OPT_FORCE, OPT_MODE, OPT_RUNTIME };
 
 typedef struct sim_opts {
 	const char *timing;
 	const char *faults[SF_SIM_MAX_FAULTS];
 	size_t nfaults;
 	bool force;
+	const char *mode;   /* sim add --mode dfu|runtime */
+	bool runtime;       /* sim reset --runtime */
 } sim_opts;
 
 static int on_option(sf_ctx *ctx, int opt, const char *arg, void *data)
@@ -58,6 +60,14 @@ static int on_option(sf_ctx *ctx, int opt, const char *arg, void *data)
 	}
 	case OPT_FORCE:
 		o->force = true;
+		return 0;
+	case OPT_MODE:
+		if (strcmp(arg, "dfu") && strcmp(arg, "runtime"))
+			return sf_usage_error(ctx, "invalid --mode '%s': use dfu or runtime", arg);
+		o->mode = arg;
+		return 0;
+	case OPT_RUNTIME:
+		o->runtime = true;
 		return 0;
 	default:
 		return sf_usage_error(ctx, "unknown option");
@@ -93,6 +103,7 @@ static int sim_add(sf_ctx *ctx, const sim_opts *o, char **args, int nargs)
 	spec.serial = ctx->serial;
 	spec.path = ctx->usb_path;
 	spec.real_timing = o->timing && !strcmp(o->timing, "real");
+	spec.runtime = o->mode && !strcmp(o->mode, "runtime");
 	spec.faults = o->faults;
 	spec.nfaults = o->nfaults;
 	rc = sf_sim_device_create(ctx->sim_dir, &spec, serial, sizeof serial, &err);
@@ -108,9 +119,9 @@ static int sim_add(sf_ctx *ctx, const sim_opts *o, char **args, int nargs)
 		json_decref(doc);
 	}
 	else
-		sf_out_info(ctx, "added %s (%s) serial=%s path=\"%s\" devnum=%d, in DFU mode",
+		sf_out_info(ctx, "added %s (%s) serial=%s path=\"%s\" devnum=%d, in %s mode",
 			    d.profile.name ? d.profile.name : d.profile.id, d.profile.id, d.serial,
-			    d.path, d.devnum);
+			    d.path, d.devnum, d.mode == SF_SIM_RUNTIME ? "runtime (normal)" : "DFU");
 	sf_sim_device_free(&d);
 	return 0;
 }
@@ -137,7 +148,8 @@ static json_t *device_json(const sf_sim_device *d)
 						      "erases", (json_int_t)sum32(d->counters[i].erases, d->counters[i].npages),
 						      "programs", (json_int_t)sum32(d->counters[i].programs, d->counters[i].npages)));
 	}
-	snprintf(usb, sizeof usb, "%04x:%04x", d->profile.dfu.vid, d->profile.dfu.pid);
+	snprintf(usb, sizeof usb, "%04x:%04x", d->mode == SF_SIM_RUNTIME ? d->profile.runtime.vid : d->profile.dfu.vid,
+		 d->mode == SF_SIM_RUNTIME ? d->profile.runtime.pid : d->profile.dfu.pid);
 	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:i, s:s, s:I, s:I, s:o}",
 			 "serial", d->serial, "profile", d->profile.id ? d->profile.id : "",
 			 "usb", usb, "path", d->path, "bus", d->bus, "devnum", d->devnum,
@@ -163,7 +175,7 @@ static int sim_list(sf_ctx *ctx, char **args, int nargs)
 	if (ctx->json)
 		list = json_array();
 	else if (n)
-		printf("%-24s %-9s %-9s %-8s %-6s %-5s %-5s %s\n", "SERIAL", "PROFILE", "USB", "PATH",
+		printf("%-24s %-9s %-9s %-8s %-6s %-7s %-6s %s\n", "SERIAL", "PROFILE", "USB", "PATH",
 		       "DEVNUM", "MODE", "TIMING", "FAULTS");
 	for (size_t i = 0; i < n; i++) {
 		sf_sim_device d;
@@ -182,8 +194,9 @@ static int sim_list(sf_ctx *ctx, char **args, int nargs)
 				if (w > 0)
 					used += (size_t)w;
 			}
-			snprintf(usb, sizeof usb, "%04x:%04x", d.profile.dfu.vid, d.profile.dfu.pid);
-			printf("%-24s %-9s %-9s %-8s %-6d %-5s %-6s %s\n", d.serial, d.profile.id, usb, d.path,
+			snprintf(usb, sizeof usb, "%04x:%04x", d.mode == SF_SIM_RUNTIME ? d.profile.runtime.vid : d.profile.dfu.vid,
+				 d.mode == SF_SIM_RUNTIME ? d.profile.runtime.pid : d.profile.dfu.pid);
+			printf("%-24s %-9s %-9s %-8s %-6d %-7s %-6s %s\n", d.serial, d.profile.id, usb, d.path,
 			       d.devnum, sf_sim_mode_name(d.mode), d.real_timing ? "real" : "fast",
 			       d.nfaults ? faults : "-");
 		}
@@ -222,14 +235,14 @@ static int sim_remove(sf_ctx *ctx, char **args, int nargs)
 	return 0;
 }
 
-static int sim_reset(sf_ctx *ctx, char **args, int nargs)
+static int sim_reset(sf_ctx *ctx, const sim_opts *o, char **args, int nargs)
 {
 	sf_err err = { 0, "" };
 	if (nargs != 1)
 		return sf_usage_error(ctx, "sim reset takes one serial number");
-	if (sf_sim_device_reset(ctx->sim_dir, args[0], &err) != 0)
+	if (sf_sim_device_reset(ctx->sim_dir, args[0], o->runtime, &err) != 0)
 		return fail(ctx, &err);
-	sf_out_info(ctx, "%s is in DFU mode", args[0]);
+	sf_out_info(ctx, "%s is in %s mode", args[0], o->runtime ? "runtime (normal)" : "DFU");
 	if (ctx->json) {
 		sf_sim_device d;
 		if (sf_sim_device_load(ctx->sim_dir, args[0], &d, &err) == 0) {
@@ -409,6 +422,8 @@ int cmd_sim(sf_ctx *ctx, int argc, char **argv)
 		{ "timing", required_argument, NULL, OPT_TIMING },
 		{ "fault", required_argument, NULL, OPT_FAULT },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "runtime", no_argument, NULL, OPT_RUNTIME },
 		{ NULL, 0, NULL, 0 },
 	};
 	sim_opts o = { 0 };
@@ -447,6 +462,10 @@ int cmd_sim(sf_ctx *ctx, int argc, char **argv)
 		return sf_usage_error(ctx, "--timing and --fault belong to 'sim add'");
 	if (strcmp(sub, "dump") && o.force)
 		return sf_usage_error(ctx, "--force belongs to 'sim dump'");
+	if (strcmp(sub, "add") && o.mode)
+		return sf_usage_error(ctx, "--mode belongs to 'sim add'");
+	if (strcmp(sub, "reset") && o.runtime)
+		return sf_usage_error(ctx, "--runtime belongs to 'sim reset'");
 	if (!strcmp(sub, "add"))
 		return sim_add(ctx, &o, args, nargs);
 	if (!strcmp(sub, "list"))
@@ -456,7 +475,7 @@ int cmd_sim(sf_ctx *ctx, int argc, char **argv)
 	if (!strcmp(sub, "dump"))
 		return sim_dump(ctx, &o, args, nargs);
 	if (!strcmp(sub, "reset"))
-		return sim_reset(ctx, args, nargs);
+		return sim_reset(ctx, &o, args, nargs);
 	if (!strcmp(sub, "exec"))
 		return sim_exec(ctx, args, nargs);
 	return sf_usage_error(ctx, "unknown sim command '%s': use add, list, remove, dump, reset or exec", sub);

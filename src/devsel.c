@@ -46,7 +46,66 @@ static void describe_dev(const sf_dfu_device *d, const sf_profile *p, char *buf,
 		 d->runtime ? " (normal mode)" : "");
 }
 
+/* select_once's answer when it asked a runtime-mode device to detach. */
+#define DEVSEL_DETACHED (-1)
+
+/* `dfu-util -d RUNTIME,DFU -e` for one runtime-mode device (with -S/-p when
+ * known): the device switches to DFU mode and re-enumerates. */
+static int detach_device(const sf_ctx *ctx, const sf_dfu_device *d, const sf_profile *p, sf_err *err)
+{
+	char ids[32];
+	const char *args[10];
+	size_t n = 0;
+	sf_transcript t = { 0 };
+	int rc;
+	snprintf(ids, sizeof ids, "%04x:%04x,%04x:%04x", d->vid, d->pid, p->dfu.vid, p->dfu.pid);
+	args[n++] = "-d";
+	args[n++] = ids;
+	args[n++] = "-e";
+	if (d->has_serial) {
+		args[n++] = "-S";
+		args[n++] = d->serial;
+	}
+	if (d->has_path) {
+		args[n++] = "-p";
+		args[n++] = d->path;
+	}
+	args[n] = NULL;
+	sf_out_info(ctx, "%s %04x:%04x is in normal (runtime) mode: asking it to switch to DFU mode (dfu-util -e)",
+		    p->id, d->vid, d->pid);
+	rc = sf_dfu_run(ctx, args, &(sf_dfu_run_opts){ .flags = SF_DFU_RUN_NO_PROGRESS }, &t, err);
+	if (!rc)
+		rc = sf_dfu_outcome_code(ctx, &t, err);
+	if (!rc && t.exited && t.exit_status != 0) {
+		sf_diag_live(ctx, p, -1, &t, false);
+		rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
+				"'dfu-util -e' could not switch %s %04x:%04x to DFU mode (exit %d); %s",
+				p->id, d->vid, d->pid, t.exit_status,
+				p->dfu_mode_help ? p->dfu_mode_help : "put it in DFU mode by hand");
+	}
+	sf_transcript_free(&t);
+	return rc;
+}
+
+static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_detach, bool diagnose);
+
 int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err)
+{
+	int rc = select_once(ctx, out, err, ctx->detach, true);
+	if (rc != DEVSEL_DETACHED)
+		return rc;
+	/* The device re-enumerates in DFU mode: look again for about 5 s,
+	 * diagnosing only the last look. */
+	for (int attempt = 1; attempt <= 20; attempt++) {
+		usleep(250 * 1000);
+		rc = select_once(ctx, out, err, false, attempt == 20);
+		if (rc == 0)
+			break;
+	}
+	return rc == DEVSEL_DETACHED ? SF_EXIT_NO_DEVICE : rc;
+}
+
+static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_detach, bool diagnose)
 {
 	sf_profile_path path;
 	sf_profile *all = NULL, *chosen = NULL;
@@ -171,13 +230,42 @@ int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err)
 	/* Nothing usable: explain what was seen. */
 	if (list.access_denied) {
 		/* The diagnosis names the device node, its mode and the udev state. */
-		sf_diag_live(ctx, chosen ? chosen : sf_profiles_match_usb(all, nall, list.failed_vid,
-									   list.failed_pid, false),
-			     -1, &t, false);
+		if (diagnose)
+			sf_diag_live(ctx, chosen ? chosen : sf_profiles_match_usb(all, nall, list.failed_vid,
+										   list.failed_pid, false),
+				     -1, &t, false);
 		rc = sf_err_set(err, SF_EXIT_PERMISSION,
 				"found DFU device %04x:%04x but may not open it (%s); install udev rules for it "
 				"with 'sudo sparkflash udev install', then unplug and replug the device",
 				list.failed_vid, list.failed_pid, list.failed_error);
+		goto done;
+	}
+	/* A known device in normal (runtime) mode: say so, or detach it. */
+	for (size_t i = 0; i < list.n; i++) {
+		const sf_dfu_device *d = &list.devs[i];
+		const sf_profile *p;
+		if (!d->runtime || !device_matches(ctx, d))
+			continue;
+		if (chosen)
+			p = chosen->has_runtime && d->vid == chosen->runtime.vid && d->pid == chosen->runtime.pid ? chosen : NULL;
+		else
+			p = sf_profiles_match_usb(all, nall, d->vid, d->pid, true);
+		if (!p)
+			continue;
+		if (may_detach) {
+			if ((rc = detach_device(ctx, d, p, err)) == 0)
+				rc = DEVSEL_DETACHED;
+			goto done;
+		}
+		{
+			/* The matcher recognises a listing with a runtime device and
+			 * no DFU one when dfu-util says it found no DFU device. */
+			static const char no_dev[] = "dfu-util: No DFU capable USB device available";
+			if (diagnose && sf_transcript_add(&t, SF_STREAM_STDERR, no_dev, sizeof no_dev - 1))
+				sf_diag_live(ctx, p, -1, &t, false);
+		}
+		rc = sf_err_set(err, SF_EXIT_NO_DEVICE, "%s %04x:%04x is attached in normal (runtime) mode, not DFU mode; %s, or pass --detach",
+				p->id, d->vid, d->pid, p->dfu_mode_help ? p->dfu_mode_help : generic_help);
 		goto done;
 	}
 	{

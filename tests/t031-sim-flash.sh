@@ -3,7 +3,7 @@
 # trip, leave, protection of the bootloader, SPI flash bounds, NOR semantics,
 # read-modify-write DCT.
 . "$srcdir/tests/lib-sim.sh"
-plan 31
+plan 32
 SN=6D92487A5151
 sim add core --serial $SN
 rand_file "$T/fw.bin" 20000 1
@@ -13,9 +13,11 @@ dfu -d 1d50:607f -a 0 -s 0x08005000:leave -D "$T/fw.bin"
 expect_rc "download with :leave" 0
 grep_out "dfu-util reports the manifest" '^Transitioning to dfuMANIFEST state$'
 sim list --json
-is "device left DFU mode" "$(json_get "$T/out" 'd["devices"][0]["mode"]')" "left"
+is "device left DFU mode, runs the firmware (runtime mode)" "$(json_get "$T/out" 'd["devices"][0]["mode"]')" "runtime"
 dfu -l
-check "a device that left does not enumerate" sh -c "! grep -q '^Found' '$T/out'"
+check "a device that left does not enumerate in DFU mode" sh -c "! grep -q '^Found DFU' '$T/out'"
+grep_out "it enumerates in runtime mode with the runtime id" '^Found Runtime: \[1d50:607d\]'
+
 dfu -d 1d50:607f -a 0 -s 0x08005000:20000 -U "$T/nope.bin"
 expect_rc "dfu-util finds no device" 74
 grep_err "no device message" 'No DFU capable USB device available'

@@ -57,7 +57,7 @@ sim remove BBBBBBBBBBBB
 sim add core --serial CCCCCCCCCCCC --fault reset-on-leave
 dfu -d 1d50:607f -a 0 -s 0x08005000:leave -D "$T/fw.bin"
 sim list --json
-is "reset-on-leave: device left DFU mode" "$(json_get "$T/out" 'd["devices"][0]["mode"]')" "left"
+is "reset-on-leave: device left DFU mode (runs the firmware)" "$(json_get "$T/out" 'd["devices"][0]["mode"]')" "runtime"
 sim reset CCCCCCCCCCCC
 rm -f "$T/up.bin"
 dfu -d 1d50:607f -a 0 -s 0x08005000:5000 -U "$T/up.bin"

@@ -36,7 +36,7 @@ is "-d VID:PID (no comma) does not filter DFU-mode devices" "$(grep -c '^Found' 
 dfu -a 0 -p 2-1.4 -s 0x080A0000:leave -D "$T/f1.bin"
 expect_rc "nested path 2-1.4 selects the Photon" 0
 sim list --json
-is "only the Photon left DFU mode" "$(json_get "$T/out" '[x["mode"] for x in d["devices"]]')" "['dfu', 'dfu', 'left']"
+is "only the Photon left DFU mode" "$(json_get "$T/out" '[x["mode"] for x in d["devices"]]')" "['dfu', 'dfu', 'runtime']"
 
 # Eight devices, eight dfu-util processes at the same time.
 rm -rf "$SIM"

@@ -12,14 +12,14 @@ dfu -a 0 -s 0x08005000 -D "$T/fw.bin" -R
 expect_rc "-R: reset reports NOT_FOUND, dfu-util 0.11 exits 251" 251
 grep_out "reset announced" '^Resetting USB to switch back to Run-Time mode$'
 sim list --json
-is "-R: the device runs its application" "$(json_get "$T/out" 'd["devices"][0]["mode"]')" "left"
+is "-R: the device runs its application" "$(json_get "$T/out" 'd["devices"][0]["mode"]')" "runtime"
 
 sim reset $SN
 dfu -a 0 -s :leave
 expect_rc "bare :leave (DfuSe command mode)" 0
 grep_out "command mode" '^DfuSe command mode$'
 sim list --json
-is ":leave: left DFU mode" "$(json_get "$T/out" 'd["devices"][0]["mode"]')" "left"
+is ":leave: left DFU mode" "$(json_get "$T/out" 'd["devices"][0]["mode"]')" "runtime"
 
 sim reset $SN
 dfu -a 0 -e

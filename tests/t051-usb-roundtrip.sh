@@ -28,7 +28,7 @@ for dev in core:C0RE photon:PH0T electron:E1EC; do
 	usb flash --usb "$T/$prof.bin"
 	expect_rc "$prof: flash --usb" 0
 	grep_out "$prof: says it flashed userFirmware" "flashed .* to userFirmware"
-	mode_is "$prof: device left DFU mode after userFirmware" "$sn" left
+	mode_is "$prof: device left DFU mode after userFirmware" "$sn" runtime
 	usb read userFirmware "$T/$prof.back"
 	expect_rc "$prof: read refused while the device is not in DFU mode" 4
 	check "$prof: no output file after a failed read" test ! -e "$T/$prof.back"
@@ -52,7 +52,7 @@ for dev in core:C0RE photon:PH0T electron:E1EC; do
 	mode_is "$prof: --no-leave keeps DFU mode" "$sn" dfu
 	usb flash --usb "$T/$prof.bin" --verify
 	expect_rc "$prof: --verify with leave" 0
-	mode_is "$prof: leaves after the verifying read" "$sn" left
+	mode_is "$prof: leaves after the verifying read" "$sn" runtime
 	sim reset "$sn"
 done
 

@@ -167,7 +167,8 @@ EXPORT ssize_t libusb_get_device_list(libusb_context *ctx, libusb_device ***list
 		}
 		/* A device that left DFU mode (or vanished) is not on the bus
 		 * as a DFU device any more. */
-		if (d->dev.mode != SF_SIM_PRESENT || !(d->sim_dir = strdup(dir))) {
+		if ((d->dev.mode != SF_SIM_PRESENT && d->dev.mode != SF_SIM_RUNTIME) ||
+		    !(d->sim_dir = strdup(dir))) {
 			sf_sim_device_free(&d->dev);
 			free(d);
 			continue;
@@ -197,8 +198,9 @@ EXPORT int libusb_get_device_descriptor(libusb_device *dev, struct libusb_device
 	desc->bDescriptorType = LIBUSB_DT_DEVICE;
 	desc->bcdUSB = 0x0100;
 	desc->bMaxPacketSize0 = 64;
-	desc->idVendor = p->dfu.vid;
-	desc->idProduct = p->dfu.pid;
+	/* In runtime mode the application enumerates with its own id. */
+	desc->idVendor = dev->dev.mode == SF_SIM_RUNTIME ? p->runtime.vid : p->dfu.vid;
+	desc->idProduct = dev->dev.mode == SF_SIM_RUNTIME ? p->runtime.pid : p->dfu.pid;
 	desc->bcdDevice = p->bcd_device;
 	desc->iManufacturer = 1;
 	desc->iProduct = 2;
@@ -225,7 +227,8 @@ EXPORT int libusb_get_config_descriptor(libusb_device *dev, uint8_t config_index
 					struct libusb_config_descriptor **config)
 {
 	const sf_profile *p = &dev->dev.profile;
-	size_t n = p->nalts;
+	bool runtime = dev->dev.mode == SF_SIM_RUNTIME;
+	size_t n = runtime ? 1 : p->nalts;
 	struct libusb_config_descriptor *c;
 	struct libusb_interface *intf;
 	struct libusb_interface_descriptor *alts;
@@ -254,9 +257,16 @@ EXPORT int libusb_get_config_descriptor(libusb_device *dev, uint8_t config_index
 		alts[i].bLength = LIBUSB_DT_INTERFACE_SIZE;
 		alts[i].bDescriptorType = LIBUSB_DT_INTERFACE;
 		alts[i].bInterfaceNumber = 0;
-		alts[i].bAlternateSetting = (uint8_t)p->alts[i].alt;
 		alts[i].bInterfaceClass = 0xFE;
 		alts[i].bInterfaceSubClass = 0x01;
+		if (runtime) {
+			/* One DFU runtime interface (protocol 1), no string. */
+			alts[i].bAlternateSetting = 0;
+			alts[i].bInterfaceProtocol = 0x01;
+			alts[i].iInterface = 0;
+			continue;
+		}
+		alts[i].bAlternateSetting = (uint8_t)p->alts[i].alt;
 		alts[i].bInterfaceProtocol = 0x02;
 		alts[i].iInterface = (uint8_t)(4 + i);
 	}
@@ -366,9 +376,19 @@ static void save_live(libusb_device_handle *h)
 		d->dfu_status = SF_DFU_OK;
 		d->has_pointer = false;
 		break;
+	case SF_SIM_RUNTIME:
+		d->mode = SF_SIM_RUNTIME;
+		d->dfu_state = SF_DFU_IDLE;
+		d->dfu_status = SF_DFU_OK;
+		d->has_pointer = false;
+		break;
 	case SF_SIM_LEFT:
 	case SF_SIM_LOST:
-		d->mode = m->presence;
+		/* After a leave the firmware runs: a device with a runtime id
+		 * re-enumerates in runtime mode at a new address. */
+		d->mode = sf_sim_settle(m->presence, d->profile.has_runtime);
+		if (d->mode == SF_SIM_RUNTIME && d->devnum == h->dev->dev.devnum)
+			d->devnum = sf_sim_next_devnum(h->dev->sim_dir, d->bus);
 		d->dfu_state = SF_DFU_IDLE;
 		d->dfu_status = SF_DFU_OK;
 		d->has_pointer = false;
@@ -453,7 +473,7 @@ static int begin_session(libusb_device_handle *h)
 		h->lock_fd = -1;
 		return LIBUSB_ERROR_NO_DEVICE;
 	}
-	if (h->live.mode != SF_SIM_PRESENT || h->live.devnum != dev->dev.devnum) {
+	if (h->live.mode != dev->dev.mode || h->live.devnum != dev->dev.devnum) {
 		rc = LIBUSB_ERROR_NO_DEVICE; /* left or replugged since listing */
 		goto fail;
 	}
@@ -466,6 +486,9 @@ static int begin_session(libusb_device_handle *h)
 	}
 	h->model.state = h->live.dfu_state;
 	h->model.status = h->live.dfu_status;
+	if (h->live.mode == SF_SIM_RUNTIME)
+		/* The functional descriptor sets bitWillDetach (0x0B). */
+		sf_sim_model_runtime(&h->model, true);
 	if (h->live.has_pointer)
 		h->model.pointer = h->live.pointer;
 	h->model.last_address = h->live.last_address;
@@ -523,7 +546,8 @@ EXPORT int libusb_release_interface(libusb_device_handle *h, int interface_numbe
  * program may exit without closing. */
 static void note_presence(libusb_device_handle *h)
 {
-	if (h->model.presence != SF_SIM_PRESENT && !h->saved_presence) {
+	if (h->model.presence != SF_SIM_PRESENT && h->model.presence != SF_SIM_RUNTIME &&
+	    !h->saved_presence) {
 		h->saved_presence = true;
 		save_live(h);
 	}
@@ -587,11 +611,13 @@ EXPORT int libusb_reset_device(libusb_device_handle *h)
 	int rc = begin_session(h);
 	if (rc != 0)
 		return rc;
-	if (h->model.presence != SF_SIM_PRESENT)
+	if (h->model.presence != SF_SIM_PRESENT && h->model.presence != SF_SIM_RUNTIME)
 		return LIBUSB_ERROR_NO_DEVICE;
-	/* A bus reset starts the application: the device re-enumerates as a
-	 * different device, which libusb reports as NOT_FOUND. */
-	h->model.presence = SF_SIM_LEFT;
+	/* A bus reset starts the application (or, after a runtime DETACH, the
+	 * bootloader): the device re-enumerates as a different device, which
+	 * libusb reports as NOT_FOUND. */
+	if (sf_sim_usb_reset(&h->model) == SF_SIM_RUNTIME)
+		return 0;
 	note_presence(h);
 	return LIBUSB_ERROR_NOT_FOUND;
 }
@@ -617,6 +643,8 @@ static int string_descriptor(const char *text, unsigned char *data, uint16_t len
 static const char *string_text(libusb_device *dev, uint8_t index)
 {
 	const sf_profile *p = &dev->dev.profile;
+	if (dev->dev.mode == SF_SIM_RUNTIME && index > 3)
+		return NULL; /* the runtime interface has no alt strings */
 	switch (index) {
 	case 1: return p->manufacturer ? p->manufacturer : "";
 	case 2: return p->product ? p->product : "";
@@ -687,7 +715,7 @@ EXPORT int libusb_control_transfer(libusb_device_handle *h, uint8_t request_type
 		return LIBUSB_ERROR_INVALID_PARAM;
 	if (wLength && !data)
 		return LIBUSB_ERROR_INVALID_PARAM;
-	if (h->session && h->model.presence != SF_SIM_PRESENT)
+	if (h->session && h->model.presence != SF_SIM_PRESENT && h->model.presence != SF_SIM_RUNTIME)
 		return LIBUSB_ERROR_NO_DEVICE;
 	if ((request_type & 0x60) == LIBUSB_REQUEST_TYPE_STANDARD) {
 		if (request_type == 0x80 && bRequest == LIBUSB_REQUEST_GET_DESCRIPTOR)
@@ -705,7 +733,8 @@ EXPORT int libusb_control_transfer(libusb_device_handle *h, uint8_t request_type
 	note_presence(h);
 	/* A board keeps its DFU state when the host dies mid-transfer: record
 	 * changes of the resting state (a few per run, not per block). */
-	if (h->model.presence == SF_SIM_PRESENT && sf_sim_resting_state(&h->model) != h->saved_resting) {
+	if (h->model.presence == SF_SIM_PRESENT && h->live.mode == SF_SIM_PRESENT &&
+	    sf_sim_resting_state(&h->model) != h->saved_resting) {
 		h->saved_resting = sf_sim_resting_state(&h->model);
 		save_live(h);
 	}

@@ -41,6 +41,7 @@ endif
 EXTRA_DIST += tests/lib-sim.sh tests/fixtures/sim tests/fixtures/transcripts \
 	tests/fixtures/record-transcripts.sh
 sim_tests = tests/t030-sim-list.sh tests/t031-sim-flash.sh tests/t032-sim-faults.sh tests/t033-sim-multi.sh \
-	tests/t034-sim-profiles.sh tests/t035-sim-timing.sh tests/t036-sim-protocol.sh
+	tests/t034-sim-profiles.sh tests/t035-sim-timing.sh tests/t036-sim-protocol.sh \
+	tests/t037-sim-runtime.sh
 TESTS += $(sim_tests)
 dist_check_SCRIPTS += $(sim_tests)

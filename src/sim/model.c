@@ -197,8 +197,72 @@ void sf_sim_model_free(sf_sim_model *m)
 	m->pending = NULL;
 }
 
+void sf_sim_model_runtime(sf_sim_model *m, bool will_detach)
+{
+	m->presence = SF_SIM_RUNTIME;
+	m->will_detach = will_detach;
+	m->state = SF_DFU_APP_IDLE;
+	m->status = SF_DFU_OK;
+}
+
+enum sf_sim_presence sf_sim_usb_reset(sf_sim_model *m)
+{
+	switch (m->presence) {
+	case SF_SIM_PRESENT:
+		m->presence = SF_SIM_LEFT;
+		break;
+	case SF_SIM_RUNTIME:
+		if (m->state == SF_DFU_APP_DETACH)
+			m->presence = SF_SIM_REENUMERATED;
+		break;
+	default:
+		break;
+	}
+	return m->presence;
+}
+
+enum sf_sim_presence sf_sim_settle(enum sf_sim_presence p, bool has_runtime)
+{
+	return p == SF_SIM_LEFT && has_runtime ? SF_SIM_RUNTIME : p;
+}
+
+static void put_status(sf_sim_model *m, uint8_t *data, uint8_t status, uint32_t poll,
+		       uint8_t state);
+
+/* The application's DFU runtime interface (DFU 1.1 appIDLE/appDETACH):
+ * anything but GETSTATUS, GETSTATE and DETACH stalls without changing state. */
+static int runtime_request(sf_sim_model *m, bool in, uint8_t request, uint8_t *data,
+			   uint16_t length)
+{
+	switch (request) {
+	case DFU_DETACH:
+		if (in)
+			break;
+		if (m->will_detach)
+			m->presence = SF_SIM_REENUMERATED; /* detaches and re-attaches in DFU mode */
+		else
+			m->state = SF_DFU_APP_DETACH;      /* waits for the host's USB reset */
+		return 0;
+	case DFU_GETSTATUS:
+		if (!in || length < 6)
+			break;
+		put_status(m, data, SF_DFU_OK, 0, m->state);
+		return 6;
+	case DFU_GETSTATE:
+		if (!in || length < 1)
+			break;
+		data[0] = m->state;
+		return 1;
+	default:
+		break;
+	}
+	return SF_SIM_ERR_PIPE;
+}
+
 int sf_sim_set_alt(sf_sim_model *m, int alt)
 {
+	if (m->presence == SF_SIM_RUNTIME)
+		return alt == 0 ? 0 : SF_SIM_ERR_PIPE;
 	if (m->presence != SF_SIM_PRESENT)
 		return SF_SIM_ERR_NO_DEVICE;
 	for (size_t i = 0; i < m->nalts; i++)
@@ -495,6 +559,8 @@ int sf_sim_request(sf_sim_model *m, uint8_t request_type, uint8_t request,
 		   uint16_t value, uint8_t *data, uint16_t length)
 {
 	bool in = (request_type & 0x80) != 0;
+	if (m->presence == SF_SIM_RUNTIME)
+		return runtime_request(m, in, request, data, length);
 	if (m->presence != SF_SIM_PRESENT)
 		return SF_SIM_ERR_NO_DEVICE;
 	m->requests++;

@@ -100,7 +100,9 @@ enum sf_sim_presence {
 	SF_SIM_PRESENT = 0,   /* enumerated in DFU mode */
 	SF_SIM_LEFT,          /* left DFU mode (manifested / reset into the app) */
 	SF_SIM_LOST,          /* disappeared from the bus (fault lost=N) */
-	SF_SIM_REENUMERATED   /* reset but came back in DFU mode (new devnum) */
+	SF_SIM_REENUMERATED,  /* reset but came back in DFU mode (new devnum) */
+	SF_SIM_RUNTIME        /* enumerated in runtime (application) mode: one DFU
+	                         runtime interface, the profile's runtime VID:PID */
 };
 
 typedef struct sf_sim_model {
@@ -123,6 +125,7 @@ typedef struct sf_sim_model {
 	bool has_pending;
 	bool pending_fails;       /* injected status fault for the pending block */
 
+	bool will_detach;         /* bitWillDetach: DFU_DETACH re-enumerates at once */
 	unsigned long requests;   /* DFU class requests seen (for stall=N) */
 	unsigned long data_blocks;
 	enum sf_sim_presence presence;
@@ -135,6 +138,22 @@ int sf_sim_model_init(sf_sim_model *m, sf_sim_alt *alts, size_t nalts,
 		      uint16_t transfer_size, bool real_timing,
 		      const sf_sim_faults *faults);
 void sf_sim_model_free(sf_sim_model *m);
+
+/* Puts a freshly initialised model in runtime mode (appIDLE). In runtime
+ * mode only GETSTATUS, GETSTATE and DFU_DETACH are answered; DFU_DETACH
+ * switches to DFU mode (presence REENUMERATED) when will_detach, else the
+ * device waits in appDETACH for a USB reset (sf_sim_usb_reset). */
+void sf_sim_model_runtime(sf_sim_model *m, bool will_detach);
+
+/* A USB bus reset: a DFU-mode device starts its application (LEFT); a
+ * runtime device in appDETACH comes back in DFU mode (REENUMERATED); a
+ * runtime device in appIDLE stays as it is. Returns the new presence. */
+enum sf_sim_presence sf_sim_usb_reset(sf_sim_model *m);
+
+/* Where a device that left DFU mode rests for the next host: back in
+ * runtime mode when its profile has a runtime VID:PID (the firmware runs
+ * and enumerates), else simply gone (LEFT). Other presences unchanged. */
+enum sf_sim_presence sf_sim_settle(enum sf_sim_presence p, bool has_runtime);
 
 /* SET_INTERFACE: 0 or SF_SIM_ERR_PIPE for an unknown alt. */
 int sf_sim_set_alt(sf_sim_model *m, int alt);

@@ -36,6 +36,7 @@ const char *sf_sim_mode_name(enum sf_sim_presence mode)
 	case SF_SIM_LEFT: return "left";
 	case SF_SIM_LOST: return "lost";
 	case SF_SIM_REENUMERATED: return "dfu";
+	case SF_SIM_RUNTIME: return "runtime";
 	}
 	return "dfu";
 }
@@ -46,6 +47,8 @@ static enum sf_sim_presence mode_from_name(const char *s)
 		return SF_SIM_LEFT;
 	if (s && !strcmp(s, "lost"))
 		return SF_SIM_LOST;
+	if (s && !strcmp(s, "runtime"))
+		return SF_SIM_RUNTIME;
 	return SF_SIM_PRESENT;
 }
 
@@ -620,6 +623,10 @@ int sf_sim_device_create(const char *sim_dir, const sf_sim_new *spec, char *seri
 	json_t *doc = NULL, *faults;
 	sf_sim_device d;
 
+	if (spec->runtime && !spec->profile->has_runtime)
+		return sf_err_set(err, SF_EXIT_USAGE,
+				  "profile '%s' has no runtime (normal-mode) USB id (usb.runtime), so it cannot start in runtime mode; use --mode dfu or add \"runtime\": \"VID:PID\" to the profile's usb object",
+				  spec->profile->id ? spec->profile->id : "?");
 	if (mkdir_p(sim_dir) != 0)
 		return sf_err_set(err, SF_EXIT_REFUSED, "cannot create simulation directory '%s': %s", sim_dir, strerror(errno));
 	devs = sf_sim_devices_dir(sim_dir);
@@ -714,7 +721,7 @@ int sf_sim_device_create(const char *sim_dir, const sf_sim_new *spec, char *seri
 	memset(&d, 0, sizeof d);
 	d.dir = dir;
 	d.profile = *spec->profile;
-	d.mode = SF_SIM_PRESENT;
+	d.mode = spec->runtime ? SF_SIM_RUNTIME : SF_SIM_PRESENT;
 	d.devnum = next_devnum(&t, bus);
 	d.dfu_state = SF_DFU_IDLE;
 	for (size_t i = 0; i < spec->profile->nalts; i++) {
@@ -800,7 +807,7 @@ int sf_sim_device_remove(const char *sim_dir, const char *serial, sf_err *err)
 	return rc;
 }
 
-int sf_sim_device_reset(const char *sim_dir, const char *serial, sf_err *err)
+int sf_sim_device_reset(const char *sim_dir, const char *serial, bool runtime, sf_err *err)
 {
 	sf_sim_device d;
 	taken t;
@@ -819,11 +826,18 @@ int sf_sim_device_reset(const char *sim_dir, const char *serial, sf_err *err)
 	/* Reload under the lock: a session may have just saved. */
 	if ((rc = sf_sim_device_load(sim_dir, serial, &d, err)))
 		goto out;
+	if (runtime && !d.profile.has_runtime) {
+		rc = sf_err_set(err, SF_EXIT_USAGE,
+				"profile '%s' has no runtime (normal-mode) USB id (usb.runtime), so %s cannot be put in runtime mode",
+				d.profile.id ? d.profile.id : "?", serial);
+		sf_sim_device_free(&d);
+		goto out;
+	}
 	if ((rc = taken_load(sim_dir, &t, err))) {
 		sf_sim_device_free(&d);
 		goto out;
 	}
-	d.mode = SF_SIM_PRESENT;
+	d.mode = runtime ? SF_SIM_RUNTIME : SF_SIM_PRESENT;
 	d.devnum = next_devnum(&t, d.bus); /* a replug gets a new address */
 	d.dfu_state = SF_DFU_IDLE;
 	d.dfu_status = SF_DFU_OK;

@@ -4,7 +4,7 @@
  *   DIR/devices/SERIAL/device.json  fixed facts: serial, USB path, bus,
  *                                   timing (fast|real), faults, profile id
  *   DIR/devices/SERIAL/profile.json copy of the profile it was added with
- *   DIR/devices/SERIAL/state.json   what changes: mode (dfu|left|lost),
+ *   DIR/devices/SERIAL/state.json   what changes: mode (dfu|runtime|left|lost),
  *                                   devnum, DFU state/status, address
  *                                   pointer, last address, per-page erase and
  *                                   program counters, session count
@@ -95,6 +95,7 @@ typedef struct sf_sim_new {
 	const char *serial;        /* NULL: generated */
 	const char *path;          /* NULL: next free "1-N" */
 	bool real_timing;
+	bool runtime;              /* starts in runtime mode (profile must have usb.runtime) */
 	const char *const *faults; /* validated specs */
 	size_t nfaults;
 } sf_sim_new;
@@ -108,8 +109,9 @@ int sf_sim_device_create(const char *sim_dir, const sf_sim_new *spec, char *seri
 int sf_sim_device_remove(const char *sim_dir, const char *serial, sf_err *err);
 
 /* Brings a device back in DFU mode (dfuIDLE, new devnum), as a replug with
- * the button held would. */
-int sf_sim_device_reset(const char *sim_dir, const char *serial, sf_err *err);
+ * the button held would; runtime: in runtime mode instead, as a plain replug
+ * running the firmware would (refused when the profile has no runtime id). */
+int sf_sim_device_reset(const char *sim_dir, const char *serial, bool runtime, sf_err *err);
 
 /* A device address not used on `bus` by any device in sim_dir (what a
  * re-enumerating device gets). */

@@ -278,6 +278,45 @@ static void test_leave(void **state)
 	assert_int_equal(getstatus(&f->m, st), SF_SIM_ERR_NO_DEVICE);
 }
 
+/* Runtime (application) mode: appIDLE, DETACH re-enumerates in DFU mode
+ * (bitWillDetach) or waits for a USB reset; other requests stall. */
+static void test_runtime(void **state)
+{
+	fixture *f = *state;
+	uint8_t st[6], one = 0;
+	sf_sim_model_runtime(&f->m, true);
+	assert_int_equal(getstatus(&f->m, st), 6);
+	assert_int_equal(st[4], SF_DFU_APP_IDLE);
+	assert_int_equal(st[0], SF_DFU_OK);
+	assert_int_equal(sf_sim_set_alt(&f->m, 0), 0);
+	assert_int_equal(sf_sim_set_alt(&f->m, 1), SF_SIM_ERR_PIPE);
+	assert_int_equal(dnload(&f->m, 2, &one, 1), SF_SIM_ERR_PIPE);
+	assert_int_equal(f->m.presence, SF_SIM_RUNTIME);
+	assert_int_equal(f->m.state, SF_DFU_APP_IDLE);
+	assert_int_equal(sf_sim_request(&f->m, 0x21, 0 /* DETACH */, 1000, NULL, 0), 0);
+	assert_int_equal(f->m.presence, SF_SIM_REENUMERATED);
+	assert_int_equal(getstatus(&f->m, st), SF_SIM_ERR_NO_DEVICE);
+
+	/* Without bitWillDetach: appDETACH until the host resets the bus. */
+	sf_sim_model_runtime(&f->m, false);
+	assert_int_equal(sf_sim_usb_reset(&f->m), SF_SIM_RUNTIME); /* plain reset: still the app */
+	assert_int_equal(sf_sim_request(&f->m, 0x21, 0, 1000, NULL, 0), 0);
+	assert_int_equal(f->m.presence, SF_SIM_RUNTIME);
+	assert_int_equal(getstatus(&f->m, st), 6);
+	assert_int_equal(st[4], SF_DFU_APP_DETACH);
+	assert_int_equal(sf_sim_usb_reset(&f->m), SF_SIM_REENUMERATED);
+}
+
+static void test_settle(void **state)
+{
+	(void)state;
+	assert_int_equal(sf_sim_settle(SF_SIM_LEFT, true), SF_SIM_RUNTIME);
+	assert_int_equal(sf_sim_settle(SF_SIM_LEFT, false), SF_SIM_LEFT);
+	assert_int_equal(sf_sim_settle(SF_SIM_LOST, true), SF_SIM_LOST);
+	assert_int_equal(sf_sim_settle(SF_SIM_PRESENT, true), SF_SIM_PRESENT);
+	assert_int_equal(sf_sim_settle(SF_SIM_REENUMERATED, true), SF_SIM_REENUMERATED);
+}
+
 static void test_leave_faults(void **state)
 {
 	fixture *f;
@@ -491,6 +530,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_erase_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mass_erase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leave, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runtime, setup, teardown),
+		cmocka_unit_test(test_settle),
 		cmocka_unit_test(test_leave_faults),
 		cmocka_unit_test(test_block_faults),
 		cmocka_unit_test(test_real_timing),

@@ -187,10 +187,21 @@ static void test_round_trip(void **state)
 	assert_int_equal(d.dfu_status, SF_DFU_ERR_WRITE);
 	assert_int_equal(d.pointer, 0x08005000);
 	sf_sim_device_free(&d);
-	assert_int_equal(sf_sim_device_reset(tmpdir, serial, &err), 0);
+	assert_int_equal(sf_sim_device_reset(tmpdir, serial, false, &err), 0);
 	assert_int_equal(sf_sim_device_load(tmpdir, serial, &d, &err), 0);
 	assert_int_equal(d.mode, SF_SIM_PRESENT);
 	assert_int_equal(d.devnum, 4); /* 2 and 3 taken: a replug gets a new one */
+	sf_sim_device_free(&d);
+	/* Runtime mode: persisted as "runtime", back to DFU with a plain reset. */
+	assert_int_equal(sf_sim_device_reset(tmpdir, serial, true, &err), 0);
+	assert_int_equal(sf_sim_device_load(tmpdir, serial, &d, &err), 0);
+	assert_int_equal(d.mode, SF_SIM_RUNTIME);
+	assert_string_equal(sf_sim_mode_name(d.mode), "runtime");
+	sf_sim_device_free(&d);
+	assert_int_equal(sf_sim_device_reset(tmpdir, serial, false, &err), 0);
+	assert_int_equal(sf_sim_device_load(tmpdir, serial, &d, &err), 0);
+	assert_int_equal(d.mode, SF_SIM_PRESENT);
+	assert_int_equal(d.devnum, 6);
 	sf_sim_device_free(&d);
 
 	assert_int_equal(sf_sim_device_names(tmpdir, &names, &n, &err), 0);

@@ -77,7 +77,7 @@ static int detach_device(const sf_ctx *ctx, const sf_dfu_device *d, const sf_pro
 	if (!rc)
 		rc = sf_dfu_outcome_code(ctx, &t, err);
 	if (!rc && t.exited && t.exit_status != 0) {
-		sf_diag_live(ctx, p, -1, &t, false);
+		sf_diag_live(ctx, p, -1, &t, 0);
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
 				"'dfu-util -e' could not switch %s %04x:%04x to DFU mode (exit %d); %s",
 				p->id, d->vid, d->pid, t.exit_status,
@@ -233,7 +233,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		if (diagnose)
 			sf_diag_live(ctx, chosen ? chosen : sf_profiles_match_usb(all, nall, list.failed_vid,
 										   list.failed_pid, false),
-				     -1, &t, false);
+				     -1, &t, 0);
 		rc = sf_err_set(err, SF_EXIT_PERMISSION,
 				"found DFU device %04x:%04x but may not open it (%s); install udev rules for it "
 				"with 'sudo sparkflash udev install', then unplug and replug the device",
@@ -257,13 +257,8 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 				rc = DEVSEL_DETACHED;
 			goto done;
 		}
-		{
-			/* The matcher recognises a listing with a runtime device and
-			 * no DFU one when dfu-util says it found no DFU device. */
-			static const char no_dev[] = "dfu-util: No DFU capable USB device available";
-			if (diagnose && sf_transcript_add(&t, SF_STREAM_STDERR, no_dev, sizeof no_dev - 1))
-				sf_diag_live(ctx, p, -1, &t, false);
-		}
+		if (diagnose)
+			sf_diag_live(ctx, p, -1, &t, SF_DIAG_LIVE_NO_DFU_MATCH);
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE, "%s %04x:%04x is attached in normal (runtime) mode, not DFU mode; %s, or pass --detach",
 				p->id, d->vid, d->pid, p->dfu_mode_help ? p->dfu_mode_help : generic_help);
 		goto done;

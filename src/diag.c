@@ -1423,8 +1423,8 @@ int sf_diagnose(const sf_transcript *t, const sf_diag_context *ctx, sf_diag_resu
 		}
 		if (HAS(P_STILL_RUNTIME) || HAS(P_NOT_IN_DFU) || HAS(P_LOST_AFTER_RESET) ||
 		    (HAS(P_REALLY_RUNTIME) && (HAS(P_CANNOT_OPEN_DEVICE) || HAS(P_NO_DEVICE)) && !open_denied) ||
-		    (HAS(P_NO_DEVICE) && (HAS(P_FOUND_RUNTIME) || f->prev_found_runtime) && !HAS(P_FOUND_DFU) &&
-		     !open_denied)) {
+		    ((HAS(P_NO_DEVICE) || (ctx && ctx->no_dfu_device_matched)) &&
+		     (HAS(P_FOUND_RUNTIME) || f->prev_found_runtime) && !HAS(P_FOUND_DFU) && !open_denied)) {
 			sf_diagnosis *d = add(&b, "runtime-mode");
 			sbuf fix = { 0 };
 			evidence_pat(&b, d, P_STILL_RUNTIME);

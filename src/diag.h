@@ -109,6 +109,9 @@ typedef struct sf_diag_context {
 	size_t nrules;
 	/* Live runs: after a :leave the device was seen in DFU mode again. */
 	bool still_in_dfu_after_leave;
+	/* Live runs: the caller looked for a DFU-mode device in this `-l`
+	 * listing and found none (a runtime-mode one there is the reason). */
+	bool no_dfu_device_matched;
 } sf_diag_context;
 
 /* Diagnoses a transcript; ctx may be NULL. Returns 0, or SF_EXIT_INTERNAL on

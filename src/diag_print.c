@@ -78,7 +78,7 @@ void sf_diag_print(const sf_ctx *ctx, const sf_diag_result *r, bool result)
 }
 
 int sf_diag_live(const sf_ctx *ctx, const sf_profile *p, int alt, const sf_transcript *t,
-		 bool still_in_dfu_after_leave)
+		 unsigned flags)
 {
 	const sf_alt *a = p && alt >= 0 ? sf_profile_alt(p, alt) : NULL;
 	sf_diag_context dctx = { 0 };
@@ -103,7 +103,8 @@ int sf_diag_live(const sf_ctx *ctx, const sf_profile *p, int alt, const sf_trans
 		dctx.regions[i].writable = (a->layout.regions[i].flags & SF_MEM_WRITABLE) != 0;
 		dctx.nregions = i + 1;
 	}
-	dctx.still_in_dfu_after_leave = still_in_dfu_after_leave;
+	dctx.still_in_dfu_after_leave = flags & SF_DIAG_LIVE_STILL_IN_DFU;
+	dctx.no_dfu_device_matched = flags & SF_DIAG_LIVE_NO_DFU_MATCH;
 	nids = sf_diag_transcript_ids(t, ids, SF_DIAG_MAX_RULES);
 	/* Simulated devices are not on this host's bus: its facts would mislead. */
 	if (!ctx || !ctx->sim_dir)

@@ -34,7 +34,11 @@ void sf_diag_print(const sf_ctx *ctx, const sf_diag_result *r, bool result);
  * adds host facts, prints the error and warning diagnoses (info is noise
  * there) and returns the matcher's exit code for a failed run (0 when it
  * judged success or found nothing). `profile` may be NULL. */
+enum {
+	SF_DIAG_LIVE_STILL_IN_DFU = 1 << 0,  /* seen in DFU mode after a leave request */
+	SF_DIAG_LIVE_NO_DFU_MATCH = 1 << 1   /* `t` is a listing without the wanted DFU device */
+};
 int sf_diag_live(const sf_ctx *ctx, const sf_profile *profile, int alt, const sf_transcript *t,
-		 bool still_in_dfu_after_leave);
+		 unsigned flags);
 
 #endif

@@ -122,7 +122,8 @@ static void diagnose(sf_usbop *u, const sf_plan *pl, const sf_transcript *t, boo
 	int code;
 	if (v->code == SF_EXIT_TIMEOUT || t->spawn_failed)
 		return;
-	code = sf_diag_live(u->ctx, &u->target.profile, pl->alt, t, still_in_dfu);
+	code = sf_diag_live(u->ctx, &u->target.profile, pl->alt, t,
+			    still_in_dfu ? SF_DIAG_LIVE_STILL_IN_DFU : 0);
 	if (!v->ok && code)
 		v->code = code;
 }

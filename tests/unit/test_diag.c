@@ -366,6 +366,26 @@ static void test_live_flags(void **state)
 	sf_diag_result_free(&r);
 	sf_transcript_free(&t);
 
+	/* a plain -l listing with only a runtime-mode device: runtime-mode
+	 * only when the caller says it wanted a DFU-mode device there */
+	{
+		static const char line[] = "Found Runtime: [1d50:607d] ver=0200, devnum=2, cfg=1, intf=0, "
+					   "path=\"1-1\", alt=0, name=\"UNKNOWN\", serial=\"6D92487A5151\"";
+		sf_diag_context want = { 0 };
+		memset(&t, 0, sizeof t);
+		assert_true(sf_transcript_add(&t, SF_STREAM_STDOUT, line, sizeof line - 1));
+		t.exited = true;
+		assert_int_equal(sf_diagnose(&t, &want, &r), 0);
+		assert_null(find(&r, "runtime-mode"));
+		sf_diag_result_free(&r);
+		want.no_dfu_device_matched = true;
+		assert_int_equal(sf_diagnose(&t, &want, &r), 0);
+		assert_non_null(find(&r, "runtime-mode"));
+		assert_int_equal(r.exit_code, 4);
+		sf_diag_result_free(&r);
+		sf_transcript_free(&t);
+	}
+
 	/* killed by a signal, no output */
 	memset(&t, 0, sizeof t);
 	t.term_signal = 9;

@@ -128,7 +128,8 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	return 0;
 }
 
-void sf_http_req_reset(sf_http_req *req)
+/* Forgets the previous answer (each attempt starts clean). */
+static void clear_response(sf_http_req *req)
 {
 	free(req->body);
 	req->body = NULL;
@@ -137,6 +138,11 @@ void sf_http_req_reset(sf_http_req *req)
 	req->retry_after[0] = '\0';
 	req->fail = SF_FAIL_NONE;
 	req->error[0] = '\0';
+}
+
+void sf_http_req_reset(sf_http_req *req)
+{
+	clear_response(req);
 	req->attempts = 0;
 	req->waited_ms = 0;
 }
@@ -164,13 +170,7 @@ static int setup(sf_http_req *r, const sf_http_opts *o, sf_err *err)
 	if (!p)
 		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
 	r->priv = p;
-	free(r->body);
-	r->body = NULL;
-	r->body_len = 0;
-	r->status = 0;
-	r->retry_after[0] = '\0';
-	r->fail = SF_FAIL_NONE;
-	r->error[0] = '\0';
+	clear_response(r);
 
 	p->easy = e = curl_easy_init();
 	if (!e)

@@ -46,6 +46,24 @@ static void describe_dev(const sf_dfu_device *d, const sf_profile *p, char *buf,
 		 d->runtime ? " (normal mode)" : "");
 }
 
+/* Appends sep + the device's description to buf (used bytes so far),
+ * truncating quietly when buf is full. */
+static void append_dev(char *buf, size_t size, size_t *used, const char *sep,
+		       const sf_dfu_device *d, const sf_profile *p)
+{
+	char line[700];
+	int w;
+	if (*used >= size - 1)
+		return;
+	describe_dev(d, p, line, sizeof line);
+	w = snprintf(buf + *used, size - *used, "%s%s", sep, line);
+	if (w < 0)
+		return;
+	*used += (size_t)w;
+	if (*used >= size)
+		*used = size - 1;
+}
+
 /* select_once's answer when it asked a runtime-mode device to detach. */
 #define DEVSEL_DETACHED (-1)
 
@@ -208,18 +226,10 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		for (size_t i = 0; i < list.n && used < sizeof msg - 1; i++) {
 			const sf_dfu_device *d = &list.devs[i];
 			const sf_profile *p = chosen ? chosen : sf_profiles_match_usb(all, nall, d->vid, d->pid, false);
-			char line[700];
-			int w;
 			if (d->runtime || !device_matches(ctx, d) || !p ||
 			    (chosen && (d->vid != chosen->dfu.vid || d->pid != chosen->dfu.pid)))
 				continue;
-			describe_dev(d, p, line, sizeof line);
-			w = snprintf(msg + used, sizeof msg - used, "%s%s", used ? "; " : "", line);
-			if (w < 0)
-				break;
-			used += (size_t)w;
-			if (used >= sizeof msg)
-				used = sizeof msg - 1;
+			append_dev(msg, sizeof msg, &used, used ? "; " : "", d, p);
 		}
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
 				"%zu DFU devices match: %s; pass --serial SN or --path BUS-PORT to pick one",
@@ -271,15 +281,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 			const sf_dfu_device *d = &list.devs[i];
 			const sf_profile *p = sf_profiles_match_usb(chosen ? chosen : all, chosen ? 1 : nall,
 								    d->vid, d->pid, d->runtime);
-			char line[700];
-			int w;
-			describe_dev(d, p, line, sizeof line);
-			w = snprintf(seen + used, sizeof seen - used, "%s%s", used ? "; " : " (seen, not matching: ", line);
-			if (w < 0)
-				break;
-			used += (size_t)w;
-			if (used >= sizeof seen)
-				used = sizeof seen - 1;
+			append_dev(seen, sizeof seen, &used, used ? "; " : " (seen, not matching: ", d, p);
 		}
 		if (used && used < sizeof seen - 1)
 			snprintf(seen + used, sizeof seen - used, ")");

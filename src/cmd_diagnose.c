@@ -157,16 +157,7 @@ static int pick_profile(const sf_ctx *ctx, const uint16_t (*ids)[2], size_t nids
 				p = sf_profiles_match_usb(*all, *nall, ids[i][0], ids[i][1], true);
 		}
 	}
-	if (p) {
-		dctx->device_name = p->name;
-		dctx->dfu_mode_help = p->dfu_mode_help;
-		dctx->has_dfu_id = true;
-		dctx->dfu_vid = p->dfu.vid;
-		dctx->dfu_pid = p->dfu.pid;
-		dctx->has_runtime_id = p->has_runtime;
-		dctx->runtime_vid = p->runtime.vid;
-		dctx->runtime_pid = p->runtime.pid;
-	}
+	sf_diag_context_profile(dctx, p);
 	return 0;
 }
 

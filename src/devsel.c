@@ -95,7 +95,7 @@ static int detach_device(const sf_ctx *ctx, const sf_dfu_device *d, const sf_pro
 	if (!rc)
 		rc = sf_dfu_outcome_code(ctx, &t, err);
 	if (!rc && t.exited && t.exit_status != 0) {
-		sf_diag_live(ctx, p, -1, &t, 0);
+		sf_diag_live(ctx, p, &t, NULL);
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
 				"'dfu-util -e' could not switch %s %04x:%04x to DFU mode (exit %d); %s",
 				p->id, d->vid, d->pid, t.exit_status,
@@ -231,6 +231,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 				continue;
 			append_dev(msg, sizeof msg, &used, used ? "; " : "", d, p);
 		}
+		sf_dfu_note(ctx, &t, SF_NOTE_SELECT, "ambiguous");
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
 				"%zu DFU devices match: %s; pass --serial SN or --path BUS-PORT to pick one",
 				npick, msg);
@@ -240,10 +241,11 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 	/* Nothing usable: explain what was seen. */
 	if (list.access_denied) {
 		/* The diagnosis names the device node, its mode and the udev state. */
+		sf_dfu_note(ctx, &t, SF_NOTE_SELECT, "none");
 		if (diagnose)
 			sf_diag_live(ctx, chosen ? chosen : sf_profiles_match_usb(all, nall, list.failed_vid,
 										   list.failed_pid, false),
-				     -1, &t, 0);
+				     &t, NULL);
 		rc = sf_err_set(err, SF_EXIT_PERMISSION,
 				"found DFU device %04x:%04x but may not open it (%s); install udev rules for it "
 				"with 'sudo sparkflash udev install', then unplug and replug the device",
@@ -267,8 +269,9 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 				rc = DEVSEL_DETACHED;
 			goto done;
 		}
+		sf_dfu_note(ctx, &t, SF_NOTE_SELECT, "runtime");
 		if (diagnose)
-			sf_diag_live(ctx, p, -1, &t, SF_DIAG_LIVE_NO_DFU_MATCH);
+			sf_diag_live(ctx, p, &t, NULL);
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE, "%s %04x:%04x is attached in normal (runtime) mode, not DFU mode; %s, or pass --detach",
 				p->id, d->vid, d->pid, p->dfu_mode_help ? p->dfu_mode_help : generic_help);
 		goto done;
@@ -285,6 +288,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		}
 		if (used && used < sizeof seen - 1)
 			snprintf(seen + used, sizeof seen - used, ")");
+		sf_dfu_note(ctx, &t, SF_NOTE_SELECT, "none");
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE, "no %s device in DFU mode found%s%s%s%s; %s",
 				chosen ? chosen->id : "known",
 				ctx->serial ? " with serial " : "", ctx->serial ? ctx->serial : "",

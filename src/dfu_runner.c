@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -252,8 +253,32 @@ done:
 	return rc;
 }
 
+void sf_dfu_note(const sf_ctx *ctx, sf_transcript *t, const char *key, const char *fmt, ...)
+{
+	char value[200] = "";
+	int fd;
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(value, sizeof value, fmt, ap);
+		va_end(ap);
+	}
+	if (t)
+		sf_transcript_note(t, key, fmt ? "%s" : NULL, value);
+	if (!ctx->log_file || ctx->dry_run)
+		return;
+	fd = open(ctx->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return; /* the run itself reported an unusable log */
+	dprintf(fd, "# %s%s%s\n", key, fmt ? " " : "", value);
+	close(fd);
+}
+
 int sf_dfu_outcome_code(const sf_ctx *ctx, const sf_transcript *t, sf_err *err)
 {
+	if (t->interrupted)
+		return sf_err_set(err, SF_EXIT_SIGNAL_BASE + t->interrupted, "interrupted by %s; dfu-util was stopped",
+				  strsignal(t->interrupted));
 	if (t->spawn_failed)
 		return sf_err_set(err, SF_EXIT_DFU_UTIL, "dfu-util could not be started: %s; " INSTALL_HINT,
 				  strerror(t->spawn_errno));

@@ -51,6 +51,13 @@ int sf_dfu_resolve(const sf_ctx *ctx, char *buf, size_t n, sf_err *err);
 int sf_dfu_run(const sf_ctx *ctx, const char *const *dfu_argv,
 	       const sf_dfu_run_opts *opts, sf_transcript *out, sf_err *err);
 
+/* Records one of sparkflash's own observations about the last run (a note,
+ * transcript.h: SF_NOTE_AFTER_LEAVE, SF_NOTE_VERIFY, SF_NOTE_SELECT) in `t`
+ * (may be NULL) and in the --log file as "# KEY VALUE", so that `diagnose`
+ * on the log judges as the live command did. fmt may be NULL. */
+void sf_dfu_note(const sf_ctx *ctx, sf_transcript *t, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* The exit code for the parts of the outcome that need no diagnosis:
  * spawn failed → 8, timed out → 9 (with a message in err), killed by a
  * signal → 6; otherwise 0 (the caller judges dfu-util's exit status). */

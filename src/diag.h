@@ -21,7 +21,8 @@ typedef enum sf_diag_severity {
 typedef enum sf_diag_verdict {
 	SF_VERDICT_SUCCESS = 0,
 	SF_VERDICT_WARNINGS,    /* succeeded, with warning diagnoses */
-	SF_VERDICT_FAILURE
+	SF_VERDICT_FAILURE,
+	SF_VERDICT_INTERRUPTED  /* stopped by the user (Ctrl-C, SIGTERM) */
 } sf_diag_verdict;
 
 /* One catalogue entry (static data, see sf_diag_catalogue). */
@@ -58,8 +59,12 @@ typedef struct sf_diag_result {
 	sf_diagnosis *items;        /* errors first, then warnings, then info */
 	size_t n;
 	sf_diag_verdict verdict;
-	int exit_code;              /* 0 unless verdict is FAILURE */
+	int exit_code;              /* 0 unless verdict is FAILURE or INTERRUPTED */
 	char version[24];           /* dfu-util version from the banner, "" if none */
+	size_t runs;                /* dfu-util runs found in the transcript */
+	size_t decisive_run;        /* 1-based number of the run judged (0: none) */
+	size_t run_first_line;      /* its first line (1-based, 0: none) */
+	bool written;               /* that run reports the data transferred */
 } sf_diag_result;
 
 /* Host facts for fix texts; all optional (zero-initialise, then fill). */
@@ -90,16 +95,25 @@ typedef struct sf_diag_region {
 	bool writable;
 } sf_diag_region;
 
+#define SF_DIAG_MAX_ALTS 6
+
+typedef struct sf_diag_alt_map {
+	int alt;
+	sf_diag_region regions[SF_DIAG_MAX_REGIONS];
+	size_t nregions;
+} sf_diag_alt_map;
+
 typedef struct sf_diag_context {
 	/* From the device profile in use (all may be NULL/false). */
 	const char *device_name;    /* "Spark Core" */
 	const char *dfu_mode_help;
 	bool has_dfu_id, has_runtime_id;
 	uint16_t dfu_vid, dfu_pid, runtime_vid, runtime_pid;
-	/* Memory map of the alt being written (lets "Last page ... not
-	 * writeable" be told apart: bad address vs file too large). */
-	sf_diag_region regions[SF_DIAG_MAX_REGIONS];
-	size_t nregions;
+	/* Memory maps of the profile's alt settings (let "Last page ... not
+	 * writeable" be told apart: bad address vs file too large; the log
+	 * says which alt was set). */
+	sf_diag_alt_map alts[SF_DIAG_MAX_ALTS];
+	size_t nalts;
 	/* Host facts (sf_diag_host_facts). */
 	bool host_known;
 	const char *os;             /* "linux", "windows", "macos" or NULL */
@@ -107,14 +121,20 @@ typedef struct sf_diag_context {
 	size_t ndevices;
 	sf_diag_rule rules[SF_DIAG_MAX_RULES];
 	size_t nrules;
-	/* Live runs: after a :leave the device was seen in DFU mode again. */
-	bool still_in_dfu_after_leave;
-	/* Live runs: the caller looked for a DFU-mode device in this `-l`
-	 * listing and found none (a runtime-mode one there is the reason). */
-	bool no_dfu_device_matched;
 } sf_diag_context;
 
-/* Diagnoses a transcript; ctx may be NULL. Returns 0, or SF_EXIT_INTERNAL on
+/* The judge: decides what a transcript shows (the verdict and exit code of
+ * the run, with its diagnoses). Live commands and `diagnose` both ask it;
+ * what sparkflash itself saw (exit status, the user's signal, the listing
+ * after a leave, a read-back comparison, the device selection) reaches it as
+ * the transcript's outcome fields and notes (transcript.h), so a saved log
+ * is judged as the live run was.
+ *
+ * A transcript may hold several dfu-util runs (a --log, a paste): each is
+ * judged; the verdict is the last run that did more than list devices (an
+ * earlier failure followed by a good retry is a success), with a later
+ * listing that still shows the device in DFU mode counted as the leave
+ * being ignored. ctx may be NULL. Returns 0, or SF_EXIT_INTERNAL on
  * allocation failure (then *out is empty). Never reads the host. */
 int sf_diagnose(const sf_transcript *t, const sf_diag_context *ctx, sf_diag_result *out);
 void sf_diag_result_free(sf_diag_result *r);

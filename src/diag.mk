@@ -1,6 +1,7 @@
 # diag: diagnosing dfu-util transcripts (pure matcher), `diagnose`, `doctor`, `udev`.
 libsfcore_a_SOURCES += \
 	src/diag.c src/diag.h \
+	src/diag_scan.c src/diag_scan.h \
 	src/tlog.c src/tlog.h \
 	src/udev.c src/udev.h
 
@@ -12,8 +13,8 @@ sparkflash_SOURCES += \
 	src/cmd_doctor.c
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_diag tests/unit/test_diag_fuzz
-TESTS += tests/unit/test_diag tests/unit/test_diag_fuzz
+check_PROGRAMS += tests/unit/test_diag tests/unit/test_diag_fuzz tests/unit/test_verdict
+TESTS += tests/unit/test_diag tests/unit/test_diag_fuzz tests/unit/test_verdict
 tests_unit_test_diag_SOURCES = tests/unit/test_diag.c
 tests_unit_test_diag_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS) \
 	-DSF_DIAG_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/diag"' \
@@ -22,6 +23,9 @@ tests_unit_test_diag_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_diag_fuzz_SOURCES = tests/unit/test_diag_fuzz.c
 tests_unit_test_diag_fuzz_CPPFLAGS = $(tests_unit_test_diag_CPPFLAGS)
 tests_unit_test_diag_fuzz_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_verdict_SOURCES = tests/unit/test_verdict.c
+tests_unit_test_verdict_CPPFLAGS = $(tests_unit_test_diag_CPPFLAGS)
+tests_unit_test_verdict_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
 endif
 
 TESTS += tests/t500-diagnose.sh tests/t501-udev.sh tests/t502-doctor.sh tests/t503-diag-live.sh

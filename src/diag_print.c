@@ -77,40 +77,48 @@ void sf_diag_print(const sf_ctx *ctx, const sf_diag_result *r, bool result)
 	print_to(ctx, r, result, ctx && ctx->json ? stderr : stdout);
 }
 
-int sf_diag_live(const sf_ctx *ctx, const sf_profile *p, int alt, const sf_transcript *t,
-		 unsigned flags)
+void sf_diag_context_profile(sf_diag_context *dctx, const sf_profile *p)
 {
-	const sf_alt *a = p && alt >= 0 ? sf_profile_alt(p, alt) : NULL;
+	if (!p)
+		return;
+	dctx->device_name = p->name;
+	dctx->dfu_mode_help = p->dfu_mode_help;
+	dctx->has_dfu_id = true;
+	dctx->dfu_vid = p->dfu.vid;
+	dctx->dfu_pid = p->dfu.pid;
+	dctx->has_runtime_id = p->has_runtime;
+	dctx->runtime_vid = p->runtime.vid;
+	dctx->runtime_pid = p->runtime.pid;
+	dctx->nalts = 0;
+	for (size_t k = 0; k < p->nalts && dctx->nalts < SF_DIAG_MAX_ALTS; k++) {
+		const sf_alt *a = &p->alts[k];
+		sf_diag_alt_map *m = &dctx->alts[dctx->nalts++];
+		m->alt = a->alt;
+		m->nregions = 0;
+		for (size_t i = 0; i < a->layout.nregions && i < SF_DIAG_MAX_REGIONS; i++) {
+			m->regions[i].start = a->layout.regions[i].start;
+			m->regions[i].end = a->layout.regions[i].end;
+			m->regions[i].writable = (a->layout.regions[i].flags & SF_MEM_WRITABLE) != 0;
+			m->nregions = i + 1;
+		}
+	}
+}
+
+int sf_diag_live(const sf_ctx *ctx, const sf_profile *p, const sf_transcript *t, sf_diag_result *out)
+{
 	sf_diag_context dctx = { 0 };
 	sf_diag_result res = { 0 };
 	uint16_t ids[SF_DIAG_MAX_RULES][2];
 	size_t nids, all, shown = 0;
-	int code = 0;
+	int code;
 
-	if (p) {
-		dctx.device_name = p->name;
-		dctx.dfu_mode_help = p->dfu_mode_help;
-		dctx.has_dfu_id = true;
-		dctx.dfu_vid = p->dfu.vid;
-		dctx.dfu_pid = p->dfu.pid;
-		dctx.has_runtime_id = p->has_runtime;
-		dctx.runtime_vid = p->runtime.vid;
-		dctx.runtime_pid = p->runtime.pid;
-	}
-	for (size_t i = 0; a && i < a->layout.nregions && i < SF_DIAG_MAX_REGIONS; i++) {
-		dctx.regions[i].start = a->layout.regions[i].start;
-		dctx.regions[i].end = a->layout.regions[i].end;
-		dctx.regions[i].writable = (a->layout.regions[i].flags & SF_MEM_WRITABLE) != 0;
-		dctx.nregions = i + 1;
-	}
-	dctx.still_in_dfu_after_leave = flags & SF_DIAG_LIVE_STILL_IN_DFU;
-	dctx.no_dfu_device_matched = flags & SF_DIAG_LIVE_NO_DFU_MATCH;
+	sf_diag_context_profile(&dctx, p);
 	nids = sf_diag_transcript_ids(t, ids, SF_DIAG_MAX_RULES);
 	/* Simulated devices are not on this host's bus: its facts would mislead. */
 	if (!ctx || !ctx->sim_dir)
 		sf_diag_host_facts(&dctx, (const uint16_t (*)[2])ids, nids, NULL);
 	if (sf_diagnose(t, &dctx, &res))
-		return 0;
+		return SF_EXIT_INTERNAL;
 	/* Items come errors, warnings, info: show only the first two kinds. */
 	all = res.n;
 	while (shown < all && res.items[shown].severity != SF_DIAG_INFO)
@@ -121,8 +129,10 @@ int sf_diag_live(const sf_ctx *ctx, const sf_profile *p, int alt, const sf_trans
 	if (shown)
 		print_to(ctx, &res, false, stderr);
 	res.n = all;
-	if (res.verdict == SF_VERDICT_FAILURE)
-		code = res.exit_code;
-	sf_diag_result_free(&res);
+	code = res.exit_code;
+	if (out)
+		*out = res;
+	else
+		sf_diag_result_free(&res);
 	return code;
 }

@@ -29,16 +29,16 @@ json_t *sf_diag_json(const sf_diagnosis *d);
  * dfu_util_version}. */
 void sf_diag_print(const sf_ctx *ctx, const sf_diag_result *r, bool result);
 
-/* The live USB commands' reading of a dfu-util run: builds the matcher's
- * context from the device's profile (and `alt`'s regions when alt >= 0),
- * adds host facts, prints the error and warning diagnoses (info is noise
- * there) and returns the matcher's exit code for a failed run (0 when it
- * judged success or found nothing). `profile` may be NULL. */
-enum {
-	SF_DIAG_LIVE_STILL_IN_DFU = 1 << 0,  /* seen in DFU mode after a leave request */
-	SF_DIAG_LIVE_NO_DFU_MATCH = 1 << 1   /* `t` is a listing without the wanted DFU device */
-};
-int sf_diag_live(const sf_ctx *ctx, const sf_profile *profile, int alt, const sf_transcript *t,
-		 unsigned flags);
+/* Fills the profile part of a judge's context: name, DFU-mode help, USB
+ * IDs and every alt's memory map. p may be NULL. */
+void sf_diag_context_profile(sf_diag_context *dctx, const sf_profile *p);
+
+/* The live USB commands' reading of a dfu-util run: asks the judge
+ * (sf_diagnose) with the device's profile and this host's facts, prints the
+ * error and warning diagnoses (info is noise there) and returns the verdict's
+ * exit code (0 for success, with or without warnings). With `out` the
+ * judge's result is handed over (the caller frees it). The transcript
+ * carries sparkflash's notes (transcript.h), as the --log does. */
+int sf_diag_live(const sf_ctx *ctx, const sf_profile *profile, const sf_transcript *t, sf_diag_result *out);
 
 #endif

@@ -35,5 +35,7 @@ const char *sf_exit_name(int code)
 	};
 	if (code >= 0 && (size_t)code < sizeof names / sizeof names[0])
 		return names[code];
+	if (code > SF_EXIT_SIGNAL_BASE && code < SF_EXIT_SIGNAL_BASE + 65)
+		return "interrupted";
 	return "unknown";
 }

@@ -234,6 +234,10 @@ static void log_end(const run_state *s, const sf_spawn_opts *o, const sf_transcr
 	char line[128];
 	if (o->log_fd < 0)
 		return;
+	if (out->interrupted) {
+		snprintf(line, sizeof line, "# interrupted %d", out->interrupted);
+		log_record(s, "", line, strlen(line));
+	}
 	if (out->timed_out) {
 		snprintf(line, sizeof line, "# timed out after %g s", o->timeout_s);
 		log_record(s, "", line, strlen(line));
@@ -398,6 +402,7 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 			kill(-pid, pending_signal);
 			kill(pid, pending_signal);
 			forwarded = true;
+			out->interrupted = pending_signal;
 			if (!term_sent)
 				kill_at = now + grace;
 			term_sent = true;

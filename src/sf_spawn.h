@@ -50,7 +50,10 @@ void sf_spawn_opts_init(sf_spawn_opts *o);
  *   "$ ARGV..."            the command, shell-quoted (first record)
  *   "[stdout] TEXT"        a stdout line
  *   "[stderr] TEXT"        a stderr line
+ *   "# interrupted N"      the user's signal N stopped it (out->interrupted)
  *   "# exit N" | "# signal N" | "# timed out after S s" | "# spawn failed: ERR"
+ * Callers append their own notes about the run as "# KEY VALUE" records
+ * (sf_dfu_note, transcript.h).
  */
 int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *o,
 		 sf_transcript *out, sf_err *err);

@@ -47,6 +47,9 @@ static int parse_header(const char *line, size_t len, sf_transcript *t, sf_err *
 		} else if (WORD_HAS("signal=")) {
 			if (parse_int_word(w + 7, wl - 7, &t->term_signal) || t->term_signal == 0)
 				goto bad;
+		} else if (WORD_HAS("interrupted=")) {
+			if (parse_int_word(w + 12, wl - 12, &t->interrupted) || t->interrupted < 1 || t->interrupted > 64)
+				goto bad;
 		} else if (WORD_IS("timed-out")) {
 			t->timed_out = true;
 		} else if (WORD_IS("spawn-failed")) {
@@ -62,7 +65,7 @@ static int parse_header(const char *line, size_t len, sf_transcript *t, sf_err *
 		continue;
 bad:
 		return sf_err_set(err, SF_EXIT_REFUSED,
-				  "bad transcript header word '%.*s' (want exit=N, signal=N, timed-out or spawn-failed[=ERRNO])",
+				  "bad transcript header word '%.*s' (want exit=N, signal=N, interrupted=N, timed-out or spawn-failed[=ERRNO])",
 				  (int)(wl > 40 ? 40 : wl), w);
 #undef WORD_IS
 #undef WORD_HAS
@@ -85,6 +88,78 @@ static bool is_runner_log(const char *text, size_t len)
 	       has_prefix(text, len, "[stderr] ");
 }
 
+/* Notes that a runner log carries as "# KEY VALUE" records. */
+static const char *const note_keys[] = {
+	SF_NOTE_INTERRUPTED, SF_NOTE_AFTER_LEAVE, SF_NOTE_VERIFY, SF_NOTE_SELECT,
+};
+
+static bool word_at(const char *s, size_t len, const char *w)
+{
+	size_t n = strlen(w);
+	return len >= n && !memcmp(s, w, n) && (len == n || s[n] == ' ');
+}
+
+static long number_after(const char *s, size_t len, size_t off)
+{
+	char num[16];
+	size_t n = len > off ? len - off : 0;
+	char *end;
+	long v;
+	if (n >= sizeof num)
+		n = sizeof num - 1;
+	memcpy(num, s + off, n);
+	num[n] = '\0';
+	v = strtol(num, &end, 10);
+	return end != num && v >= 0 && v < 1000 ? v : -1;
+}
+
+/* One "# ..." record of a runner log (rec without the "# "): the outcome of
+ * the run begun by the last "$", or one of sparkflash's notes about it; both
+ * become notes, the outcome also sets the transcript's fields (the last run's
+ * outcome wins). Other comments are ignored. */
+static bool runner_record(sf_transcript *out, const char *rec, size_t len)
+{
+	long v;
+	if (word_at(rec, len, "exit")) {
+		if ((v = number_after(rec, len, 5)) < 0)
+			return true;
+		out->exited = true;
+		out->exit_status = (int)v;
+		return sf_transcript_note(out, SF_NOTE_EXIT, "%ld", v);
+	}
+	if (word_at(rec, len, "signal")) {
+		if ((v = number_after(rec, len, 7)) <= 0)
+			return true;
+		out->term_signal = (int)v;
+		return sf_transcript_note(out, SF_NOTE_SIGNAL, "%ld", v);
+	}
+	if (word_at(rec, len, "timed")) {
+		out->timed_out = true;
+		return sf_transcript_note(out, SF_NOTE_TIMED_OUT, NULL);
+	}
+	if (len >= 12 && !memcmp(rec, "spawn failed", 12)) {
+		out->spawn_failed = true;
+		out->spawn_errno = ENOENT;
+		if (len > 14 && memmem(rec, len, "ermission", 9))
+			out->spawn_errno = EACCES;
+		else if (len > 14 && memmem(rec, len, "xec format", 10))
+			out->spawn_errno = ENOEXEC;
+		return sf_transcript_note(out, SF_NOTE_SPAWN_FAILED, "%d", out->spawn_errno);
+	}
+	for (size_t k = 0; k < sizeof note_keys / sizeof note_keys[0]; k++) {
+		if (!word_at(rec, len, note_keys[k]))
+			continue;
+		if (!strcmp(note_keys[k], SF_NOTE_INTERRUPTED)) {
+			v = number_after(rec, len, strlen(SF_NOTE_INTERRUPTED) + 1);
+			if (v < 1 || v > 64)
+				return true; /* not a signal number: not a note */
+			out->interrupted = (int)v;
+		}
+		return sf_transcript_add(out, SF_STREAM_NOTE, rec, len > 200 ? 200 : len);
+	}
+	return true;
+}
+
 static int parse_runner_log(const char *text, size_t len, sf_transcript *out, sf_err *err)
 {
 	size_t i = 0;
@@ -93,7 +168,6 @@ static int parse_runner_log(const char *text, size_t len, sf_transcript *out, sf
 		const char *nl = memchr(line, '\n', len - i);
 		size_t ll = nl ? (size_t)(nl - line) : len - i;
 		bool ok = true;
-		long v;
 		i += ll + (nl ? 1 : 0);
 		if (ll && line[ll - 1] == '\r')
 			ll--;
@@ -105,34 +179,10 @@ static int parse_runner_log(const char *text, size_t len, sf_transcript *out, sf
 				       sf_transcript_add_text(out, SF_STREAM_STDERR, line + 9, ll - 9);
 		} else if (has_prefix(line, ll, "$ ")) {
 			out->exited = out->timed_out = out->spawn_failed = false;
-			out->exit_status = out->term_signal = out->spawn_errno = 0;
+			out->exit_status = out->term_signal = out->spawn_errno = out->interrupted = 0;
 			ok = sf_transcript_add(out, SF_STREAM_UNKNOWN, line, ll);
-		} else if (has_prefix(line, ll, "# exit ") || has_prefix(line, ll, "# signal ")) {
-			bool ex = line[2] == 'e';
-			size_t off = ex ? 7 : 9;
-			char num[16];
-			size_t nl2 = ll - off < sizeof num - 1 ? ll - off : sizeof num - 1;
-			char *end;
-			memcpy(num, line + off, nl2);
-			num[nl2] = '\0';
-			v = strtol(num, &end, 10);
-			if (end != num && v >= 0 && v < 1000) {
-				if (ex) {
-					out->exited = true;
-					out->exit_status = (int)v;
-				} else {
-					out->term_signal = (int)v;
-				}
-			}
-		} else if (has_prefix(line, ll, "# timed out")) {
-			out->timed_out = true;
-		} else if (has_prefix(line, ll, "# spawn failed")) {
-			out->spawn_failed = true;
-			out->spawn_errno = ENOENT;
-			if (ll > 16 && memmem(line, ll, "ermission", 9))
-				out->spawn_errno = EACCES;
-			else if (ll > 16 && memmem(line, ll, "xec format", 10))
-				out->spawn_errno = ENOEXEC;
+		} else if (has_prefix(line, ll, "# ")) {
+			ok = runner_record(out, line + 2, ll - 2);
 		} else if (ll && line[0] != '#') {
 			ok = sf_transcript_add_text(out, SF_STREAM_UNKNOWN, line, ll);
 		}
@@ -177,12 +227,13 @@ int sf_tlog_parse(const char *text, size_t len, sf_transcript *out, sf_err *err)
 			sf_stream st = SF_STREAM_UNKNOWN;
 			const char *body = line;
 			size_t bl = ll;
-			bool marked = (line[0] == 'O' || line[0] == 'E' || line[0] == 'U') &&
+			bool marked = (line[0] == 'O' || line[0] == 'E' || line[0] == 'U' || line[0] == 'N') &&
 				      (ll == 1 || line[1] == ' ');
 			bool ok;
 			if (marked) {
 				st = line[0] == 'O' ? SF_STREAM_STDOUT :
-				     line[0] == 'E' ? SF_STREAM_STDERR : SF_STREAM_UNKNOWN;
+				     line[0] == 'E' ? SF_STREAM_STDERR :
+				     line[0] == 'N' ? SF_STREAM_NOTE : SF_STREAM_UNKNOWN;
 				body = ll > 1 ? line + 2 : line + 1;
 				bl = ll > 1 ? ll - 2 : 0;
 			}

@@ -1,5 +1,7 @@
 #include <config.h>
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +47,20 @@ bool sf_transcript_add_text(sf_transcript *t, sf_stream stream, const char *text
 		}
 	}
 	return true;
+}
+
+bool sf_transcript_note(sf_transcript *t, const char *key, const char *fmt, ...)
+{
+	char text[256];
+	int n = snprintf(text, sizeof text, "%s", key);
+	if (fmt && n > 0 && (size_t)n < sizeof text - 1) {
+		va_list ap;
+		text[n++] = ' ';
+		va_start(ap, fmt);
+		vsnprintf(text + n, sizeof text - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return sf_transcript_add(t, SF_STREAM_NOTE, text, strlen(text));
 }
 
 void sf_transcript_free(sf_transcript *t)

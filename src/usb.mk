@@ -2,8 +2,7 @@
 libsfcore_a_SOURCES += \
 	src/plan.c src/plan.h \
 	src/dfuargv.c src/dfuargv.h \
-	src/keyimg.c src/keyimg.h \
-	src/xferjudge.c src/xferjudge.h
+	src/keyimg.c src/keyimg.h
 
 sparkflash_SOURCES += \
 	src/devsel.c src/devsel.h \
@@ -14,7 +13,7 @@ EXTRA_DIST += tests/unit/profiles_fixture.h
 
 if HAVE_CMOCKA
 usb_unit_tests = tests/unit/test_plan tests/unit/test_dfuargv tests/unit/test_keyimg \
-	tests/unit/test_xferjudge tests/unit/test_plan_profiles
+	tests/unit/test_plan_profiles
 check_PROGRAMS += $(usb_unit_tests)
 TESTS += $(usb_unit_tests)
 usb_unit_cppflags = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
@@ -28,9 +27,6 @@ tests_unit_test_dfuargv_LDADD = $(usb_unit_ldadd)
 tests_unit_test_keyimg_SOURCES = tests/unit/test_keyimg.c
 tests_unit_test_keyimg_CPPFLAGS = $(usb_unit_cppflags)
 tests_unit_test_keyimg_LDADD = $(usb_unit_ldadd)
-tests_unit_test_xferjudge_SOURCES = tests/unit/test_xferjudge.c
-tests_unit_test_xferjudge_CPPFLAGS = $(usb_unit_cppflags)
-tests_unit_test_xferjudge_LDADD = $(usb_unit_ldadd)
 tests_unit_test_plan_profiles_SOURCES = tests/unit/test_plan_profiles.c
 tests_unit_test_plan_profiles_CPPFLAGS = $(usb_unit_cppflags) -DSF_PROFILES_SRC='"$(abs_top_srcdir)/profiles"'
 tests_unit_test_plan_profiles_LDADD = $(usb_unit_ldadd)

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,6 @@
 #include "out.h"
 #include "profile_io.h"
 #include "usbop.h"
-#include "xferjudge.h"
 
 void sf_usbop_init(sf_usbop *u, const sf_ctx *ctx)
 {
@@ -32,6 +32,8 @@ void sf_usbop_free(sf_usbop *u)
 {
 	if (u->have_target)
 		sf_target_free(&u->target);
+	sf_transcript_free(&u->last);
+	json_decref(u->diagnoses);
 	json_decref(u->ops);
 	memset(u, 0, sizeof *u);
 }
@@ -114,27 +116,88 @@ static void record(sf_usbop *u, const char *op, const sf_plan *pl, bool ok, cons
 	json_array_append_new(u->ops, j);
 }
 
-/* Failed (or half-confirmed) transfers get the diagnosis module's reading:
- * `diagnosis` events / text, and its exit code when it has one. */
-static void diagnose(sf_usbop *u, const sf_plan *pl, const sf_transcript *t, bool still_in_dfu,
-		     sf_xfer_verdict *v)
+/* After a leave request that wrote the data, look for the device in DFU
+ * mode: a bootloader that ignores (or stalls) the request stays there and
+ * never runs the new firmware. What was seen becomes a note for the judge. */
+static void check_leave(sf_usbop *u, const sf_plan *pl, sf_transcript *t)
 {
-	int code;
-	if (v->code == SF_EXIT_TIMEOUT || t->spawn_failed)
+	sf_diag_result pre;
+	bool look;
+	if (!pl->leave || !u->target.listed || sf_diagnose(t, NULL, &pre))
 		return;
-	code = sf_diag_live(u->ctx, &u->target.profile, pl->alt, t,
-			    still_in_dfu ? SF_DIAG_LIVE_STILL_IN_DFU : 0);
-	if (!v->ok && code)
-		v->code = code;
+	look = pre.written && pre.verdict != SF_VERDICT_FAILURE && pre.verdict != SF_VERDICT_INTERRUPTED;
+	sf_diag_result_free(&pre);
+	if (!look)
+		return;
+	if (sf_target_still_in_dfu(u->ctx, &u->target)) {
+		u->stayed_in_dfu = true;
+		sf_dfu_note(u->ctx, t, SF_NOTE_AFTER_LEAVE, "dfu");
+	} else {
+		sf_dfu_note(u->ctx, t, SF_NOTE_AFTER_LEAVE, "gone");
+	}
+}
+
+/* The judge's verdict on the last run (u->last), printed; returns its exit
+ * code and sets err on failure. */
+static int judge(sf_usbop *u, const char *op, const sf_plan *pl, sf_err *err)
+{
+	sf_diag_result res = { 0 };
+	const sf_diagnosis *top;
+	int code = sf_diag_live(u->ctx, &u->target.profile, &u->last, &res);
+
+	if (code == SF_EXIT_INTERNAL && !res.n && res.verdict == SF_VERDICT_SUCCESS) {
+		record(u, op, pl, false, NULL);
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory judging the dfu-util run");
+	}
+	top = res.n ? &res.items[0] : NULL;
+	if (res.verdict == SF_VERDICT_FAILURE || res.verdict == SF_VERDICT_INTERRUPTED) {
+		record(u, op, pl, false, NULL);
+		if (top && !strcmp(top->id, "timeout"))
+			sf_err_set(err, code, "dfu-util did not finish within %g s and was stopped; the device may "
+					      "need a reset (raise --timeout if the transfer is just slow)",
+				   u->ctx->timeout_s);
+		else if (top && !strcmp(top->id, "interrupted"))
+			sf_err_set(err, code, "%s; %s", top->summary, top->explanation);
+		else
+			sf_err_set(err, code, "%s failed: %s", op, top && top->summary ? top->summary : "dfu-util failed");
+	} else {
+		const char *warning = NULL;
+		for (size_t i = 0; i < res.n && !warning; i++)
+			if (res.items[i].severity == SF_DIAG_WARNING)
+				warning = res.items[i].summary;
+		if (warning)
+			u->warned = true;
+		record(u, op, pl, true, warning);
+		code = 0;
+	}
+	json_decref(u->diagnoses);
+	u->diagnoses = json_array();
+	for (size_t i = 0; i < res.n; i++)
+		json_array_append_new(u->diagnoses, json_string(res.items[i].id));
+	u->verdict = res.verdict;
+	sf_diag_result_free(&res);
+	return code;
+}
+
+int sf_usbop_note(sf_usbop *u, const char *op, const sf_plan *pl, const char *key, sf_err *err,
+		  const char *fmt, ...)
+{
+	char value[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof value, fmt, ap);
+	va_end(ap);
+	sf_dfu_note(u->ctx, &u->last, key, "%s", value);
+	/* the run was recorded once already: this judgement replaces it */
+	if (json_array_size(u->ops))
+		json_array_remove(u->ops, json_array_size(u->ops) - 1);
+	return judge(u, op, pl, err);
 }
 
 int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char *file,
 		      const char *note, sf_err *err)
 {
 	char **argv = sf_dfu_argv(u->ctx->dfu_util, &u->target.sel, pl, file);
-	sf_transcript t = { 0 };
-	sf_xfer_verdict v;
-	bool still_in_dfu;
 	int rc;
 
 	if (!argv)
@@ -165,42 +228,17 @@ int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char
 		sf_argv_free(argv);
 		return rc;
 	}
+	sf_transcript_free(&u->last);
 	rc = sf_dfu_run(u->ctx, (const char *const *)argv + 1,
-			&(sf_dfu_run_opts){ .total_bytes = pl->length }, &t, err);
+			&(sf_dfu_run_opts){ .total_bytes = pl->length }, &u->last, err);
 	sf_argv_free(argv);
 	if (rc) {
-		sf_transcript_free(&t);
 		record(u, op, pl, false, NULL);
 		return rc;
 	}
-	sf_xfer_judge(&t, pl->upload, pl->leave, &v);
-	/* A device that ignores the leave request stays in DFU mode and never
-	 * runs the new firmware: look for it before calling the flash done. */
-	still_in_dfu = v.ok && pl->leave && !v.leave_warning &&
-		       sf_target_still_in_dfu(u->ctx, &u->target);
-	if (still_in_dfu) {
-		u->stayed_in_dfu = true;
-		v.leave_warning = true;
-		snprintf(v.reason, sizeof v.reason,
-			 "the device is still in DFU mode after the leave request; reset it to run the new firmware");
-	}
-	if (!v.ok || v.leave_warning)
-		diagnose(u, pl, &t, still_in_dfu, &v);
-	sf_transcript_free(&t);
-	if (!v.ok) {
-		record(u, op, pl, false, NULL);
-		if (v.code == SF_EXIT_TIMEOUT)
-			return sf_err_set(err, v.code,
-					  "dfu-util did not finish within %g s and was stopped; the device may need a reset (raise --timeout if the transfer is just slow)",
-					  u->ctx->timeout_s);
-		return sf_err_set(err, v.code, "%s", v.reason);
-	}
-	if (v.leave_warning) {
-		sf_out_warning(u->ctx, "%s", v.reason);
-		u->warned = true;
-	}
-	record(u, op, pl, true, v.leave_warning ? v.reason : NULL);
-	return 0;
+	if (!u->last.interrupted)
+		check_leave(u, pl, &u->last);
+	return judge(u, op, pl, err);
 }
 
 static int tmpdir_in(const char *dir, char *out, size_t size, sf_err *err)
@@ -392,6 +430,12 @@ int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra)
 	json_object_set(res, "operations", u->ops);
 	if (u->ctx->dry_run)
 		json_object_set_new(res, "dry_run", json_true());
+	{
+		sf_diag_verdict v = rc == 0 ? (u->warned ? SF_VERDICT_WARNINGS : SF_VERDICT_SUCCESS) :
+				    rc > SF_EXIT_SIGNAL_BASE ? SF_VERDICT_INTERRUPTED : SF_VERDICT_FAILURE;
+		json_object_set_new(res, "verdict", json_string(sf_diag_verdict_name(v)));
+		json_object_set_new(res, "diagnoses", u->diagnoses ? json_copy(u->diagnoses) : json_array());
+	}
 	if (extra) {
 		json_object_update(res, extra);
 		json_decref(extra);

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "diag.h"
+#include "transcript.h"
 #include "devsel.h"
 #include "plan.h"
 #include "sf_error.h"
@@ -20,6 +22,9 @@ typedef struct sf_usbop {
 	json_t *ops;           /* operations for the result event */
 	bool warned;           /* some operation ended with a warning */
 	bool stayed_in_dfu;    /* still listed in DFU mode after a leave request */
+	sf_transcript last;    /* the last dfu-util run, with sparkflash's notes */
+	json_t *diagnoses;     /* ids of the last judgement (NULL before any run) */
+	sf_diag_verdict verdict;
 } sf_usbop;
 
 void sf_usbop_init(sf_usbop *u, const sf_ctx *ctx);
@@ -41,6 +46,13 @@ void sf_usbop_announce(sf_usbop *u, const char *op, const sf_plan *pl, const cha
  * go to *err (exit code returned). `note` (may be NULL) is shown in dry run. */
 int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char *file,
 		      const char *note, sf_err *err);
+
+/* Adds a note (transcript.h, e.g. SF_NOTE_VERIFY "mismatch 12 ...") about
+ * the last transfer of `pl` and asks the judge again: the note is also
+ * written to --log, so `diagnose` on the log reaches the same verdict.
+ * Returns the verdict's exit code (err set on failure). */
+int sf_usbop_note(sf_usbop *u, const char *op, const sf_plan *pl, const char *key, sf_err *err,
+		  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Refuses (exit 2) a --log that names the same file as `file` (an input
  * image or key, or an OUTFILE replaced with --force). */

@@ -105,25 +105,44 @@ static int detach_device(const sf_ctx *ctx, const sf_dfu_device *d, const sf_pro
 	return rc;
 }
 
-static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_detach, bool diagnose);
+static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_detach, bool diagnose,
+		       sf_diag_result *judged);
 
-int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err)
+/* Why the listing gave no device to use: a note for the judge (in `t` and
+ * the --log), and, on the last look, the judge's diagnosis printed and kept
+ * in *judged (may be NULL). */
+static void judge_listing(const sf_ctx *ctx, const sf_profile *p, sf_transcript *t, const char *why,
+			  bool diagnose, sf_diag_result *judged)
 {
-	int rc = select_once(ctx, out, err, ctx->detach, true);
+	sf_dfu_note(ctx, t, SF_NOTE_SELECT, "%s", why);
+	if (!diagnose)
+		return;
+	if (judged) {
+		sf_diag_result_free(judged);
+		sf_diag_live(ctx, p, t, judged);
+	} else {
+		sf_diag_live(ctx, p, t, NULL);
+	}
+}
+
+int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err, sf_diag_result *judged)
+{
+	int rc = select_once(ctx, out, err, ctx->detach, true, judged);
 	if (rc != DEVSEL_DETACHED)
 		return rc;
 	/* The device re-enumerates in DFU mode: look again for about 5 s,
 	 * diagnosing only the last look. */
 	for (int attempt = 1; attempt <= 20; attempt++) {
 		usleep(250 * 1000);
-		rc = select_once(ctx, out, err, false, attempt == 20);
+		rc = select_once(ctx, out, err, false, attempt == 20, judged);
 		if (rc == 0)
 			break;
 	}
 	return rc == DEVSEL_DETACHED ? SF_EXIT_NO_DEVICE : rc;
 }
 
-static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_detach, bool diagnose)
+static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_detach, bool diagnose,
+		       sf_diag_result *judged)
 {
 	sf_profile_path path;
 	sf_profile *all = NULL, *chosen = NULL;
@@ -231,7 +250,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 				continue;
 			append_dev(msg, sizeof msg, &used, used ? "; " : "", d, p);
 		}
-		sf_dfu_note(ctx, &t, SF_NOTE_SELECT, "ambiguous");
+		judge_listing(ctx, chosen, &t, "ambiguous", diagnose, judged);
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
 				"%zu DFU devices match: %s; pass --serial SN or --path BUS-PORT to pick one",
 				npick, msg);
@@ -241,11 +260,9 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 	/* Nothing usable: explain what was seen. */
 	if (list.access_denied) {
 		/* The diagnosis names the device node, its mode and the udev state. */
-		sf_dfu_note(ctx, &t, SF_NOTE_SELECT, "none");
-		if (diagnose)
-			sf_diag_live(ctx, chosen ? chosen : sf_profiles_match_usb(all, nall, list.failed_vid,
-										   list.failed_pid, false),
-				     &t, NULL);
+		judge_listing(ctx, chosen ? chosen : sf_profiles_match_usb(all, nall, list.failed_vid, list.failed_pid,
+									     false),
+			      &t, "none", diagnose, judged);
 		rc = sf_err_set(err, SF_EXIT_PERMISSION,
 				"found DFU device %04x:%04x but may not open it (%s); install udev rules for it "
 				"with 'sudo sparkflash udev install', then unplug and replug the device",
@@ -269,9 +286,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 				rc = DEVSEL_DETACHED;
 			goto done;
 		}
-		sf_dfu_note(ctx, &t, SF_NOTE_SELECT, "runtime");
-		if (diagnose)
-			sf_diag_live(ctx, p, &t, NULL);
+		judge_listing(ctx, p, &t, "runtime", diagnose, judged);
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE, "%s %04x:%04x is attached in normal (runtime) mode, not DFU mode; %s, or pass --detach",
 				p->id, d->vid, d->pid, p->dfu_mode_help ? p->dfu_mode_help : generic_help);
 		goto done;
@@ -288,7 +303,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		}
 		if (used && used < sizeof seen - 1)
 			snprintf(seen + used, sizeof seen - used, ")");
-		sf_dfu_note(ctx, &t, SF_NOTE_SELECT, "none");
+		judge_listing(ctx, chosen, &t, "none", diagnose, judged);
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE, "no %s device in DFU mode found%s%s%s%s; %s",
 				chosen ? chosen->id : "known",
 				ctx->serial ? " with serial " : "", ctx->serial ? ctx->serial : "",
@@ -322,6 +337,11 @@ bool sf_target_still_in_dfu(const sf_ctx *ctx, const sf_target *t)
 	 * leave request: look early, and again a little later while it is seen. */
 	static const unsigned wait_ms[] = { 100, 200, 400, 800 };
 	bool present = false;
+	/* these looks are sparkflash's own: the --log gets their outcome as a
+	 * note on the run that left (sf_dfu_note), not the listings */
+	sf_ctx quiet = *ctx;
+	quiet.log_file = NULL;
+	ctx = &quiet;
 	if (ctx->dry_run || !t->listed)
 		return false;
 	for (size_t attempt = 0; attempt < sizeof wait_ms / sizeof wait_ms[0]; attempt++) {

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "diag.h"
 #include "dfuargv.h"
 #include "dfuout.h"
 #include "jsontext.h"
@@ -30,7 +31,10 @@ typedef struct sf_target {
 	size_t nalts;
 } sf_target;
 
-int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err);
+/* Lists the DFU devices and picks the one to use. When none can be used, the
+ * listing is judged (sf_diag_live prints why) and, with `judged`, the judge's
+ * result is kept there for the caller (who frees it). */
+int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err, sf_diag_result *judged);
 void sf_target_free(sf_target *t);
 
 /* After a leave request: true when the same device (VID:PID and serial)

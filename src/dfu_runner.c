@@ -278,7 +278,8 @@ int sf_dfu_outcome_code(const sf_ctx *ctx, const sf_transcript *t, sf_err *err)
 {
 	if (t->interrupted)
 		return sf_err_set(err, SF_EXIT_SIGNAL_BASE + t->interrupted, "interrupted by %s; dfu-util was stopped",
-				  strsignal(t->interrupted));
+				  t->interrupted == SIGINT ? "SIGINT (Ctrl-C)" : t->interrupted == SIGTERM ? "SIGTERM" :
+				  t->interrupted == SIGHUP ? "SIGHUP" : strsignal(t->interrupted));
 	if (t->spawn_failed)
 		return sf_err_set(err, SF_EXIT_DFU_UTIL, "dfu-util could not be started: %s; " INSTALL_HINT,
 				  strerror(t->spawn_errno));

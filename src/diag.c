@@ -1358,8 +1358,10 @@ static run_verdict judge_run(builder *b)
 			SET(b, d, fix, "give the address as 0x... hex (e.g. 0x08005000) with full modifier words; "
 					"sparkflash builds -s for you from the profile and a named segment");
 	}
-	if (HAS(P_FILE_TOO_BIG) || HAS(P_LAST_PAGE) || HAS(P_PAGE_NOT_WRITABLE) || HAS(P_CANNOT_ERASE_PAGE) ||
-	    HAS(P_NOT_READABLE)) {
+	/* (an empty file makes dfu-util 0.11 check the page before its start:
+	 * the empty file is the whole story) */
+	if ((HAS(P_FILE_TOO_BIG) || HAS(P_LAST_PAGE) || HAS(P_PAGE_NOT_WRITABLE) || HAS(P_CANNOT_ERASE_PAGE) ||
+	     HAS(P_NOT_READABLE)) && !size_zero) {
 		mapinfo m;
 		int start_ok = -1;
 		run_map(b, &m);

@@ -56,9 +56,17 @@ int sf_usbop_preplan(const sf_ctx *ctx, const sf_op_request *req, sf_plan *pl, s
 int sf_usbop_select(sf_usbop *u)
 {
 	sf_err err = { 0 };
-	int rc = sf_target_select(u->ctx, &u->target, &err);
-	if (rc)
+	sf_diag_result judged = { 0 };
+	int rc = sf_target_select(u->ctx, &u->target, &err, &judged);
+	if (rc) {
+		json_decref(u->diagnoses);
+		u->diagnoses = json_array();
+		for (size_t i = 0; i < judged.n; i++)
+			json_array_append_new(u->diagnoses, json_string(judged.items[i].id));
+		sf_diag_result_free(&judged);
 		return sf_usbop_finish(u, rc, &err, NULL);
+	}
+	sf_diag_result_free(&judged);
 	u->have_target = true;
 	if (u->ctx->verbose) {
 		char d[400];

@@ -49,14 +49,14 @@ rm -rf "$S"; mkdir -p "$S"
 sim add photon --serial L1 --fault reset-on-leave
 usb flash --usb "$T/fw.bin" --json
 expect_rc "get_status error after leave is a success" 0
-grep_out "with a warning event" '"level":"warning".*get_status'
+grep_out "the device left: a success, leave-unconfirmed named" '"verdict":"success".*"diagnoses":\[[^]]*"leave-unconfirmed"'
 sim add core --serial T1 --fault lost=2
 usb --serial T1 flash --usb "$T/fw.bin"
 expect_rc "device lost: transfer failed" 6
 sim add core --serial T2 --fault status=errWRITE@1
 usb --serial T2 flash --usb "$T/fw.bin"
 expect_rc "write error status: transfer failed" 6
-grep_err "quotes dfu-util" "dfu-util failed"
+grep_err "quotes dfu-util" "Failed to write whole chunk"
 sim add core --serial T3 --timing real
 head -c 60000 /dev/urandom >"$T/big.bin"
 start=$(date +%s)

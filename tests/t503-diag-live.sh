@@ -20,6 +20,13 @@ stall=5             core    6 transfer-stalled
 reset-on-leave      core    0 leave-unconfirmed
 ignore-leave        core    0 leave-ignored
 ignore-leave        photon  0 leave-ignored
+replug=1@300        core    6 device-lost
+replug=0@300        photon  6 device-lost
+stall-leave         core    0 leave-ignored
+stall-leave         photon  0 leave-ignored
+erase-timeout=1     core    6 erase-failed
+erase-timeout=1     photon  6 erase-failed
+reset-on-leave      photon  0 leave-unconfirmed
 TABLE
 n=$(wc -l <"$T/table")
 plan $((n * 4 + 2))

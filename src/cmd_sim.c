@@ -27,7 +27,7 @@
 
 extern char **environ;
 
-enum { OPT_TIMING = SF_OPT_COMMAND_BASE, OPT_FAULT, OPT_FORCE, OPT_MODE, OPT_RUNTIME };
+enum { OPT_TIMING = SF_OPT_COMMAND_BASE, OPT_FAULT, OPT_FORCE, OPT_MODE, OPT_RUNTIME, OPT_REFUSED };
 
 typedef struct sim_opts {
 	const char *timing;
@@ -36,6 +36,7 @@ typedef struct sim_opts {
 	bool force;
 	const char *mode;   /* sim add --mode dfu|runtime */
 	bool runtime;       /* sim reset --runtime */
+	const char *refused; /* sim add --refused silent|stall|status */
 } sim_opts;
 
 static int on_option(sf_ctx *ctx, int opt, const char *arg, void *data)
@@ -69,6 +70,13 @@ static int on_option(sf_ctx *ctx, int opt, const char *arg, void *data)
 	case OPT_RUNTIME:
 		o->runtime = true;
 		return 0;
+	case OPT_REFUSED: {
+		enum sf_bl_refused r;
+		if (sf_bl_refused_parse(arg, &r) != 0)
+			return sf_usage_error(ctx, "invalid --refused '%s': use silent (reports success, changes nothing), stall (stalls the status request) or status (dfuERROR with a status)", arg);
+		o->refused = arg;
+		return 0;
+	}
 	default:
 		return sf_usage_error(ctx, "unknown option");
 	}
@@ -106,6 +114,7 @@ static int sim_add(sf_ctx *ctx, const sim_opts *o, char **args, int nargs)
 	spec.runtime = o->mode && !strcmp(o->mode, "runtime");
 	spec.faults = o->faults;
 	spec.nfaults = o->nfaults;
+	spec.refused = o->refused;
 	rc = sf_sim_device_create(ctx->sim_dir, &spec, serial, sizeof serial, &err);
 	sf_profile_free(&prof);
 	if (rc)
@@ -150,11 +159,12 @@ static json_t *device_json(const sf_sim_device *d)
 	}
 	snprintf(usb, sizeof usb, "%04x:%04x", d->mode == SF_SIM_RUNTIME ? d->profile.runtime.vid : d->profile.dfu.vid,
 		 d->mode == SF_SIM_RUNTIME ? d->profile.runtime.pid : d->profile.dfu.pid);
-	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:i, s:s, s:I, s:I, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:s, s:i, s:s, s:I, s:I, s:o}",
 			 "serial", d->serial, "profile", d->profile.id ? d->profile.id : "",
 			 "usb", usb, "path", d->path, "bus", d->bus, "devnum", d->devnum,
 			 "mode", sf_sim_mode_name(d->mode), "timing", d->real_timing ? "real" : "fast",
-			 "faults", faults, "dfu_state", d->dfu_state,
+			 "faults", faults, "refused", sf_bl_refused_name(d->profile.bootloader.refused),
+			 "dfu_state", d->dfu_state,
 			 "dfu_status", sf_dfu_status_name(d->dfu_status) ? sf_dfu_status_name(d->dfu_status) : "?",
 			 "last_address", (json_int_t)d->last_address, "sessions", (json_int_t)d->sessions,
 			 "alts", alts);
@@ -397,7 +407,7 @@ static int exec_word(int argc, char **argv)
 {
 	static const char *const valued[] = { "--profiles-dir", "--sim", "--dfu-util", "--profile",
 					      "--serial", "--path", "--log", "--timeout", "--timing",
-					      "--fault", NULL };
+					      "--fault", "--refused", NULL };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool takes = false;
@@ -424,6 +434,7 @@ int cmd_sim(sf_ctx *ctx, int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "runtime", no_argument, NULL, OPT_RUNTIME },
+		{ "refused", required_argument, NULL, OPT_REFUSED },
 		{ NULL, 0, NULL, 0 },
 	};
 	sim_opts o = { 0 };
@@ -464,6 +475,8 @@ int cmd_sim(sf_ctx *ctx, int argc, char **argv)
 		return sf_usage_error(ctx, "--force belongs to 'sim dump'");
 	if (strcmp(sub, "add") && o.mode)
 		return sf_usage_error(ctx, "--mode belongs to 'sim add'");
+	if (strcmp(sub, "add") && o.refused)
+		return sf_usage_error(ctx, "--refused belongs to 'sim add'");
 	if (strcmp(sub, "reset") && o.runtime)
 		return sf_usage_error(ctx, "--runtime belongs to 'sim reset'");
 	if (!strcmp(sub, "add"))

@@ -91,7 +91,7 @@ static const struct sf_command commands[] = {
 	  "12 network or server error, 3 bad file.\n" },
 	{ "sim", cmd_sim, "simulated DfuSe devices for dfu-util (testing without hardware)",
 	  "sparkflash --sim DIR sim add PROFILE [--serial SN] [--path BUS-PORT] [--mode dfu|runtime]\n"
-	  "           [--timing fast|real] [--fault KIND[=ARG]]...\n"
+	  "           [--timing fast|real] [--refused silent|stall|status] [--fault KIND[=ARG]]...\n"
 	  "       sparkflash --sim DIR sim list [--json] | remove SN | reset SN [--runtime] | dump SN ALT OUTFILE [--force]\n"
 	  "       sparkflash --sim DIR sim exec -- CMD ARGS...",
 	  "  add PROFILE      add a device in DFU mode (profile name or file); serial and USB\n"
@@ -107,10 +107,21 @@ static const struct sf_command commands[] = {
 	  "  exec [--] CMD... run CMD (e.g. dfu-util) seeing the simulated devices instead of\n"
 	  "                   USB; its exit status is passed through\n"
 	  "  --timing fast    poll timeouts 0 (default); real: the profile's erase/program times\n"
+	  "  --refused HOW    what the bootloader does with an erase or write it refuses\n"
+	  "                   (read-only or protected page, unmapped address); default: the\n"
+	  "                   profile's bootloader.refused (Core: silent; Photon, P1, Electron,\n"
+	  "                   Duo: stall): silent (reports success, changes nothing: only a\n"
+	  "                   read-back shows it; Core, Gen 2 before 0.4.9), stall (stalls the\n"
+	  "                   status request; Gen 2 since 0.4.9), status (dfuERROR with\n"
+	  "                   errTARGET/errWRITE/errADDRESS; the generic DfuSe device)\n"
 	  "  --fault KIND     access (open denied), busy (interface claimed elsewhere),\n"
-	  "                   lost=N (vanishes after N data blocks), status=errNAME@N (data\n"
-	  "                   block N fails with that DFU status), stall=N (DFU request N\n"
-	  "                   stalls), ignore-leave (stays in DFU mode after :leave),\n"
+	  "                   lost=N (vanishes after N data blocks), replug=N@MS (drops off\n"
+	  "                   the bus after N data blocks, back in DFU mode at a new devnum\n"
+	  "                   MS ms later), status=errNAME@N (data block N fails with that\n"
+	  "                   DFU status), stall=N (DFU request N stalls), erase-timeout=N\n"
+	  "                   (page erase N never finishes: GETSTATUS times out),\n"
+	  "                   ignore-leave (stays in DFU mode after :leave), stall-leave\n"
+	  "                   (the leave request stalls; stays in DFU mode, dfuERROR),\n"
 	  "                   reset-on-leave (resets before answering the status after leave)\n"
 	  "  Also SPARKFLASH_SIM=DIR instead of --sim DIR.\n" },
 	{ "diagnose", cmd_diagnose, "explain a dfu-util log: what failed, why, and the fix",

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dfustate.h"
 #include "jsonpos.h"
 #include "numparse.h"
 #include "profile.h"
@@ -24,7 +25,7 @@ typedef struct pctx {
 	const char *source;
 	sf_err *err;
 	const char *path[MAX_DEPTH];
-	char idx[MAX_DEPTH][12];
+	char idx[MAX_DEPTH][24];
 	size_t n;
 } pctx;
 
@@ -226,7 +227,7 @@ static int missing(pctx *c, const char *key)
 
 static const char *const root_keys[] = {
 	"schema", "id", "name", "platform_id", "usb", "write_padding", "default_protocol",
-	"dfu_mode_help", "alts", "segments", NULL
+	"dfu_mode_help", "alts", "segments", "bootloader", NULL
 };
 static const char *const usb_keys[] = {
 	"dfu", "runtime", "bcd_device", "transfer_size", "detach_timeout", "manufacturer",
@@ -235,6 +236,11 @@ static const char *const usb_keys[] = {
 static const char *const alt_keys[] = { "alt", "layout", "erase", "timing", NULL };
 static const char *const timing_keys[] = { "erase_ms", "program_ms", NULL };
 static const char *const seg_keys[] = { "alt", "address", "size", "leave", "protected", "key", NULL };
+static const char *const bl_keys[] = {
+	"first_status", "leave_state", "leave_reset_ms", "detach", "refused", "stall_error",
+	"commands", "protected", NULL
+};
+static const char *const range_keys[] = { "alt", "start", "end", NULL };
 static const char *const key_keys[] = { "format", "alg", "address_offset", "port_offset", NULL };
 
 static bool valid_id(const char *s)
@@ -637,6 +643,229 @@ static int parse_segments(pctx *c, json_t *obj, sf_profile *p)
 	return 0;
 }
 
+void sf_bootloader_generic(sf_bootloader *b)
+{
+	memset(b, 0, sizeof *b);
+	b->first_status = SF_DFU_OK;
+	b->leave_state = SF_DFU_MANIFEST;
+	b->detach = SF_BL_DETACH_IGNORE;
+	b->refused = SF_BL_REFUSED_STATUS;
+	b->stall_error = true;
+	b->commands = SF_BL_CMD_ALL;
+}
+
+static const char *const refused_words[] = { "status", "silent", "stall" };
+static const char *const detach_words[] = { "ignore", "stall", "reenumerate" };
+static const char *const command_words[] = { "set-address", "erase-page", "mass-erase", "read-unprotect" };
+
+int sf_bl_refused_parse(const char *word, enum sf_bl_refused *out)
+{
+	for (size_t i = 0; word && i < 3; i++)
+		if (!strcmp(word, refused_words[i])) {
+			*out = (enum sf_bl_refused)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *sf_bl_refused_name(enum sf_bl_refused r)
+{
+	return (unsigned)r < 3 ? refused_words[r] : "?";
+}
+
+const char *sf_bl_detach_name(enum sf_bl_detach d)
+{
+	return (unsigned)d < 3 ? detach_words[d] : "?";
+}
+
+bool sf_bl_protected(const sf_bootloader *b, int alt, uint32_t addr, uint64_t len)
+{
+	uint64_t end = (uint64_t)addr + (len ? len : 1);
+	for (size_t i = 0; b && i < b->nprotected; i++) {
+		const sf_bl_range *r = &b->protected_ranges[i];
+		if (r->alt == alt && addr < r->end && r->start < end)
+			return true;
+	}
+	return false;
+}
+
+/* A string that must be one of `words`; *out gets its index. */
+static int get_word(pctx *c, const json_t *v, const char *const *words, size_t n, int *out)
+{
+	char where[160], list[160] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < n; i++) {
+		int k = snprintf(list + used, sizeof list - used, "%s\"%s\"", i ? ", " : "", words[i]);
+		if (k > 0 && (size_t)k < sizeof list - used)
+			used += (size_t)k;
+	}
+	if (!json_is_string(v))
+		return wrong_type(c, v, "a string");
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(json_string_value(v), words[i])) {
+			*out = (int)i;
+			return 0;
+		}
+	return perr(c, false, "'%s' is \"%.40s\"; want one of %s", dotted(c, where, sizeof where),
+		    json_string_value(v), list);
+}
+
+static int parse_range(pctx *c, json_t *o, const sf_profile *p, sf_bl_range *r)
+{
+	json_t *v;
+	uint32_t x;
+	int rc;
+	if (!json_is_object(o))
+		return wrong_type(c, o, "an object");
+	if ((rc = check_keys(c, o, range_keys)))
+		return rc;
+	if (!(v = json_object_get(o, "alt")))
+		return missing(c, "alt");
+	push(c, "alt");
+	rc = get_u32(c, v, 0, 255, &x);
+	if (!rc && !sf_profile_alt(p, (int)x))
+		rc = perr(c, false, "protected range on alt %u, which this profile does not declare", (unsigned)x);
+	pop(c);
+	if (rc)
+		return rc;
+	r->alt = (int)x;
+	if (!(v = json_object_get(o, "start")))
+		return missing(c, "start");
+	push(c, "start");
+	rc = get_u32(c, v, 0, 0xFFFFFFFF, &r->start);
+	pop(c);
+	if (rc)
+		return rc;
+	if (!(v = json_object_get(o, "end")))
+		return missing(c, "end");
+	push(c, "end");
+	/* one past the last byte: 2^32 is written as a string */
+	if (json_is_string(v) && !strcmp(json_string_value(v), "0x100000000")) {
+		r->end = TWO32;
+	} else {
+		rc = get_u32(c, v, 0, 0xFFFFFFFF, &x);
+		r->end = x;
+	}
+	if (!rc && r->end <= r->start)
+		rc = perr(c, false, "protected range ends (0x%08llX) at or before its start (0x%08X); 'end' is one past the last byte",
+			  (unsigned long long)r->end, (unsigned)r->start);
+	pop(c);
+	return rc;
+}
+
+static int parse_bootloader(pctx *c, json_t *o, sf_profile *p)
+{
+	sf_bootloader *b = &p->bootloader;
+	json_t *v;
+	int r, k;
+	if (!json_is_object(o))
+		return wrong_type(c, o, "an object");
+	if ((r = check_keys(c, o, bl_keys)))
+		return r;
+	b->present = true;
+	if ((v = json_object_get(o, "first_status"))) {
+		push(c, "first_status");
+		if (!json_is_string(v))
+			r = wrong_type(c, v, "a DFU status name such as \"OK\" or \"errFIRMWARE\"");
+		else if ((k = sf_dfu_status_from_name(json_string_value(v))) < 0)
+			r = perr(c, false, "'bootloader.first_status' \"%.40s\" is not a DFU status name (OK, errTARGET, ..., errFIRMWARE, ..., errSTALLEDPKT)",
+				 json_string_value(v));
+		else
+			b->first_status = (uint8_t)k;
+		pop(c);
+		if (r)
+			return r;
+	}
+	if ((v = json_object_get(o, "leave_state"))) {
+		static const char *const words[] = { "dfuMANIFEST", "dfuDNLOAD-IDLE" };
+		push(c, "leave_state");
+		r = get_word(c, v, words, 2, &k);
+		pop(c);
+		if (r)
+			return r;
+		b->leave_state = k ? SF_DFU_DNLOAD_IDLE : SF_DFU_MANIFEST;
+	}
+	if ((v = json_object_get(o, "leave_reset_ms"))) {
+		push(c, "leave_reset_ms");
+		r = get_u32(c, v, 0, 60000, &b->leave_reset_ms);
+		pop(c);
+		if (r)
+			return r;
+	}
+	if ((v = json_object_get(o, "detach"))) {
+		push(c, "detach");
+		r = get_word(c, v, detach_words, 3, &k);
+		pop(c);
+		if (r)
+			return r;
+		b->detach = (enum sf_bl_detach)k;
+	}
+	if ((v = json_object_get(o, "refused"))) {
+		push(c, "refused");
+		r = get_word(c, v, refused_words, 3, &k);
+		pop(c);
+		if (r)
+			return r;
+		b->refused = (enum sf_bl_refused)k;
+	}
+	if ((v = json_object_get(o, "stall_error"))) {
+		push(c, "stall_error");
+		r = get_bool(c, v, &b->stall_error);
+		pop(c);
+		if (r)
+			return r;
+	}
+	if ((v = json_object_get(o, "commands"))) {
+		size_t i;
+		json_t *w;
+		push(c, "commands");
+		if (!json_is_array(v))
+			r = wrong_type(c, v, "an array of DfuSe command names");
+		b->commands = 0;
+		json_array_foreach(v, i, w) {
+			if (r)
+				break;
+			push_index(c, i);
+			r = get_word(c, w, command_words, 4, &k);
+			if (!r && (b->commands & (1u << k)))
+				r = perr(c, false, "command \"%s\" is listed twice", command_words[k]);
+			b->commands |= 1u << k;
+			pop(c);
+		}
+		pop(c);
+		if (r)
+			return r;
+	}
+	if ((v = json_object_get(o, "protected"))) {
+		size_t n, i;
+		push(c, "protected");
+		if (!json_is_array(v)) {
+			r = wrong_type(c, v, "an array of {alt, start, end} ranges");
+			pop(c);
+			return r;
+		}
+		n = json_array_size(v);
+		if (n > MAX_SEGMENTS) {
+			r = perr(c, false, "'bootloader.protected' has %zu ranges (at most %d)", n, MAX_SEGMENTS);
+			pop(c);
+			return r;
+		}
+		b->protected_ranges = calloc(n ? n : 1, sizeof *b->protected_ranges);
+		if (!b->protected_ranges)
+			return sf_err_set(c->err, SF_EXIT_INTERNAL, "out of memory");
+		for (i = 0; i < n && !r; i++) {
+			push_index(c, i);
+			r = parse_range(c, json_array_get(v, i), p, &b->protected_ranges[i]);
+			b->nprotected = i + 1;
+			pop(c);
+		}
+		pop(c);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static int parse_root(pctx *c, json_t *root, sf_profile *p)
 {
 	json_t *v;
@@ -734,6 +963,15 @@ static int parse_root(pctx *c, json_t *root, sf_profile *p)
 	push(c, "segments");
 	r = parse_segments(c, v, p);
 	pop(c);
+	if (r)
+		return r;
+
+	/* after alts: protected ranges name alts */
+	if ((v = json_object_get(root, "bootloader"))) {
+		push(c, "bootloader");
+		r = parse_bootloader(c, v, p);
+		pop(c);
+	}
 	return r;
 }
 
@@ -751,6 +989,7 @@ int sf_profile_parse(const char *text, size_t len, const char *source,
 	out->transfer_size = 1024;
 	out->detach_timeout = 255;
 	out->platform_id = -1;
+	sf_bootloader_generic(&out->bootloader);
 
 	if (!text)
 		return sf_err_set(err, SF_EXIT_REFUSED, "%s: no profile text", c.source);
@@ -793,6 +1032,7 @@ void sf_profile_free(sf_profile *p)
 	for (size_t i = 0; i < p->nsegments; i++)
 		free(p->segments[i].name);
 	free(p->segments);
+	free(p->bootloader.protected_ranges);
 	memset(p, 0, sizeof *p);
 }
 

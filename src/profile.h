@@ -52,6 +52,59 @@ typedef struct sf_alt {
 	sf_alt_timing timing;
 } sf_alt;
 
+/* What the device's bootloader does where DfuSe bootloaders differ: the
+ * optional "bootloader" section (README "Format"); the simulator follows it.
+ * Without the section: the generic behaviour (SF_BOOTLOADER_GENERIC). */
+enum sf_bl_detach {
+	SF_BL_DETACH_IGNORE = 0,  /* accepted; nothing happens until a USB reset */
+	SF_BL_DETACH_STALL,       /* not a request this bootloader knows */
+	SF_BL_DETACH_REENUMERATE  /* bitWillDetach: disconnects and re-enumerates in DFU mode */
+};
+enum sf_bl_refused {
+	SF_BL_REFUSED_STATUS = 0, /* dfuERROR with errTARGET/errWRITE/errADDRESS */
+	SF_BL_REFUSED_SILENT,     /* reports success, changes nothing */
+	SF_BL_REFUSED_STALL       /* stalls the GETSTATUS that answers dfuDNBUSY */
+};
+/* DfuSe commands (block 0) the bootloader executes. */
+enum {
+	SF_BL_CMD_SET_ADDRESS = 1,
+	SF_BL_CMD_ERASE_PAGE = 2,
+	SF_BL_CMD_MASS_ERASE = 4,
+	SF_BL_CMD_READ_UNPROTECT = 8,
+	SF_BL_CMD_ALL = 15
+};
+
+/* [start, end) on an alt that the bootloader refuses to erase or write. */
+typedef struct sf_bl_range {
+	int alt;
+	uint32_t start;
+	uint64_t end;
+} sf_bl_range;
+
+typedef struct sf_bootloader {
+	bool present;             /* the profile has a "bootloader" section */
+	uint8_t first_status;     /* bStatus of the first GETSTATUS after power-on or
+	                             reset: OK means dfuIDLE, else dfuERROR */
+	uint8_t leave_state;      /* bState answering the leave GETSTATUS:
+	                             dfuMANIFEST or dfuDNLOAD-IDLE */
+	uint32_t leave_reset_ms;  /* it resets this long after that answer */
+	enum sf_bl_detach detach; /* DFU_DETACH while in DFU mode */
+	enum sf_bl_refused refused;
+	bool stall_error;         /* a stalled request leaves dfuERROR/errSTALLEDPKT */
+	unsigned commands;        /* SF_BL_CMD_* */
+	sf_bl_range *protected_ranges;
+	size_t nprotected;
+} sf_bootloader;
+
+/* The generic DfuSe bootloader (DFU 1.1 and ST's DfuSe documents). */
+void sf_bootloader_generic(sf_bootloader *b);
+/* Keyword parsers shared with `sim add --refused`: 0, or -1 if unknown. */
+int sf_bl_refused_parse(const char *word, enum sf_bl_refused *out);
+const char *sf_bl_refused_name(enum sf_bl_refused r);
+const char *sf_bl_detach_name(enum sf_bl_detach d);
+/* True when [addr, addr+len) on alt touches a protected range. */
+bool sf_bl_protected(const sf_bootloader *b, int alt, uint32_t addr, uint64_t len);
+
 typedef struct sf_profile {
 	char *source;         /* file path (or label) it was parsed from */
 	char *id;             /* "core" */
@@ -73,6 +126,7 @@ typedef struct sf_profile {
 	size_t nalts;
 	sf_segment *segments;
 	size_t nsegments;
+	sf_bootloader bootloader;
 } sf_profile;
 
 /* Parses and validates profile JSON. `source` labels messages, which read

@@ -2,7 +2,8 @@
 libsfcore_a_SOURCES += \
 	src/layout.c src/layout.h \
 	src/jsonpos.c src/jsonpos.h \
-	src/profile.c src/profile.h
+	src/profile.c src/profile.h \
+	src/dfustate.c src/dfustate.h
 
 sparkflash_SOURCES += \
 	src/profile_io.c src/profile_io.h

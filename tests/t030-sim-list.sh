@@ -57,7 +57,7 @@ sim add core --path 1-0
 expect_rc "invalid path" 2
 sim add core --fault explode
 expect_rc "unknown fault" 2
-grep_err "lists the fault kinds" 'known: access, busy, ignore-leave, reset-on-leave, lost=N, stall=N, status=errNAME@N'
+grep_err "lists the fault kinds" 'known: access, busy, ignore-leave, reset-on-leave, stall-leave, lost=N, replug=N@MS, stall=N, status=errNAME@N, erase-timeout=N'
 sim add nosuchprofile
 expect_rc "unknown profile" 3
 run_sf sim list

@@ -3,7 +3,7 @@
 # trip, leave, protection of the bootloader, SPI flash bounds, NOR semantics,
 # read-modify-write DCT.
 . "$srcdir/tests/lib-sim.sh"
-plan 32
+plan 34
 SN=6D92487A5151
 sim add core --serial $SN
 rand_file "$T/fw.bin" 20000 1
@@ -44,25 +44,30 @@ dfu -d 1d50:607f -a 0 -s 0x08000000 -D "$T/fw.bin"
 expect_rc "dfu-util refuses the read-only bootloader" 64
 grep_err "memory map message" 'Last page at 0x08004e1f is not writeable'
 dfu -d 1d50:607f -a 0 -s 0x08000000:force -D "$T/fw.bin"
-expect_rc "forced: the device refuses" 74
-grep_err "device status errWRITE" 'status\(3\) = Device is unable to write memory'
+expect_rc "forced: the Core's bootloader ignores the refused write, reports success" 0
+grep_out "dfu-util sees a successful download" '^File downloaded successfully$'
 sim dump $SN 0 "$T/after.bin"
 same "bootloader region unchanged" "$T/after.bin" "$T/before.bin"
+# the generic behaviour (--refused status): dfuERROR with a status
+sim add core --serial 5EC0DE000001 --path 2-1 --refused status
+dfu -S 5EC0DE000001 -a 0 -s 0x08000000:force -D "$T/fw.bin"
+expect_rc "--refused status: the device refuses" 74
+grep_err "device status errWRITE" 'status\(3\) = Device is unable to write memory'
 dfu -l
-check "device recovers from dfuERROR on the next run" test "$(grep -c '^Found' "$T/out")" -eq 2
-dfu -d 1d50:607f -a 0 -s 0x08005000:16 -U "$T/x.bin"
+check "device recovers from dfuERROR on the next run" test "$(grep -c 'serial="5EC0DE000001"' "$T/out")" -eq 2
+dfu -S 5EC0DE000001 -a 0 -s 0x08005000:16 -U "$T/x.bin"
 grep_out "next session clears the error state" '^Clearing status$'
 
 # alt 1 (SPI flash, 2 MiB)
 rand_file "$T/k.bin" 4096 3
-dfu -d 1d50:607f -a 1 -s 0x00100000 -D "$T/k.bin"
+dfu -S $SN -a 1 -s 0x00100000 -D "$T/k.bin"
 expect_rc "alt 1 accepts 0x00100000" 0
 sim dump $SN 1 "$T/spi.bin"
 python3 -c 'import sys; a=open(sys.argv[1],"rb").read(); b=open(sys.argv[2],"rb").read(); sys.exit(0 if a[0x100000:0x101000]==b else 1)' "$T/spi.bin" "$T/k.bin"
 check "alt 1 image holds it at offset 1 MiB" test $? -eq 0
-dfu -d 1d50:607f -a 1 -s 0x00200000 -D "$T/k.bin"
+dfu -S $SN -a 1 -s 0x00200000 -D "$T/k.bin"
 expect_rc "alt 1 refuses 0x00200000 (dfu-util map check)" 64
-dfu -d 1d50:607f -a 1 -s 0x001FF000:force -D "$T/fw.bin"
+dfu -S 5EC0DE000001 -a 1 -s 0x001FF000:force -D "$T/fw.bin"
 expect_rc "forced past 0x200000: the device refuses" 74
 grep_err "device status errADDRESS" 'status\(8\) = Cannot program memory due to received address that is out of range'
 

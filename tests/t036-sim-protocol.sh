@@ -3,7 +3,7 @@
 # a bare :leave, detach in DFU mode, and a host killed mid-transfer (the
 # device keeps its DFU state, as a board does).
 . "$srcdir/tests/lib-sim.sh"
-plan 16
+plan 18
 SN=6D92487A5151
 sim add core --serial $SN
 rand_file "$T/fw.bin" 3000 4
@@ -27,14 +27,26 @@ expect_rc "-e on a DFU-mode device" 0
 sim list --json
 is "-e: still in DFU mode" "$(json_get "$T/out" 'd["devices"][0]["mode"]')" "dfu"
 
+sim list --json
+devnum=$(json_get "$T/out" 'd["devices"][0]["devnum"]')
 dfu -a 0 -s :unprotect:force
 expect_rc "read unprotect" 0
 grep_out "device announces the erase" '^Device disconnects, erases flash and resets now$'
 sim list --json
-is "unprotect: back in DFU mode at a new address" "$(json_get "$T/out" '(d["devices"][0]["mode"], d["devices"][0]["devnum"] > 3)')" "('dfu', True)"
+is "unprotect: the Core's bootloader lacks the command and ignores it (same devnum)" \
+	"$(json_get "$T/out" '(d["devices"][0]["mode"], d["devices"][0]["devnum"])')" "('dfu', $devnum)"
 sim dump $SN 0 "$T/d.bin"
-python3 -c 'import sys; a=open(sys.argv[1],"rb").read(); sys.exit(0 if a[0x5000:]==b"\xff"*(len(a)-0x5000) else 1)' "$T/d.bin"
-check "unprotect: application area erased" test $? -eq 0
+python3 -c 'import sys; a=open(sys.argv[1],"rb").read(); b=open(sys.argv[2],"rb").read(); sys.exit(0 if a[0x5000:0x5000+len(b)]==b else 1)' "$T/d.bin" "$T/fw.bin"
+check "unprotect on the Core: the application is kept" test $? -eq 0
+# a generic DfuSe device (no bootloader section) erases and resets
+sim add "$srcdir/tests/fixtures/sim/nor.json" --serial NOR2 --path 3-1
+dfu -d ,1209:0001 -a 0 -s 0x08001000 -D "$T/fw.bin"
+dfu -d ,1209:0001 -a 0 -s :unprotect:force
+expect_rc "generic device: read unprotect" 0
+sim dump NOR2 0 "$T/n.bin"
+python3 -c 'import sys; a=open(sys.argv[1],"rb").read(); sys.exit(0 if a[0x1000:0x2000]==b"\xff"*0x1000 else 1)' "$T/n.bin"
+check "generic device: unprotect erased the flash" test $? -eq 0
+sim remove NOR2
 
 # host killed during a slow (real timing) download
 sim add core --serial 5105105105AA --timing real

@@ -26,6 +26,12 @@ reset-on-leave      photon  0 leave-unconfirmed quiet
 ignore-leave        core    0 leave-ignored     shown
 ignore-leave        photon  0 leave-ignored     shown
 ignore-leave        electron 0 leave-ignored    shown
+replug=1@300        core    6 device-lost       shown
+replug=0@300        photon  6 device-lost       shown
+stall-leave         core    0 leave-ignored     shown
+stall-leave         photon  0 leave-ignored     shown
+erase-timeout=1     core    6 erase-failed      shown
+erase-timeout=1     photon  6 erase-failed      shown
 TABLE
 n=$(wc -l <"$T/table")
 plan $((n * 5 + 2))

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim/model.h"
@@ -47,6 +48,13 @@ struct libusb_device_handle {
 };
 
 static libusb_device_handle *open_handles;
+
+static uint64_t clock_ms(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static void warn_sim(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void warn_sim(const char *fmt, ...)
@@ -372,8 +380,16 @@ static void save_live(libusb_device_handle *h)
 		d->mode = SF_SIM_PRESENT;
 		if (d->devnum == h->dev->dev.devnum) /* once, even if saved twice */
 			d->devnum = sf_sim_next_devnum(h->dev->sim_dir, d->bus);
-		d->dfu_state = SF_DFU_IDLE;
-		d->dfu_status = SF_DFU_OK;
+		sf_sim_boot_state(&d->profile.bootloader, &d->dfu_state, &d->dfu_status);
+		d->has_pointer = false;
+		break;
+	case SF_SIM_UNPLUGGED:
+		/* Off the bus; sf_sim_device_load brings it back later. */
+		if (d->mode != SF_SIM_UNPLUGGED) {
+			d->mode = SF_SIM_UNPLUGGED;
+			d->back_at = clock_ms(CLOCK_REALTIME) + d->faults.replug_ms;
+			d->back_devnum = sf_sim_next_devnum(h->dev->sim_dir, d->bus);
+		}
 		d->has_pointer = false;
 		break;
 	case SF_SIM_RUNTIME:
@@ -402,6 +418,7 @@ static void end_session(libusb_device_handle *h)
 {
 	if (!h->session)
 		return;
+	sf_sim_finish(&h->model); /* a reset due after the leave happens anyway */
 	save_live(h);
 	sf_sim_model_free(&h->model);
 	unmap_alts(h);
@@ -484,6 +501,8 @@ static int begin_session(libusb_device_handle *h)
 		rc = LIBUSB_ERROR_NO_MEM;
 		goto fail;
 	}
+	sf_sim_model_bootloader(&h->model, &h->live.profile.bootloader);
+	sf_sim_tick(&h->model, clock_ms(CLOCK_MONOTONIC));
 	h->model.state = h->live.dfu_state;
 	h->model.status = h->live.dfu_status;
 	if (h->live.mode == SF_SIM_RUNTIME)
@@ -561,6 +580,8 @@ EXPORT int libusb_set_interface_alt_setting(libusb_device_handle *h, int interfa
 		return LIBUSB_ERROR_NOT_FOUND;
 	if ((rc = begin_session(h)) != 0)
 		return rc;
+	sf_sim_tick(&h->model, clock_ms(CLOCK_MONOTONIC));
+	note_presence(h);
 	rc = sf_sim_set_alt(&h->model, alternate_setting);
 	return rc == SF_SIM_ERR_PIPE ? LIBUSB_ERROR_NOT_FOUND : rc;
 }
@@ -611,6 +632,8 @@ EXPORT int libusb_reset_device(libusb_device_handle *h)
 	int rc = begin_session(h);
 	if (rc != 0)
 		return rc;
+	sf_sim_tick(&h->model, clock_ms(CLOCK_MONOTONIC));
+	note_presence(h);
 	if (h->model.presence != SF_SIM_PRESENT && h->model.presence != SF_SIM_RUNTIME)
 		return LIBUSB_ERROR_NO_DEVICE;
 	/* A bus reset starts the application (or, after a runtime DETACH, the
@@ -710,11 +733,14 @@ EXPORT int libusb_control_transfer(libusb_device_handle *h, uint8_t request_type
 				   unsigned char *data, uint16_t wLength, unsigned int timeout)
 {
 	int rc;
-	(void)timeout;
 	if (!h)
 		return LIBUSB_ERROR_INVALID_PARAM;
 	if (wLength && !data)
 		return LIBUSB_ERROR_INVALID_PARAM;
+	if (h->session) {
+		sf_sim_tick(&h->model, clock_ms(CLOCK_MONOTONIC));
+		note_presence(h);
+	}
 	if (h->session && h->model.presence != SF_SIM_PRESENT && h->model.presence != SF_SIM_RUNTIME)
 		return LIBUSB_ERROR_NO_DEVICE;
 	if ((request_type & 0x60) == LIBUSB_REQUEST_TYPE_STANDARD) {
@@ -729,8 +755,16 @@ EXPORT int libusb_control_transfer(libusb_device_handle *h, uint8_t request_type
 		return LIBUSB_ERROR_PIPE;
 	if ((rc = begin_session(h)) != 0)
 		return rc;
+	sf_sim_tick(&h->model, clock_ms(CLOCK_MONOTONIC));
 	rc = sf_sim_request(&h->model, request_type, bRequest, wValue, data, wLength);
 	note_presence(h);
+	if (rc == SF_SIM_ERR_TIMEOUT) {
+		/* No answer: libusb gives up after `timeout` ms. A short wait
+		 * stands for it; the outcome is what matters. */
+		unsigned ms = timeout && timeout < 30 ? timeout : 30;
+		usleep(ms * 1000u);
+		return LIBUSB_ERROR_TIMEOUT;
+	}
 	/* A board keeps its DFU state when the host dies mid-transfer: record
 	 * changes of the resting state (a few per run, not per block). */
 	if (h->model.presence == SF_SIM_PRESENT && h->live.mode == SF_SIM_PRESENT &&

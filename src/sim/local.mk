@@ -13,7 +13,7 @@ sparkflash_SOURCES += src/cmd_sim.c $(sim_shared_sources)
 if BUILD_SIM
 pkglib_LTLIBRARIES += libsfsim.la
 libsfsim_la_SOURCES = src/sim/libusb_shim.c $(sim_shared_sources) \
-	src/layout.c src/jsonpos.c src/profile.c src/profile_io.c \
+	src/layout.c src/jsonpos.c src/profile.c src/dfustate.c src/profile_io.c \
 	src/sf_error.c src/numparse.c
 libsfsim_la_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(LIBUSB_CFLAGS)
 # Per-target CFLAGS replace AM_CFLAGS (which carries SAN_CFLAGS). Only the

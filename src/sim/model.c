@@ -17,33 +17,14 @@ enum {
 
 enum { CMD_SET_ADDRESS = 0x21, CMD_ERASE = 0x41, CMD_READ_UNPROTECT = 0x92 };
 
-static const char *const status_names[] = {
-	"OK", "errTARGET", "errFILE", "errWRITE", "errERASE", "errCHECK_ERASED",
-	"errPROG", "errVERIFY", "errADDRESS", "errNOTDONE", "errFIRMWARE",
-	"errVENDOR", "errUSBR", "errPOR", "errUNKNOWN", "errSTALLEDPKT",
-};
-
-int sf_dfu_status_from_name(const char *name)
-{
-	for (size_t i = 0; i < sizeof status_names / sizeof *status_names; i++)
-		if (name && !strcmp(name, status_names[i]))
-			return (int)i;
-	return -1;
-}
-
-const char *sf_dfu_status_name(int status)
-{
-	if (status < 0 || (size_t)status >= sizeof status_names / sizeof *status_names)
-		return NULL;
-	return status_names[status];
-}
-
 void sf_sim_faults_init(sf_sim_faults *f)
 {
 	memset(f, 0, sizeof *f);
 	f->lost_after = -1;
 	f->status_at = -1;
 	f->stall_at = -1;
+	f->replug_after = -1;
+	f->erase_timeout_at = -1;
 }
 
 /* A count: decimal digits only, at most 9 of them. */
@@ -64,7 +45,7 @@ static bool parse_count(const char *s, long *out)
 
 int sf_sim_fault_parse(const char *spec, sf_sim_faults *f, sf_err *err)
 {
-	static const char kinds[] = "access, busy, ignore-leave, reset-on-leave, lost=N, stall=N, status=errNAME@N";
+	static const char kinds[] = "access, busy, ignore-leave, reset-on-leave, stall-leave, lost=N, replug=N@MS, stall=N, status=errNAME@N, erase-timeout=N";
 	long n;
 	if (!spec)
 		spec = "";
@@ -82,6 +63,33 @@ int sf_sim_fault_parse(const char *spec, sf_sim_faults *f, sf_err *err)
 	}
 	if (!strcmp(spec, "reset-on-leave")) {
 		f->reset_on_leave = true;
+		return 0;
+	}
+	if (!strcmp(spec, "stall-leave")) {
+		f->stall_leave = true;
+		return 0;
+	}
+	if (!strncmp(spec, "replug=", 7)) {
+		const char *at = strchr(spec + 7, '@');
+		char count[16];
+		long ms;
+		size_t len = at ? (size_t)(at - (spec + 7)) : 0;
+		if (!at || len == 0 || len >= sizeof count)
+			return sf_err_set(err, SF_EXIT_USAGE, "fault '%s': write replug=N@MS (N data blocks, then off the bus for MS milliseconds), e.g. replug=2@300", spec);
+		memcpy(count, spec + 7, len);
+		count[len] = '\0';
+		if (!parse_count(count, &n))
+			return sf_err_set(err, SF_EXIT_USAGE, "fault '%s': N must be a decimal count of data blocks", spec);
+		if (!parse_count(at + 1, &ms) || ms > 60000)
+			return sf_err_set(err, SF_EXIT_USAGE, "fault '%s': MS must be a delay in milliseconds, 0 to 60000", spec);
+		f->replug_after = n;
+		f->replug_ms = (uint32_t)ms;
+		return 0;
+	}
+	if (!strncmp(spec, "erase-timeout=", 14)) {
+		if (!parse_count(spec + 14, &n) || n == 0)
+			return sf_err_set(err, SF_EXIT_USAGE, "fault '%s': N must be an erase command number (1 or more)", spec);
+		f->erase_timeout_at = n;
 		return 0;
 	}
 	if (!strncmp(spec, "lost=", 5)) {
@@ -175,6 +183,7 @@ int sf_sim_model_init(sf_sim_model *m, sf_sim_alt *alts, size_t nalts,
 		sf_sim_faults_init(&m->faults);
 	m->state = SF_DFU_IDLE;
 	m->status = SF_DFU_OK;
+	sf_bootloader_generic(&m->bl);
 	m->pending = malloc(m->transfer_size);
 	if (!m->pending)
 		return -1;
@@ -195,6 +204,39 @@ void sf_sim_model_free(sf_sim_model *m)
 {
 	free(m->pending);
 	m->pending = NULL;
+}
+
+void sf_sim_model_bootloader(sf_sim_model *m, const sf_bootloader *bl)
+{
+	if (bl)
+		m->bl = *bl;
+	else
+		sf_bootloader_generic(&m->bl);
+}
+
+void sf_sim_boot_state(const sf_bootloader *bl, uint8_t *state, uint8_t *status)
+{
+	uint8_t st = bl ? bl->first_status : SF_DFU_OK;
+	*state = st == SF_DFU_OK ? SF_DFU_IDLE : SF_DFU_ERROR;
+	*status = st;
+}
+
+enum sf_sim_presence sf_sim_tick(sf_sim_model *m, uint64_t now_ms)
+{
+	m->now_ms = now_ms;
+	if (m->reset_pending && now_ms >= m->reset_at) {
+		m->reset_pending = false;
+		m->presence = m->reset_to;
+	}
+	return m->presence;
+}
+
+void sf_sim_finish(sf_sim_model *m)
+{
+	if (m->reset_pending) {
+		m->reset_pending = false;
+		m->presence = m->reset_to;
+	}
 }
 
 void sf_sim_model_runtime(sf_sim_model *m, bool will_detach)
@@ -273,10 +315,14 @@ int sf_sim_set_alt(sf_sim_model *m, int alt)
 	return SF_SIM_ERR_PIPE;
 }
 
+/* DFU 1.1 moves to dfuERROR/errSTALLEDPKT; the Spark and ST code only
+ * stalls the endpoint (bootloader.stall_error false). */
 static int stall(sf_sim_model *m)
 {
-	m->state = SF_DFU_ERROR;
-	m->status = SF_DFU_ERR_STALLEDPKT;
+	if (m->bl.stall_error) {
+		m->state = SF_DFU_ERROR;
+		m->status = SF_DFU_ERR_STALLEDPKT;
+	}
 	return SF_SIM_ERR_PIPE;
 }
 
@@ -305,6 +351,8 @@ static uint8_t erase_page(sf_sim_model *m, uint32_t addr)
 	uint32_t start;
 	if (!sf_sim_locate(a->layout, addr, &off, &page, &r))
 		return SF_DFU_ERR_ADDRESS;
+	if (sf_bl_protected(&m->bl, a->alt, addr, 1))
+		return SF_DFU_ERR_TARGET;
 	m->last_address = addr;
 	if (a->erase_none)
 		return SF_DFU_OK; /* read-modify-write device: erase is a no-op */
@@ -361,6 +409,8 @@ static uint8_t program(sf_sim_model *m, uint32_t addr, const uint8_t *data, size
 	size_t last_page = (size_t)-1;
 	if (st != SF_DFU_OK)
 		return st;
+	if (sf_bl_protected(&m->bl, a->alt, addr, len))
+		return SF_DFU_ERR_WRITE;
 	m->last_address = addr;
 	for (size_t i = 0; i < len; i++) {
 		uint64_t off;
@@ -380,6 +430,37 @@ static uint8_t program(sf_sim_model *m, uint32_t addr, const uint8_t *data, size
 	return SF_DFU_OK;
 }
 
+/* A DfuSe command the bootloader executes (SF_BL_CMD_*), 0 when unknown. */
+static unsigned command_of(const uint8_t *d, size_t len)
+{
+	if (len == 5 && d[0] == CMD_SET_ADDRESS)
+		return SF_BL_CMD_SET_ADDRESS;
+	if (len == 5 && d[0] == CMD_ERASE)
+		return SF_BL_CMD_ERASE_PAGE;
+	if (len == 1 && d[0] == CMD_ERASE)
+		return SF_BL_CMD_MASS_ERASE;
+	if (len == 1 && d[0] == CMD_READ_UNPROTECT)
+		return SF_BL_CMD_READ_UNPROTECT;
+	return 0;
+}
+
+/* What the bootloader does with an erase, write or command it refuses
+ * (status: the DFU status; silent: OK, nothing changed; stall: OK here, the
+ * GETSTATUS that reports dfuDNBUSY is stalled by the caller). */
+static uint8_t refuse(sf_sim_model *m, uint8_t status)
+{
+	switch (m->bl.refused) {
+	case SF_BL_REFUSED_SILENT:
+		return SF_DFU_OK;
+	case SF_BL_REFUSED_STALL:
+		m->refuse_stall = true;
+		return SF_DFU_OK;
+	case SF_BL_REFUSED_STATUS:
+	default:
+		return status;
+	}
+}
+
 /* Runs the pending DNLOAD (the device does the work while it reports
  * dfuDNBUSY). Returns the status it ends with; sets m->poll_ms. */
 static uint8_t execute(sf_sim_model *m)
@@ -387,36 +468,42 @@ static uint8_t execute(sf_sim_model *m)
 	sf_sim_alt *a = &m->alts[m->cur];
 	const uint8_t *d = m->pending;
 	size_t len = m->pending_len;
+	uint8_t st;
 	m->has_pending = false;
 	m->poll_ms = 0;
 	if (m->pending_block == 0) {
-		if (len == 5 && d[0] == CMD_SET_ADDRESS) {
+		unsigned cmd = command_of(d, len);
+		if (!(cmd & m->bl.commands)) {
+			m->poll_ms = a->program_ms;
+			return refuse(m, SF_DFU_ERR_STALLEDPKT);
+		}
+		switch (cmd) {
+		case SF_BL_CMD_SET_ADDRESS:
 			m->poll_ms = a->program_ms;
 			m->pointer = le32(d + 1);
 			return SF_DFU_OK;
-		}
-		if (len == 5 && d[0] == CMD_ERASE) {
+		case SF_BL_CMD_ERASE_PAGE:
 			m->poll_ms = a->erase_ms;
-			return erase_page(m, le32(d + 1));
-		}
-		if (len == 1 && d[0] == CMD_ERASE) {
+			st = erase_page(m, le32(d + 1));
+			return st == SF_DFU_OK ? st : refuse(m, st);
+		case SF_BL_CMD_MASS_ERASE:
 			m->poll_ms = (uint32_t)((uint64_t)a->erase_ms * sf_sim_layout_pages(a->layout) / 8);
 			return mass_erase(m);
-		}
-		if (len == 1 && d[0] == CMD_READ_UNPROTECT) {
-			/* Erases everything and resets; it comes back in DFU mode. */
+		default:
+			/* Read unprotect: erases everything and resets; it
+			 * comes back in DFU mode. */
 			m->poll_ms = a->erase_ms;
 			mass_erase(m);
 			m->presence = SF_SIM_REENUMERATED;
 			return SF_DFU_OK;
 		}
-		return SF_DFU_ERR_UNKNOWN; /* not reached: refused at DNLOAD */
 	}
 	m->poll_ms = a->program_ms;
 	if (m->pending_fails)
 		return (uint8_t)m->faults.status_code;
-	return program(m, (uint32_t)(m->pointer + (uint64_t)(m->pending_block - 2) * m->transfer_size),
-		       d, len);
+	st = program(m, (uint32_t)(m->pointer + (uint64_t)(m->pending_block - 2) * m->transfer_size),
+		     d, len);
+	return st == SF_DFU_OK ? st : refuse(m, st);
 }
 
 static void put_status(sf_sim_model *m, uint8_t *data, uint8_t status, uint32_t poll,
@@ -440,9 +527,21 @@ static int get_status(sf_sim_model *m, uint8_t *data, uint16_t length)
 	switch (m->state) {
 	case SF_DFU_DNLOAD_SYNC:
 		if (m->has_pending) {
+			bool erase = m->pending_block == 0 &&
+				     command_of(m->pending, m->pending_len) == SF_BL_CMD_ERASE_PAGE;
 			m->busy_result = execute(m);
+			if (m->refuse_stall) {
+				/* Spark's Gen 2 code stalls the status stage
+				 * and stays in dfuDNLOAD-SYNC: the next
+				 * GETSTATUS says dfuDNLOAD-IDLE. */
+				m->refuse_stall = false;
+				return SF_SIM_ERR_PIPE;
+			}
 			m->state = SF_DFU_DNBUSY;
 			put_status(m, data, SF_DFU_OK, m->poll_ms, SF_DFU_DNBUSY);
+			if (erase && m->faults.erase_timeout_at > 0 &&
+			    ++m->erase_cmds == (unsigned long)m->faults.erase_timeout_at)
+				m->hung = true; /* busy erasing; answers nothing more */
 			return 6;
 		}
 		m->state = SF_DFU_DNLOAD_IDLE;
@@ -455,17 +554,31 @@ static int get_status(sf_sim_model *m, uint8_t *data, uint16_t length)
 			m->status = m->busy_result;
 		}
 		break;
-	case SF_DFU_MANIFEST_SYNC:
+	case SF_DFU_MANIFEST_SYNC: {
+		/* Not manifestation tolerant: it resets into the application
+		 * (or, with ignore-leave, straight back into the bootloader). */
+		enum sf_sim_presence to = m->faults.ignore_leave ? SF_SIM_REENUMERATED : SF_SIM_LEFT;
 		if (m->faults.reset_on_leave) {
 			m->presence = SF_SIM_LEFT;
 			return SF_SIM_ERR_NO_DEVICE;
 		}
-		m->state = SF_DFU_MANIFEST;
-		put_status(m, data, SF_DFU_OK, 1, SF_DFU_MANIFEST);
-		/* Not manifestation tolerant: it resets into the application
-		 * (or, with ignore-leave, straight back into the bootloader). */
-		m->presence = m->faults.ignore_leave ? SF_SIM_REENUMERATED : SF_SIM_LEFT;
+		if (m->bl.leave_state == SF_DFU_DNLOAD_IDLE)
+			/* Particle's bootloaders since 0.4.5: no "Transitioning
+			 * to dfuMANIFEST state" line from dfu-util. */
+			put_status(m, data, SF_DFU_OK, 0, SF_DFU_DNLOAD_IDLE);
+		else
+			put_status(m, data, SF_DFU_OK, 1, SF_DFU_MANIFEST);
+		if (m->bl.leave_reset_ms == 0) {
+			m->state = SF_DFU_MANIFEST;
+			m->presence = to;
+		} else {
+			m->state = SF_DFU_MANIFEST_WAIT_RESET;
+			m->reset_pending = true;
+			m->reset_at = m->now_ms + m->bl.leave_reset_ms;
+			m->reset_to = to;
+		}
 		return 6;
+	}
 	default:
 		break;
 	}
@@ -473,26 +586,44 @@ static int get_status(sf_sim_model *m, uint8_t *data, uint16_t length)
 	return 6;
 }
 
+/* Faults lost=N and replug=N@MS: the device drops off the bus before data
+ * block N+1. */
+static bool gone(sf_sim_model *m)
+{
+	if (m->faults.lost_after >= 0 && m->data_blocks >= (unsigned long)m->faults.lost_after) {
+		m->presence = SF_SIM_LOST;
+		return true;
+	}
+	if (m->faults.replug_after >= 0 && m->data_blocks >= (unsigned long)m->faults.replug_after) {
+		m->presence = SF_SIM_UNPLUGGED;
+		return true;
+	}
+	return false;
+}
+
 static int dnload(sf_sim_model *m, uint16_t block, const uint8_t *data, uint16_t length)
 {
 	if (m->state != SF_DFU_IDLE && m->state != SF_DFU_DNLOAD_IDLE)
 		return stall(m);
 	if (length == 0) {
+		if (m->faults.stall_leave) {
+			m->state = SF_DFU_ERROR;
+			m->status = SF_DFU_ERR_STALLEDPKT;
+			return SF_SIM_ERR_PIPE;
+		}
 		m->state = SF_DFU_MANIFEST_SYNC; /* DfuSe leave request */
 		return 0;
 	}
 	if (length > m->transfer_size || block == 1)
 		return stall(m);
 	if (block == 0) {
-		bool known = (length == 5 && (data[0] == CMD_SET_ADDRESS || data[0] == CMD_ERASE)) ||
-			     (length == 1 && (data[0] == CMD_ERASE || data[0] == CMD_READ_UNPROTECT));
-		if (!known)
+		/* A generic device refuses an unknown command at once; the
+		 * Spark code takes any command and decides when it runs. */
+		if (m->bl.refused == SF_BL_REFUSED_STATUS && !(command_of(data, length) & m->bl.commands))
 			return stall(m);
 	} else {
-		if (m->faults.lost_after >= 0 && m->data_blocks >= (unsigned long)m->faults.lost_after) {
-			m->presence = SF_SIM_LOST;
+		if (gone(m))
 			return SF_SIM_ERR_NO_DEVICE;
-		}
 		m->data_blocks++;
 		m->pending_fails = m->faults.status_at > 0 &&
 				   m->data_blocks == (unsigned long)m->faults.status_at;
@@ -514,18 +645,24 @@ static int upload(sf_sim_model *m, uint16_t block, uint8_t *data, uint16_t lengt
 		return stall(m);
 	if (block == 0) {
 		/* "Get commands": the command bytes this bootloader supports. */
-		static const uint8_t cmds[] = { 0x00, CMD_SET_ADDRESS, CMD_ERASE, CMD_READ_UNPROTECT };
-		n = length < sizeof cmds ? length : sizeof cmds;
+		uint8_t cmds[4];
+		size_t k = 0;
+		cmds[k++] = 0x00;
+		if (m->bl.commands & SF_BL_CMD_SET_ADDRESS)
+			cmds[k++] = CMD_SET_ADDRESS;
+		if (m->bl.commands & (SF_BL_CMD_ERASE_PAGE | SF_BL_CMD_MASS_ERASE))
+			cmds[k++] = CMD_ERASE;
+		if (m->bl.commands & SF_BL_CMD_READ_UNPROTECT)
+			cmds[k++] = CMD_READ_UNPROTECT;
+		n = length < k ? length : k;
 		memcpy(data, cmds, n);
 		m->state = SF_DFU_IDLE;
 		return (int)n;
 	}
 	if (block == 1 || length > m->transfer_size)
 		return stall(m);
-	if (m->faults.lost_after >= 0 && m->data_blocks >= (unsigned long)m->faults.lost_after) {
-		m->presence = SF_SIM_LOST;
+	if (gone(m))
 		return SF_SIM_ERR_NO_DEVICE;
-	}
 	m->data_blocks++;
 	if (m->faults.status_at > 0 && m->data_blocks == (unsigned long)m->faults.status_at) {
 		m->state = SF_DFU_ERROR;
@@ -563,6 +700,8 @@ int sf_sim_request(sf_sim_model *m, uint8_t request_type, uint8_t request,
 		return runtime_request(m, in, request, data, length);
 	if (m->presence != SF_SIM_PRESENT)
 		return SF_SIM_ERR_NO_DEVICE;
+	if (m->hung)
+		return SF_SIM_ERR_TIMEOUT;
 	m->requests++;
 	if (m->faults.stall_at > 0 && m->requests == (unsigned long)m->faults.stall_at)
 		return stall(m);
@@ -570,7 +709,18 @@ int sf_sim_request(sf_sim_model *m, uint8_t request_type, uint8_t request,
 	case DFU_DETACH:
 		if (in)
 			break;
-		return 0; /* in DFU mode a detach changes nothing until a reset */
+		switch (m->bl.detach) {
+		case SF_BL_DETACH_STALL:
+			return stall(m); /* the Core's bootloader does not know it */
+		case SF_BL_DETACH_REENUMERATE:
+			/* bitWillDetach: soft disconnect, then it enumerates
+			 * again, still in DFU mode */
+			m->presence = SF_SIM_REENUMERATED;
+			return 0;
+		case SF_BL_DETACH_IGNORE:
+		default:
+			return 0; /* changes nothing until a reset */
+		}
 	case DFU_DNLOAD:
 		if (in)
 			break;

@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dfustate.h"
 #include "layout.h"
+#include "profile.h"
 #include "sf_error.h"
 
 /* libusb error numbers (values fixed by the libusb ABI). */
@@ -20,47 +22,9 @@ enum {
 	SF_SIM_ERR_NO_DEVICE = -4,
 	SF_SIM_ERR_NOT_FOUND = -5,
 	SF_SIM_ERR_BUSY = -6,
+	SF_SIM_ERR_TIMEOUT = -7,
 	SF_SIM_ERR_PIPE = -9
 };
-
-/* DFU states (bState) and statuses (bStatus), DFU 1.1 numbering. */
-enum sf_dfu_state {
-	SF_DFU_APP_IDLE = 0,
-	SF_DFU_APP_DETACH = 1,
-	SF_DFU_IDLE = 2,
-	SF_DFU_DNLOAD_SYNC = 3,
-	SF_DFU_DNBUSY = 4,
-	SF_DFU_DNLOAD_IDLE = 5,
-	SF_DFU_MANIFEST_SYNC = 6,
-	SF_DFU_MANIFEST = 7,
-	SF_DFU_MANIFEST_WAIT_RESET = 8,
-	SF_DFU_UPLOAD_IDLE = 9,
-	SF_DFU_ERROR = 10
-};
-
-enum sf_dfu_status {
-	SF_DFU_OK = 0x00,
-	SF_DFU_ERR_TARGET = 0x01,
-	SF_DFU_ERR_FILE = 0x02,
-	SF_DFU_ERR_WRITE = 0x03,
-	SF_DFU_ERR_ERASE = 0x04,
-	SF_DFU_ERR_CHECK_ERASED = 0x05,
-	SF_DFU_ERR_PROG = 0x06,
-	SF_DFU_ERR_VERIFY = 0x07,
-	SF_DFU_ERR_ADDRESS = 0x08,
-	SF_DFU_ERR_NOTDONE = 0x09,
-	SF_DFU_ERR_FIRMWARE = 0x0A,
-	SF_DFU_ERR_VENDOR = 0x0B,
-	SF_DFU_ERR_USBR = 0x0C,
-	SF_DFU_ERR_POR = 0x0D,
-	SF_DFU_ERR_UNKNOWN = 0x0E,
-	SF_DFU_ERR_STALLEDPKT = 0x0F
-};
-
-/* "errWRITE" -> 3; -1 when unknown. "OK" is accepted too. */
-int sf_dfu_status_from_name(const char *name);
-/* 3 -> "errWRITE" (static; "OK" for 0, NULL when out of range). */
-const char *sf_dfu_status_name(int status);
 
 /* Injected faults (see README "Simulated devices"); counts are per process
  * (one dfu-util run), 1-based. */
@@ -73,11 +37,17 @@ typedef struct sf_sim_faults {
 	long status_at;        /* -1 none; data block that fails with status_code */
 	int status_code;
 	long stall_at;         /* -1 none; DFU request number answered with a STALL */
+	long replug_after;     /* -1 none; else drops off the bus after that many
+	                          data blocks and comes back in DFU mode ... */
+	uint32_t replug_ms;    /* ... this long afterwards, at a new devnum */
+	bool stall_leave;      /* the leave request (zero-length DNLOAD) stalls */
+	long erase_timeout_at; /* -1 none; erase command N hangs: GETSTATUS times out */
 } sf_sim_faults;
 
 void sf_sim_faults_init(sf_sim_faults *f);
 /* Parses one fault spec: access | busy | ignore-leave | reset-on-leave |
- * lost=N | stall=N | status=<errNAME>@N, merging it into *f. Pure. */
+ * stall-leave | lost=N | replug=N@MS | stall=N | status=<errNAME>@N |
+ * erase-timeout=N, merging it into *f. Pure. */
 int sf_sim_fault_parse(const char *spec, sf_sim_faults *f, sf_err *err);
 
 /* One alt setting's memory: the layout's regions concatenated in string
@@ -101,9 +71,16 @@ enum sf_sim_presence {
 	SF_SIM_LEFT,          /* left DFU mode (manifested / reset into the app) */
 	SF_SIM_LOST,          /* disappeared from the bus (fault lost=N) */
 	SF_SIM_REENUMERATED,  /* reset but came back in DFU mode (new devnum) */
-	SF_SIM_RUNTIME        /* enumerated in runtime (application) mode: one DFU
+	SF_SIM_RUNTIME,       /* enumerated in runtime (application) mode: one DFU
 	                         runtime interface, the profile's runtime VID:PID */
+	SF_SIM_UNPLUGGED      /* off the bus for a while (fault replug=N@MS), then
+	                         back in DFU mode at a new devnum */
 };
+
+/* The DFU state and status a bootloader starts with after power-on or a
+ * reset: dfuIDLE/OK, or dfuERROR with its first_status (the Core's
+ * errFIRMWARE). */
+void sf_sim_boot_state(const sf_bootloader *bl, uint8_t *state, uint8_t *status);
 
 typedef struct sf_sim_model {
 	uint16_t transfer_size;
@@ -128,7 +105,16 @@ typedef struct sf_sim_model {
 	bool will_detach;         /* bitWillDetach: DFU_DETACH re-enumerates at once */
 	unsigned long requests;   /* DFU class requests seen (for stall=N) */
 	unsigned long data_blocks;
+	unsigned long erase_cmds; /* page erase commands seen (for erase-timeout=N) */
+	bool hung;                /* erase-timeout: stopped answering */
+	bool refuse_stall;        /* the pending GETSTATUS stalls (refused "stall") */
 	enum sf_sim_presence presence;
+
+	sf_bootloader bl;         /* protected_ranges borrowed */
+	uint64_t now_ms;          /* the caller's clock (sf_sim_tick) */
+	bool reset_pending;       /* answered the leave; resets at reset_at */
+	uint64_t reset_at;
+	enum sf_sim_presence reset_to;
 } sf_sim_model;
 
 /* Sets up a model over `alts` (borrowed). The address pointer starts at
@@ -138,6 +124,17 @@ int sf_sim_model_init(sf_sim_model *m, sf_sim_alt *alts, size_t nalts,
 		      uint16_t transfer_size, bool real_timing,
 		      const sf_sim_faults *faults);
 void sf_sim_model_free(sf_sim_model *m);
+
+/* The bootloader behaviour to follow (copied; its ranges are borrowed).
+ * Without this call: the generic behaviour. */
+void sf_sim_model_bootloader(sf_sim_model *m, const sf_bootloader *bl);
+
+/* Advances the model's clock (milliseconds, monotonic): a reset due after a
+ * leave (bootloader leave_reset_ms) happens. Returns the presence. */
+enum sf_sim_presence sf_sim_tick(sf_sim_model *m, uint64_t now_ms);
+
+/* The host went away: time passes, so a reset still due happens now. */
+void sf_sim_finish(sf_sim_model *m);
 
 /* Puts a freshly initialised model in runtime mode (appIDLE). In runtime
  * mode only GETSTATUS, GETSTATE and DFU_DETACH are answered; DFU_DETACH
@@ -159,7 +156,8 @@ enum sf_sim_presence sf_sim_settle(enum sf_sim_presence p, bool has_runtime);
 int sf_sim_set_alt(sf_sim_model *m, int alt);
 
 /* A DFU class request (bmRequestType 0x21 / 0xA1). Returns bytes transferred
- * (wLength for OUT requests) or a negative SF_SIM_ERR_*. */
+ * (wLength for OUT requests) or a negative SF_SIM_ERR_* (SF_SIM_ERR_TIMEOUT:
+ * the device did not answer; the caller lets some time pass). */
 int sf_sim_request(sf_sim_model *m, uint8_t request_type, uint8_t request,
 		   uint16_t value, uint8_t *data, uint16_t length);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "profile_io.h"
@@ -37,6 +38,7 @@ const char *sf_sim_mode_name(enum sf_sim_presence mode)
 	case SF_SIM_LOST: return "lost";
 	case SF_SIM_REENUMERATED: return "dfu";
 	case SF_SIM_RUNTIME: return "runtime";
+	case SF_SIM_UNPLUGGED: return "unplugged";
 	}
 	return "dfu";
 }
@@ -49,6 +51,8 @@ static enum sf_sim_presence mode_from_name(const char *s)
 		return SF_SIM_LOST;
 	if (s && !strcmp(s, "runtime"))
 		return SF_SIM_RUNTIME;
+	if (s && !strcmp(s, "unplugged"))
+		return SF_SIM_UNPLUGGED;
 	return SF_SIM_PRESENT;
 }
 
@@ -264,6 +268,13 @@ static void counters_read(sf_sim_counters *c, json_t *arr, uint32_t *dst)
 	}
 }
 
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static int load_state(sf_sim_device *d, sf_err *err)
 {
 	json_t *st = load_json(d->dir, "state.json", err), *alts, *a;
@@ -282,6 +293,15 @@ static int load_state(sf_sim_device *d, sf_err *err)
 	}
 	d->last_address = (uint32_t)json_integer_value(json_object_get(st, "last_address"));
 	d->sessions = (unsigned long)json_integer_value(json_object_get(st, "sessions"));
+	d->back_at = (uint64_t)json_integer_value(json_object_get(st, "back_at"));
+	d->back_devnum = (uint8_t)json_integer_value(json_object_get(st, "back_devnum"));
+	if (d->mode == SF_SIM_UNPLUGGED && wall_ms() >= d->back_at) {
+		/* plugged in again: enumerates anew, the bootloader starts */
+		d->mode = SF_SIM_PRESENT;
+		d->devnum = d->back_devnum;
+		sf_sim_boot_state(&d->profile.bootloader, &d->dfu_state, &d->dfu_status);
+		d->has_pointer = false;
+	}
 	alts = json_object_get(st, "alts");
 	json_array_foreach(alts, i, a) {
 		json_int_t alt = json_integer_value(json_object_get(a, "alt"));
@@ -349,6 +369,15 @@ int sf_sim_device_load(const char *sim_dir, const char *serial, sf_sim_device *d
 	free(pfile);
 	if (rc)
 		goto fail;
+	if ((s = json_string_value(json_object_get(doc, "refused")))) {
+		if (sf_bl_refused_parse(s, &d->refused) != 0) {
+			rc = sf_err_set(err, SF_EXIT_INTERNAL, "simulated device '%s' has an invalid \"refused\" value '%s'; remove the device and add it again",
+					serial, s);
+			goto fail;
+		}
+		d->has_refused = true;
+		d->profile.bootloader.refused = d->refused;
+	}
 	counters_alloc(d);
 	if (!d->counters) {
 		rc = sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
@@ -425,6 +454,10 @@ int sf_sim_state_save(const sf_sim_device *d, sf_err *err)
 		json_object_set_new(st, "pointer", json_integer(d->pointer));
 	json_object_set_new(st, "last_address", json_integer(d->last_address));
 	json_object_set_new(st, "sessions", json_integer((json_int_t)d->sessions));
+	if (d->mode == SF_SIM_UNPLUGGED) {
+		json_object_set_new(st, "back_at", json_integer((json_int_t)d->back_at));
+		json_object_set_new(st, "back_devnum", json_integer(d->back_devnum));
+	}
 	for (size_t i = 0; d->counters && i < d->profile.nalts; i++)
 		json_array_append_new(alts, json_pack("{s:i, s:o, s:o}", "alt", d->profile.alts[i].alt,
 						      "erases", u32_array(d->counters[i].erases, d->counters[i].npages),
@@ -715,6 +748,14 @@ int sf_sim_device_create(const char *sim_dir, const sf_sim_new *spec, char *seri
 	doc = json_pack("{s:i, s:s, s:s, s:s, s:s, s:o}", "schema", 1, "serial", serial, "path", path,
 			"timing", spec->real_timing ? "real" : "fast", "profile", spec->profile->id ? spec->profile->id : "",
 			"faults", faults);
+	if (doc && spec->refused) {
+		enum sf_bl_refused r;
+		if (sf_bl_refused_parse(spec->refused, &r) != 0) {
+			rc = sf_err_set(err, SF_EXIT_USAGE, "invalid refused behaviour '%s': use silent, stall or status", spec->refused);
+			goto fail_dir;
+		}
+		json_object_set_new(doc, "refused", json_string(spec->refused));
+	}
 	if (!doc || (rc = save_json(dir, "device.json", doc, err)))
 		goto fail_dir;
 
@@ -723,7 +764,7 @@ int sf_sim_device_create(const char *sim_dir, const sf_sim_new *spec, char *seri
 	d.profile = *spec->profile;
 	d.mode = spec->runtime ? SF_SIM_RUNTIME : SF_SIM_PRESENT;
 	d.devnum = next_devnum(&t, bus);
-	d.dfu_state = SF_DFU_IDLE;
+	sf_sim_boot_state(&spec->profile->bootloader, &d.dfu_state, &d.dfu_status);
 	for (size_t i = 0; i < spec->profile->nalts; i++) {
 		char *img = sf_sim_image_path(&d, i);
 		rc = img ? blank_image(img, sf_sim_layout_size(&spec->profile->alts[i].layout), err)
@@ -839,8 +880,12 @@ int sf_sim_device_reset(const char *sim_dir, const char *serial, bool runtime, s
 	}
 	d.mode = runtime ? SF_SIM_RUNTIME : SF_SIM_PRESENT;
 	d.devnum = next_devnum(&t, d.bus); /* a replug gets a new address */
-	d.dfu_state = SF_DFU_IDLE;
-	d.dfu_status = SF_DFU_OK;
+	/* powered up: the bootloader starts afresh */
+	sf_sim_boot_state(&d.profile.bootloader, &d.dfu_state, &d.dfu_status);
+	if (runtime) {
+		d.dfu_state = SF_DFU_IDLE;
+		d.dfu_status = SF_DFU_OK;
+	}
 	d.has_pointer = false;
 	rc = sf_sim_state_save(&d, err);
 	taken_free(&t);

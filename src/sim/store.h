@@ -2,9 +2,11 @@
  * libusb stand-in):
  *
  *   DIR/devices/SERIAL/device.json  fixed facts: serial, USB path, bus,
- *                                   timing (fast|real), faults, profile id
+ *                                   timing (fast|real), faults, profile id,
+ *                                   refused (overrides bootloader.refused)
  *   DIR/devices/SERIAL/profile.json copy of the profile it was added with
- *   DIR/devices/SERIAL/state.json   what changes: mode (dfu|runtime|left|lost),
+ *   DIR/devices/SERIAL/state.json   what changes: mode (dfu|runtime|left|lost|
+ *                                   unplugged, with back_at/back_devnum),
  *                                   devnum, DFU state/status, address
  *                                   pointer, last address, per-page erase and
  *                                   program counters, session count
@@ -47,9 +49,15 @@ typedef struct sf_sim_device {
 	sf_sim_faults faults;
 	sf_profile profile;
 
+	bool has_refused;                /* device.json "refused": overrides the profile's */
+	enum sf_bl_refused refused;
+
 	/* state.json */
-	enum sf_sim_presence mode;       /* PRESENT (in DFU mode), LEFT or LOST */
+	enum sf_sim_presence mode;       /* PRESENT (in DFU mode), RUNTIME, LEFT,
+	                                    LOST or UNPLUGGED */
 	uint8_t devnum;
+	uint64_t back_at;                /* UNPLUGGED: wall-clock ms when it is back ... */
+	uint8_t back_devnum;             /* ... at this devnum */
 	uint8_t dfu_state, dfu_status;
 	uint32_t pointer;
 	bool has_pointer;
@@ -67,7 +75,9 @@ char *sf_sim_devices_dir(const char *sim_dir);
 int sf_sim_device_names(const char *sim_dir, char ***serials, size_t *n, sf_err *err);
 void sf_sim_names_free(char **serials, size_t n);
 
-/* Loads device.json, profile.json and state.json of DIR/devices/SERIAL. */
+/* Loads device.json, profile.json and state.json of DIR/devices/SERIAL. An
+ * unplugged device whose back_at has passed loads as back in DFU mode (at
+ * back_devnum, in the bootloader's first state). */
 int sf_sim_device_load(const char *sim_dir, const char *serial, sf_sim_device *d, sf_err *err);
 void sf_sim_device_free(sf_sim_device *d);
 
@@ -98,6 +108,7 @@ typedef struct sf_sim_new {
 	bool runtime;              /* starts in runtime mode (profile must have usb.runtime) */
 	const char *const *faults; /* validated specs */
 	size_t nfaults;
+	const char *refused;       /* NULL: the profile's bootloader.refused */
 } sf_sim_new;
 
 /* Creates DIR (if missing) and DIR/devices/SERIAL with blank (0xFF) images.

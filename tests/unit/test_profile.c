@@ -299,6 +299,72 @@ static void test_sizeless_segment(void **state)
 	sf_profile_free(&p);
 }
 
+/* The bootloader sections: the Core (spark/bootloader) and the Gen 2
+ * devices (device-os STM32F2xx DFU code); a profile without the section
+ * gets the generic behaviour. */
+static void test_bootloader_sections(void **state)
+{
+	static const char text[] = HEAD ALTS " \"segments\": {}\n}\n";
+	sf_profile p;
+	sf_err err = { 0, "" };
+	(void)state;
+	load_shipped("core", &p);
+	assert_true(p.bootloader.present);
+	assert_int_equal(p.bootloader.first_status, 10); /* errFIRMWARE */
+	assert_int_equal(p.bootloader.leave_state, 7);   /* dfuMANIFEST */
+	assert_int_equal(p.bootloader.leave_reset_ms, 0);
+	assert_int_equal(p.bootloader.detach, SF_BL_DETACH_STALL);
+	assert_int_equal(p.bootloader.refused, SF_BL_REFUSED_SILENT);
+	assert_false(p.bootloader.stall_error);
+	assert_int_equal(p.bootloader.commands, SF_BL_CMD_SET_ADDRESS | SF_BL_CMD_ERASE_PAGE);
+	assert_int_equal(p.bootloader.nprotected, 0);
+	sf_profile_free(&p);
+	for (size_t i = 1; i < NSHIPPED; i++) {
+		load_shipped(shipped[i], &p);
+		assert_true(p.bootloader.present);
+		assert_int_equal(p.bootloader.first_status, 0);
+		assert_int_equal(p.bootloader.leave_state, 5); /* dfuDNLOAD-IDLE */
+		assert_int_equal(p.bootloader.leave_reset_ms, 500);
+		assert_int_equal(p.bootloader.detach, SF_BL_DETACH_REENUMERATE);
+		assert_int_equal(p.bootloader.refused, SF_BL_REFUSED_STALL);
+		assert_false(p.bootloader.stall_error);
+		assert_int_equal(p.bootloader.nprotected, 1);
+		assert_int_equal(p.bootloader.protected_ranges[0].alt, 0);
+		assert_int_equal(p.bootloader.protected_ranges[0].start, 0x08000000);
+		assert_int_equal(p.bootloader.protected_ranges[0].end, 0x08020000);
+		assert_true(sf_bl_protected(&p.bootloader, 0, 0x0800C000, 4));
+		assert_true(sf_bl_protected(&p.bootloader, 0, 0x0801FFFF, 1));
+		assert_false(sf_bl_protected(&p.bootloader, 0, 0x08020000, 4096));
+		assert_false(sf_bl_protected(&p.bootloader, 1, 0x0800C000, 4));
+		sf_profile_free(&p);
+	}
+	assert_int_equal(sf_profile_parse(text, strlen(text), "t.json", &p, &err), 0);
+	assert_false(p.bootloader.present);
+	assert_int_equal(p.bootloader.first_status, 0);
+	assert_int_equal(p.bootloader.leave_state, 7);
+	assert_int_equal(p.bootloader.detach, SF_BL_DETACH_IGNORE);
+	assert_int_equal(p.bootloader.refused, SF_BL_REFUSED_STATUS);
+	assert_true(p.bootloader.stall_error);
+	assert_int_equal(p.bootloader.commands, SF_BL_CMD_ALL);
+	sf_profile_free(&p);
+}
+
+static void test_refused_words(void **state)
+{
+	enum sf_bl_refused r;
+	(void)state;
+	assert_int_equal(sf_bl_refused_parse("silent", &r), 0);
+	assert_int_equal(r, SF_BL_REFUSED_SILENT);
+	assert_int_equal(sf_bl_refused_parse("stall", &r), 0);
+	assert_int_equal(r, SF_BL_REFUSED_STALL);
+	assert_int_equal(sf_bl_refused_parse("status", &r), 0);
+	assert_int_equal(r, SF_BL_REFUSED_STATUS);
+	assert_int_equal(sf_bl_refused_parse("Stall", &r), -1);
+	assert_int_equal(sf_bl_refused_parse(NULL, &r), -1);
+	assert_string_equal(sf_bl_refused_name(SF_BL_REFUSED_STALL), "stall");
+	assert_string_equal(sf_bl_detach_name(SF_BL_DETACH_REENUMERATE), "reenumerate");
+}
+
 typedef struct bad_profile {
 	const char *text;
 	const char *where;    /* "LINE:COLUMN" */
@@ -385,6 +451,21 @@ static const bad_profile bad[] = {
 	  "   \"key\": { \"format\": \"der\", \"port_offset\": 15 } } }\n}\n", "8:45", "port_offset 15 is not inside segment 'k'" },
 	{ HEAD ALTS " \"segments\": { \"k\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": 16,\n"
 	  "   \"key\": { \"format\": \"pem\" } } }\n}\n", "8:23", "key format \"pem\" is not supported" },
+	/* the bootloader section */
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"refused\": \"loud\" }\n}\n", "8:29", "'bootloader.refused' is \"loud\"; want one of \"status\", \"silent\", \"stall\"" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"first_status\": \"errBOGUS\" }\n}\n", "8:34", "'bootloader.first_status' \"errBOGUS\" is not a DFU status name" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"leave_state\": \"dfuIDLE\" }\n}\n", "8:33", "'bootloader.leave_state' is \"dfuIDLE\"; want one of \"dfuMANIFEST\", \"dfuDNLOAD-IDLE\"" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"leave_reset_ms\": 60001 }\n}\n", "8:36", "'bootloader.leave_reset_ms' is 60001; it must be between 0 and 60000" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"detach\": true }\n}\n", "8:28", "'bootloader.detach' must be a string, not a boolean" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"stall_error\": \"no\" }\n}\n", "8:33", "'bootloader.stall_error' must be true or false" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"commands\": [\"set-address\", \"set-address\"] }\n}\n", "8:46", "command \"set-address\" is listed twice" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"commands\": [\"erase\"] }\n}\n", "8:31", "'bootloader.commands.0' is \"erase\"; want one of" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"protected\": [ { \"alt\": 4, \"start\": 0, \"end\": 16 } ] }\n}\n", "8:42", "protected range on alt 4, which this profile does not declare" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"protected\": [ { \"alt\": 0, \"start\": \"0x08001000\", \"end\": \"0x08001000\" } ] }\n}\n", "8:75", "protected range ends (0x08001000) at or before its start (0x08001000)" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"protected\": [ { \"alt\": 0, \"end\": 16 } ] }\n}\n", "8:33", "missing required key 'start' in bootloader.protected.0" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"protected\": { } }\n}\n", "8:31", "'bootloader.protected' must be an array" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"reset\": 1 }\n}\n", "8:18", "unknown key 'reset' in bootloader" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": []\n}\n", "8:16", "'bootloader' must be an object, not an array" },
 	/* multi-byte characters count as one column, like jansson */
 	{ "{\n \"schema\": 1, \"id\": \"t\", \"name\": \"\xc3\xa9t\xc3\xa9\", \"usb\": 7\n}\n", "2:48", "'usb' must be an object" },
 };
@@ -593,6 +674,8 @@ int main(void)
 		cmocka_unit_test(test_gen2_profiles),
 		cmocka_unit_test(test_duo_profile),
 		cmocka_unit_test(test_match_usb),
+		cmocka_unit_test(test_bootloader_sections),
+		cmocka_unit_test(test_refused_words),
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_sizeless_segment),
 		cmocka_unit_test(test_broken_table),

@@ -378,6 +378,229 @@ static void test_block_faults(void **state)
 	teardown((void **)&f);
 }
 
+/* A Spark Core-like bootloader (profiles/core.json "bootloader"). */
+static void core_bl(sf_bootloader *b)
+{
+	sf_bootloader_generic(b);
+	b->first_status = SF_DFU_ERR_FIRMWARE;
+	b->detach = SF_BL_DETACH_STALL;
+	b->refused = SF_BL_REFUSED_SILENT;
+	b->stall_error = false;
+	b->commands = SF_BL_CMD_SET_ADDRESS | SF_BL_CMD_ERASE_PAGE;
+}
+
+/* A Photon-like one: protects the first 8 KiB of alt 0 (two 'g' pages). */
+static const sf_bl_range gen2_protected[] = { { 0, 0x08000000, 0x08002000 } };
+static void gen2_bl(sf_bootloader *b)
+{
+	sf_bootloader_generic(b);
+	b->leave_state = SF_DFU_DNLOAD_IDLE;
+	b->leave_reset_ms = 500;
+	b->detach = SF_BL_DETACH_REENUMERATE;
+	b->refused = SF_BL_REFUSED_STALL;
+	b->stall_error = false;
+	b->commands = SF_BL_CMD_SET_ADDRESS | SF_BL_CMD_ERASE_PAGE;
+	b->protected_ranges = (sf_bl_range *)gen2_protected;
+	b->nprotected = 1;
+}
+
+static void test_boot_state(void **state)
+{
+	sf_bootloader b;
+	uint8_t st, status;
+	(void)state;
+	sf_sim_boot_state(NULL, &st, &status);
+	assert_int_equal(st, SF_DFU_IDLE);
+	assert_int_equal(status, SF_DFU_OK);
+	core_bl(&b);
+	sf_sim_boot_state(&b, &st, &status);
+	assert_int_equal(st, SF_DFU_ERROR);
+	assert_int_equal(status, SF_DFU_ERR_FIRMWARE);
+	gen2_bl(&b);
+	sf_sim_boot_state(&b, &st, &status);
+	assert_int_equal(st, SF_DFU_IDLE);
+}
+
+/* Core: refused erases and writes report success and change nothing;
+ * unsupported commands (mass erase, read unprotect) likewise; a DFU_DETACH
+ * stalls without an error state; the leave answers dfuMANIFEST and resets
+ * at once. */
+static void test_core_bootloader(void **state)
+{
+	fixture *f = *state;
+	sf_bootloader b;
+	uint8_t st[6], d[16], one = 0x41, cmds[8];
+	core_bl(&b);
+	sf_sim_model_bootloader(&f->m, &b);
+	memset(d, 0, sizeof d);
+	/* read-only page (type a): erase and write are ignored */
+	assert_int_equal(run(&f->m, cmd5(&f->m, 0x41, 0x08000000)), SF_DFU_OK);
+	assert_int_equal(write_at(&f->m, 0x08000000, d, 16), SF_DFU_OK);
+	assert_int_equal(f->mem0[0], 0xFF);
+	assert_int_equal(f->e0[0] + f->p0[0], 0);
+	/* unmapped: ignored too */
+	assert_int_equal(write_at(&f->m, 0x09000000, d, 16), SF_DFU_OK);
+	/* writable page: works */
+	assert_int_equal(run(&f->m, cmd5(&f->m, 0x41, 0x08001000)), SF_DFU_OK);
+	assert_int_equal(write_at(&f->m, 0x08001000, d, 16), SF_DFU_OK);
+	assert_int_equal(f->mem0[0x1000], 0x00);
+	/* mass erase is not a command it knows: nothing erased */
+	assert_int_equal(run(&f->m, dnload(&f->m, 0, &one, 1)), SF_DFU_OK);
+	assert_int_equal(f->mem0[0x1000], 0x00);
+	/* get commands: 00 21 41 */
+	abort_req(&f->m);
+	assert_int_equal(upload(&f->m, 0, cmds, sizeof cmds), 3);
+	assert_int_equal(cmds[1], 0x21);
+	assert_int_equal(cmds[2], 0x41);
+	/* DETACH stalls; the state stays what it was */
+	assert_int_equal(sf_sim_request(&f->m, 0x21, 0, 1000, NULL, 0), SF_SIM_ERR_PIPE);
+	assert_int_equal(getstatus(&f->m, st), 6);
+	assert_int_equal(st[4], SF_DFU_IDLE);
+	assert_int_equal(st[0], SF_DFU_OK);
+	assert_int_equal(f->m.presence, SF_SIM_PRESENT);
+	/* leave: dfuMANIFEST with a 1 ms poll, then gone */
+	f->m.real_timing = true;
+	assert_int_equal(dnload(&f->m, 2, NULL, 0), 0);
+	assert_int_equal(getstatus(&f->m, st), 6);
+	assert_int_equal(st[4], SF_DFU_MANIFEST);
+	assert_int_equal(st[1], 1);
+	assert_int_equal(f->m.presence, SF_SIM_LEFT);
+}
+
+/* Gen 2: refused operations stall the GETSTATUS that would say dfuDNBUSY
+ * and leave dfuDNLOAD-IDLE behind; the leave answers dfuDNLOAD-IDLE and the
+ * device resets leave_reset_ms later; DETACH re-enumerates. */
+static void test_gen2_bootloader(void **state)
+{
+	fixture *f = *state;
+	sf_bootloader b;
+	uint8_t st[6], d[16], one = 0x41;
+	gen2_bl(&b);
+	sf_sim_model_bootloader(&f->m, &b);
+	memset(d, 0, sizeof d);
+	assert_int_equal(sf_sim_tick(&f->m, 1000), SF_SIM_PRESENT);
+	/* protected although the layout says writable */
+	assert_true(cmd5(&f->m, 0x41, 0x08001000) >= 0);
+	assert_int_equal(getstatus(&f->m, st), SF_SIM_ERR_PIPE);
+	assert_int_equal(getstatus(&f->m, st), 6);
+	assert_int_equal(st[4], SF_DFU_DNLOAD_IDLE);
+	assert_int_equal(st[0], SF_DFU_OK);
+	assert_int_equal(f->e0[4], 0);
+	/* a write there stalls too and changes nothing */
+	assert_int_equal(run(&f->m, cmd5(&f->m, 0x21, 0x08001000)), SF_DFU_OK);
+	assert_true(dnload(&f->m, 2, d, 16) >= 0);
+	assert_int_equal(getstatus(&f->m, st), SF_SIM_ERR_PIPE);
+	assert_int_equal(f->mem0[0x1000], 0xFF);
+	assert_int_equal(getstatus(&f->m, st), 6);
+	assert_int_equal(st[4], SF_DFU_DNLOAD_IDLE);
+	/* outside the protected range: fine */
+	assert_int_equal(run(&f->m, cmd5(&f->m, 0x41, 0x08002000)), SF_DFU_OK);
+	assert_int_equal(write_at(&f->m, 0x08002000, d, 16), SF_DFU_OK);
+	assert_int_equal(f->mem0[0x2000], 0x00);
+	/* an unknown command is accepted, then its status request stalls */
+	one = 0x55;
+	assert_true(dnload(&f->m, 0, &one, 1) >= 0);
+	assert_int_equal(getstatus(&f->m, st), SF_SIM_ERR_PIPE);
+	/* leave: dfuDNLOAD-IDLE, still there until 500 ms have passed */
+	abort_req(&f->m);
+	assert_int_equal(dnload(&f->m, 2, NULL, 0), 0);
+	assert_int_equal(getstatus(&f->m, st), 6);
+	assert_int_equal(st[4], SF_DFU_DNLOAD_IDLE);
+	assert_int_equal(st[0], SF_DFU_OK);
+	assert_int_equal(f->m.presence, SF_SIM_PRESENT);
+	assert_int_equal(sf_sim_tick(&f->m, 1499), SF_SIM_PRESENT);
+	assert_int_equal(getstatus(&f->m, st), 6);
+	assert_int_equal(st[4], SF_DFU_MANIFEST_WAIT_RESET);
+	assert_int_equal(sf_sim_tick(&f->m, 1500), SF_SIM_LEFT);
+	assert_int_equal(getstatus(&f->m, st), SF_SIM_ERR_NO_DEVICE);
+}
+
+static void test_gen2_detach_and_finish(void **state)
+{
+	fixture *f = *state;
+	sf_bootloader b;
+	uint8_t st[6];
+	gen2_bl(&b);
+	sf_sim_model_bootloader(&f->m, &b);
+	assert_int_equal(sf_sim_request(&f->m, 0x21, 0, 1000, NULL, 0), 0);
+	assert_int_equal(f->m.presence, SF_SIM_REENUMERATED);
+	assert_int_equal(getstatus(&f->m, st), SF_SIM_ERR_NO_DEVICE);
+
+	/* the host goes away before the reset is due: it happens anyway */
+	f->m.presence = SF_SIM_PRESENT;
+	f->m.state = SF_DFU_IDLE;
+	sf_sim_tick(&f->m, 10);
+	assert_int_equal(dnload(&f->m, 2, NULL, 0), 0);
+	assert_int_equal(getstatus(&f->m, st), 6);
+	assert_int_equal(f->m.presence, SF_SIM_PRESENT);
+	sf_sim_finish(&f->m);
+	assert_int_equal(f->m.presence, SF_SIM_LEFT);
+}
+
+/* stall_error false: an illegal request stalls, the state stays. */
+static void test_stall_keeps_state(void **state)
+{
+	fixture *f = *state;
+	sf_bootloader b;
+	uint8_t st[6], d[4] = { 0 };
+	gen2_bl(&b);
+	sf_sim_model_bootloader(&f->m, &b);
+	assert_true(dnload(&f->m, 2, d, 4) >= 0); /* dfuDNLOAD-SYNC */
+	assert_int_equal(upload(&f->m, 2, d, 4), SF_SIM_ERR_PIPE);
+	assert_int_equal(f->m.state, SF_DFU_DNLOAD_SYNC);
+	(void)st;
+}
+
+static void test_new_faults(void **state)
+{
+	fixture *f;
+	sf_sim_faults ft;
+	sf_err err = { 0, "" };
+	uint8_t st[6], d[16];
+	(void)state;
+	memset(d, 0, sizeof d);
+
+	/* replug=1@300: off the bus before the second data block */
+	sf_sim_faults_init(&ft);
+	assert_int_equal(sf_sim_fault_parse("replug=1@300", &ft, &err), 0);
+	assert_int_equal(ft.replug_after, 1);
+	assert_int_equal(ft.replug_ms, 300);
+	setup_with((void **)&f, &ft);
+	assert_int_equal(write_at(&f->m, 0x08001000, d, 16), SF_DFU_OK);
+	assert_int_equal(run(&f->m, cmd5(&f->m, 0x21, 0x08001010)), SF_DFU_OK);
+	assert_int_equal(dnload(&f->m, 2, d, 16), SF_SIM_ERR_NO_DEVICE);
+	assert_int_equal(f->m.presence, SF_SIM_UNPLUGGED);
+	assert_int_equal(getstatus(&f->m, st), SF_SIM_ERR_NO_DEVICE);
+	teardown((void **)&f);
+
+	/* stall-leave: the zero-length DNLOAD stalls, dfuERROR, still there */
+	sf_sim_faults_init(&ft);
+	assert_int_equal(sf_sim_fault_parse("stall-leave", &ft, &err), 0);
+	setup_with((void **)&f, &ft);
+	assert_int_equal(write_at(&f->m, 0x08001000, d, 16), SF_DFU_OK);
+	assert_int_equal(dnload(&f->m, 2, NULL, 0), SF_SIM_ERR_PIPE);
+	assert_int_equal(f->m.presence, SF_SIM_PRESENT);
+	assert_int_equal(getstatus(&f->m, st), 6);
+	assert_int_equal(st[4], SF_DFU_ERROR);
+	assert_int_equal(st[0], SF_DFU_ERR_STALLEDPKT);
+	teardown((void **)&f);
+
+	/* erase-timeout=2: the second erase answers dfuDNBUSY, then nothing */
+	sf_sim_faults_init(&ft);
+	assert_int_equal(sf_sim_fault_parse("erase-timeout=2", &ft, &err), 0);
+	setup_with((void **)&f, &ft);
+	assert_int_equal(run(&f->m, cmd5(&f->m, 0x41, 0x08001000)), SF_DFU_OK);
+	assert_true(cmd5(&f->m, 0x41, 0x08001400) >= 0);
+	assert_int_equal(getstatus(&f->m, st), 6);
+	assert_int_equal(st[4], SF_DFU_DNBUSY);
+	assert_int_equal(getstatus(&f->m, st), SF_SIM_ERR_TIMEOUT);
+	assert_int_equal(sf_sim_request(&f->m, 0x21, 6, 0, NULL, 0), SF_SIM_ERR_TIMEOUT);
+	/* the erase completes after the host gave up */
+	assert_int_equal(f->e0[5], 1);
+	assert_int_equal(sf_sim_resting_state(&f->m), SF_DFU_DNLOAD_IDLE);
+	teardown((void **)&f);
+}
+
 static void test_real_timing(void **state)
 {
 	fixture *f;
@@ -406,6 +629,10 @@ static void test_fault_parse(void **state)
 		{ "lost=-1", 0 }, { "lost=1x", 0 }, { "lost=9999999999", 0 }, { "stall=0", 0 },
 		{ "status=errWRITE", 0 }, { "status=OK@1", 0 }, { "status=errBOGUS@1", 0 },
 		{ "status=errWRITE@0", 0 }, { "status=@1", 0 }, { "Access", 0 }, { "busy ", 0 },
+		{ "stall-leave", 1 }, { "replug=0@0", 1 }, { "replug=3@250", 1 }, { "replug=3@60000", 1 },
+		{ "replug=3", 0 }, { "replug=@5", 0 }, { "replug=3@", 0 }, { "replug=3@60001", 0 },
+		{ "replug=x@5", 0 }, { "replug=1@2@3", 0 }, { "erase-timeout=1", 1 }, { "erase-timeout=0", 0 },
+		{ "erase-timeout=", 0 }, { "erase-timeout", 0 }, { "stall-leave=1", 0 },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -483,8 +710,23 @@ static void fuzz_requests_with(unsigned seed)
 			ft.status_at = 1 + rand() % 10, ft.status_code = 1 + rand() % 15;
 		if (dev % 5 == 2)
 			ft.stall_at = 1 + rand() % 50;
+		if (dev % 7 == 3)
+			ft.erase_timeout_at = 1 + rand() % 5;
+		if (dev % 6 == 4)
+			ft.replug_after = rand() % 5;
+		ft.stall_leave = dev % 8 == 5;
 		setup_with((void **)&f, &ft);
+		/* every bootloader flavour: generic, Core, Gen 2 */
+		if (dev % 3) {
+			sf_bootloader b;
+			if (dev % 3 == 1)
+				core_bl(&b);
+			else
+				gen2_bl(&b);
+			sf_sim_model_bootloader(&f->m, &b);
+		}
 		for (int it = 0; it < 2000 && f->m.presence == SF_SIM_PRESENT; it++) {
+			sf_sim_tick(&f->m, (uint64_t)it * 3);
 			uint8_t req = (uint8_t)(rand() % 8), type = (rand() % 2) ? 0xA1 : 0x21;
 			uint16_t value = (uint16_t)(rand() % 4 == 0 ? rand() : rand() % 6);
 			uint16_t len = (uint16_t)(rand() % 3 == 0 ? rand() % (TS + 16) : rand() % 8);
@@ -536,6 +778,12 @@ int main(void)
 		cmocka_unit_test(test_block_faults),
 		cmocka_unit_test(test_real_timing),
 		cmocka_unit_test(test_fault_parse),
+		cmocka_unit_test(test_boot_state),
+		cmocka_unit_test_setup_teardown(test_core_bootloader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gen2_bootloader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gen2_detach_and_finish, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stall_keeps_state, setup, teardown),
+		cmocka_unit_test(test_new_faults),
 		cmocka_unit_test(test_fuzz_faults),
 		cmocka_unit_test(test_fuzz_requests),
 	};

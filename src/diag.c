@@ -49,6 +49,45 @@ static const sf_diag_info catalogue[] = {
 };
 #define NCAT (sizeof catalogue / sizeof catalogue[0])
 
+void sf_diag_context_profile(sf_diag_context *dctx, const sf_profile *p)
+{
+	if (!p)
+		return;
+	dctx->device_name = p->name;
+	dctx->dfu_mode_help = p->dfu_mode_help;
+	dctx->has_dfu_id = true;
+	dctx->dfu_vid = p->dfu.vid;
+	dctx->dfu_pid = p->dfu.pid;
+	dctx->has_runtime_id = p->has_runtime;
+	dctx->runtime_vid = p->runtime.vid;
+	dctx->runtime_pid = p->runtime.pid;
+	dctx->nalts = 0;
+	for (size_t k = 0; k < p->nalts && dctx->nalts < SF_DIAG_MAX_ALTS; k++) {
+		const sf_alt *a = &p->alts[k];
+		sf_diag_alt_map *m = &dctx->alts[dctx->nalts++];
+		m->alt = a->alt;
+		m->nregions = 0;
+		for (size_t i = 0; i < a->layout.nregions && i < SF_DIAG_MAX_REGIONS; i++) {
+			m->regions[i].start = a->layout.regions[i].start;
+			m->regions[i].end = a->layout.regions[i].end;
+			m->regions[i].writable = (a->layout.regions[i].flags & SF_MEM_WRITABLE) != 0;
+			m->nregions = i + 1;
+		}
+		m->nprotected = 0;
+		for (size_t i = 0; i < p->bootloader.nprotected && m->nprotected < SF_DIAG_MAX_PROTECTED; i++) {
+			const sf_bl_range *r = &p->bootloader.protected_ranges[i];
+			if (r->alt != a->alt)
+				continue;
+			m->protected_ranges[m->nprotected].start = r->start;
+			m->protected_ranges[m->nprotected].end = r->end;
+			m->protected_ranges[m->nprotected].writable = false;
+			m->nprotected++;
+		}
+	}
+}
+
+
+
 const sf_diag_info *sf_diag_catalogue(size_t *n)
 {
 	*n = NCAT;
@@ -379,6 +418,8 @@ typedef struct mapinfo {
 	sf_diag_region regs[SF_DIAG_MAX_REGIONS];
 	size_t n;
 	const char *source;      /* where the map came from (for the text) */
+	sf_diag_region prot[SF_DIAG_MAX_PROTECTED]; /* bootloader-protected (profile) */
+	size_t nprot;
 } mapinfo;
 
 static void map_from_layout(mapinfo *m, const char *text, const char *source)
@@ -416,12 +457,28 @@ static void run_map(const builder *b, mapinfo *m)
 		    (!f->opened_id || (e->vid == f->dev_vid && e->pid == f->dev_pid)))
 			map_from_layout(m, e->name, "the device's listing in the log");
 	}
-	for (size_t i = 0; b->ctx && i < b->ctx->nalts && !m->n; i++)
-		if (b->ctx->alts[i].alt == alt) {
-			memcpy(m->regs, b->ctx->alts[i].regions, b->ctx->alts[i].nregions * sizeof *m->regs);
-			m->n = b->ctx->alts[i].nregions;
+	for (size_t i = 0; b->ctx && i < b->ctx->nalts; i++) {
+		const sf_diag_alt_map *a = &b->ctx->alts[i];
+		if (a->alt != alt || (f->opened_id && b->ctx->has_dfu_id &&
+				      (f->dev_vid != b->ctx->dfu_vid || f->dev_pid != b->ctx->dfu_pid)))
+			continue;
+		if (!m->n) {
+			memcpy(m->regs, a->regions, a->nregions * sizeof *m->regs);
+			m->n = a->nregions;
 			m->source = "the device profile";
 		}
+		memcpy(m->prot, a->protected_ranges, a->nprotected * sizeof *m->prot);
+		m->nprot = a->nprotected;
+	}
+}
+
+static bool in_protected(const mapinfo *m, uint32_t addr, uint64_t len)
+{
+	uint64_t end = (uint64_t)addr + (len ? len : 1);
+	for (size_t i = 0; i < m->nprot; i++)
+		if (addr < m->prot[i].end && end > m->prot[i].start)
+			return true;
+	return false;
 }
 
 /* 1 writable, 0 not (or unmapped), -1 unknown map. */
@@ -818,6 +875,34 @@ static void diag_status(builder *b, const char *id, int status)
 				       "that the image and address suit this device (and try the plain command line "
 				       "outside any GUI wrapper)");
 	}
+}
+
+/* The bootloader's protected area (the profile's bootloader section): the
+ * device refuses to erase or write there, however it says so. */
+static void diag_protected_area(builder *b, const mapinfo *m, const char *how)
+{
+	sf_run_facts *f = b->f;
+	sf_diagnosis *d = add(b, "target-protected");
+	uint32_t lo = 0;
+	uint64_t hi = 0;
+	for (size_t i = 0; i < m->nprot; i++)
+		if (f->elem_addr < m->prot[i].end && (uint64_t)f->elem_addr + (uint64_t)(f->elem_size > 0 ? f->elem_size : 1) >
+							       m->prot[i].start) {
+			lo = m->prot[i].start;
+			hi = m->prot[i].end;
+		}
+	if (!d)
+		return;
+	evidence(b, d, f->p[P_XFER_START].first);
+	evidence(b, d, f->special_line);
+	evidence(b, d, f->completion);
+	SET(b, d, summary, "the bootloader protects 0x%08x-0x%08llx and refused the write at 0x%08x", lo,
+	    (unsigned long long)(hi ? hi - 1 : 0), f->elem_addr);
+	SET(b, d, explanation, "%s's bootloader never erases or writes its own area (bootloader and system flags), "
+				"whatever the request; it %s, and the memory there is unchanged",
+	    device_label(b->ctx), how);
+	SET(b, d, fix, "write to an address outside the protected area (the profile's segments); the bootloader is "
+		       "updated only by firmware, not over DFU");
 }
 
 /* Does the run print anything past dfu-util's banner and suffix warnings? */
@@ -1526,8 +1611,14 @@ static run_verdict judge_run(builder *b)
 		} else if (special_is_erase(f) && HAS(P_ERR_SPECIAL) && f->special_getstatus && !status_found &&
 			   !HAS(P_NODEV) && !HAS(P_IO)) {
 			/* the erase was accepted, then the device stopped answering
-			 * while erasing (stalls, time-outs or silence) */
-			diag_status(b, "erase-failed", -1);
+			 * while erasing (stalls, time-outs or silence); in the range
+			 * its bootloader protects, that is the refusal */
+			mapinfo m;
+			run_map(b, &m);
+			if (f->has_elem && in_protected(&m, f->elem_addr + (uint32_t)f->max_bytes, 1))
+				diag_protected_area(b, &m, "stalled the erase");
+			else
+				diag_status(b, "erase-failed", -1);
 		} else if (stalled && !(HAS(P_NODEV) && !HAS(P_ERR_DOWNLOAD) && !HAS(P_DFUSE_XFER)) && !status_found) {
 			sf_diagnosis *d = add(b, "transfer-stalled");
 			evidence_pat(b, d, P_PIPE);
@@ -1566,13 +1657,47 @@ static run_verdict judge_run(builder *b)
 		(void)before_anchor_err;
 	}
 
-	/* 9. The leave step (or the end of a plain DFU download). */
+	/* 9. A download dfu-util calls good, into memory the device's map or
+	 * bootloader does not let it write (only with :force): the bootloader
+	 * ignored it, or wrote part of it. */
+	if (written && f->op == SF_OP_DOWNLOAD && f->has_elem && f->elem_size > 0 && !added(b, "page-not-writable") &&
+	    !added(b, "file-too-large")) {
+		mapinfo m;
+		run_map(b, &m);
+		if (m.source && in_protected(&m, f->elem_addr, (uint64_t)f->elem_size)) {
+			diag_protected_area(b, &m, "reported success");
+		} else if (m.source && !strcmp(m.source, "the device profile") && writable_at(&m, f->elem_addr) == 0) {
+			sf_diagnosis *d = add(b, "page-not-writable");
+			evidence(b, d, f->p[P_XFER_START].first);
+			evidence(b, d, f->completion);
+			SET(b, d, summary, "nothing written: 0x%08x is read-only on this alt setting", f->elem_addr);
+			SET(b, d, explanation, "dfu-util was told to write read-only memory (with :force, past its own map "
+						"check) and reported success, but %s's bootloader does not write there: the "
+						"memory is unchanged", device_label(b->ctx));
+			SET(b, d, fix, "write to a writable address (a named segment: sparkflash flash --usb / --segment); "
+				       "read the region back to see what the device holds");
+		} else if (m.source && !strcmp(m.source, "the device profile") && writable_at(&m, f->elem_addr) == 1 &&
+			   writable_end(&m, f->elem_addr) < (uint64_t)f->elem_addr + (uint64_t)f->elem_size) {
+			sf_diagnosis *d = add(b, "file-too-large");
+			uint64_t room = writable_end(&m, f->elem_addr) - f->elem_addr;
+			evidence(b, d, f->p[P_XFER_START].first);
+			evidence(b, d, f->completion);
+			SET(b, d, summary, "only part written: the file (%ld bytes) is larger than the %llu writable bytes "
+					   "from 0x%08x", f->elem_size, (unsigned long long)room, f->elem_addr);
+			SET(b, d, explanation, "dfu-util was told to write past the end of writable memory (with :force) and "
+						"reported success, but the device keeps only what fits: the image is cut off");
+			SET(b, d, fix, "use the image built for this device and segment; sparkflash checks the size against "
+				       "the profile before flashing");
+		}
+	}
+
+	/* 10. The leave step (or the end of a plain DFU download). */
 	if (anchor >= 0 && !run->timed_out)
 		judge_leave(b, anchor, failed_exit || exit_hint_failed);
 	else if (written && run->after_leave == SF_AFTER_LEAVE_DFU)
 		judge_leave(b, f->completion, false);
 
-	/* 10. sparkflash's read-back comparison. */
+	/* 11. sparkflash's read-back comparison. */
 	if (run->verify_bytes > 0) {
 		sf_diagnosis *d = add(b, "verify-mismatch");
 		evidence(b, d, run->verify_line);
@@ -1591,7 +1716,7 @@ static run_verdict judge_run(builder *b)
 			       "chip's write protection");
 	}
 
-	/* 11. Harmless notes. */
+	/* 12. Harmless notes. */
 	if (HAS(P_SUFFIX)) {
 		sf_diagnosis *d = add(b, "suffix-missing");
 		evidence_pat(b, d, P_SUFFIX);

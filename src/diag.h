@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "profile.h"
 #include "transcript.h"
 
 typedef enum sf_diag_severity {
@@ -97,10 +98,16 @@ typedef struct sf_diag_region {
 
 #define SF_DIAG_MAX_ALTS 6
 
+#define SF_DIAG_MAX_PROTECTED 4
+
 typedef struct sf_diag_alt_map {
 	int alt;
 	sf_diag_region regions[SF_DIAG_MAX_REGIONS];
 	size_t nregions;
+	/* ranges the bootloader refuses to erase or write whatever the map says
+	 * (the profile's bootloader section) */
+	sf_diag_region protected_ranges[SF_DIAG_MAX_PROTECTED];
+	size_t nprotected;
 } sf_diag_alt_map;
 
 typedef struct sf_diag_context {
@@ -143,6 +150,11 @@ void sf_diag_result_free(sf_diag_result *r);
  * "Found DFU: [vvvv:pppp]", "Device ID vvvv:pppp"), unique, in order; returns
  * how many were stored (at most max). Callers use it to gather host facts. */
 size_t sf_diag_transcript_ids(const sf_transcript *t, uint16_t (*ids)[2], size_t max);
+
+/* Fills the profile part of a judge's context: name, DFU-mode help, USB
+ * IDs, every alt's memory map and the bootloader's protected ranges.
+ * p may be NULL. */
+void sf_diag_context_profile(sf_diag_context *dctx, const sf_profile *p);
 
 const sf_diag_info *sf_diag_catalogue(size_t *n);
 const sf_diag_info *sf_diag_lookup(const char *id);

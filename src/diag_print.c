@@ -77,33 +77,6 @@ void sf_diag_print(const sf_ctx *ctx, const sf_diag_result *r, bool result)
 	print_to(ctx, r, result, ctx && ctx->json ? stderr : stdout);
 }
 
-void sf_diag_context_profile(sf_diag_context *dctx, const sf_profile *p)
-{
-	if (!p)
-		return;
-	dctx->device_name = p->name;
-	dctx->dfu_mode_help = p->dfu_mode_help;
-	dctx->has_dfu_id = true;
-	dctx->dfu_vid = p->dfu.vid;
-	dctx->dfu_pid = p->dfu.pid;
-	dctx->has_runtime_id = p->has_runtime;
-	dctx->runtime_vid = p->runtime.vid;
-	dctx->runtime_pid = p->runtime.pid;
-	dctx->nalts = 0;
-	for (size_t k = 0; k < p->nalts && dctx->nalts < SF_DIAG_MAX_ALTS; k++) {
-		const sf_alt *a = &p->alts[k];
-		sf_diag_alt_map *m = &dctx->alts[dctx->nalts++];
-		m->alt = a->alt;
-		m->nregions = 0;
-		for (size_t i = 0; i < a->layout.nregions && i < SF_DIAG_MAX_REGIONS; i++) {
-			m->regions[i].start = a->layout.regions[i].start;
-			m->regions[i].end = a->layout.regions[i].end;
-			m->regions[i].writable = (a->layout.regions[i].flags & SF_MEM_WRITABLE) != 0;
-			m->nregions = i + 1;
-		}
-	}
-}
-
 int sf_diag_live(const sf_ctx *ctx, const sf_profile *p, const sf_transcript *t, sf_diag_result *out)
 {
 	sf_diag_context dctx = { 0 };

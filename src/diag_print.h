@@ -29,10 +29,6 @@ json_t *sf_diag_json(const sf_diagnosis *d);
  * dfu_util_version}. */
 void sf_diag_print(const sf_ctx *ctx, const sf_diag_result *r, bool result);
 
-/* Fills the profile part of a judge's context: name, DFU-mode help, USB
- * IDs and every alt's memory map. p may be NULL. */
-void sf_diag_context_profile(sf_diag_context *dctx, const sf_profile *p);
-
 /* The live USB commands' reading of a dfu-util run: asks the judge
  * (sf_diagnose) with the device's profile and this host's facts, prints the
  * error and warning diagnoses (info is noise there) and returns the verdict's

@@ -20,7 +20,7 @@ status=errPROG@2    core    6 write-failed      shown
 status=errERASE@1   core    6 erase-failed      shown
 status=errTARGET@1  core    6 target-protected  shown
 status=errVENDOR@1  photon  6 status-error      shown
-stall=5             core    6 transfer-stalled  shown
+stall=1             core    6 transfer-stalled  shown
 reset-on-leave      core    0 leave-unconfirmed quiet
 reset-on-leave      photon  0 leave-unconfirmed quiet
 ignore-leave        core    0 leave-ignored     shown

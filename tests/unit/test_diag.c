@@ -65,12 +65,13 @@ static void ids_of(const sf_diag_result *r, char *buf, size_t cap)
 		n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? "," : "", r->items[i].id);
 }
 
-static int check_one(const char *label, sf_transcript *t, const char *want_ids, int want_code)
+static int check_one_ctx(const char *label, sf_transcript *t, const sf_diag_context *ctx, const char *want_ids,
+			 int want_code)
 {
 	sf_diag_result r;
 	char got[512];
 	int bad = 0;
-	assert_int_equal(sf_diagnose(t, NULL, &r), 0);
+	assert_int_equal(sf_diagnose(t, ctx, &r), 0);
 	ids_of(&r, got, sizeof got);
 	if (strcmp(got, want_ids) || r.exit_code != want_code) {
 		print_message("# %s: got '%s' exit %d, want '%s' exit %d\n", label, got, r.exit_code, want_ids,
@@ -104,6 +105,50 @@ static int check_one(const char *label, sf_transcript *t, const char *want_ids, 
 	assert_true((r.verdict == SF_VERDICT_FAILURE || r.verdict == SF_VERDICT_INTERRUPTED) == (r.exit_code != 0));
 	sf_diag_result_free(&r);
 	return bad;
+}
+
+static int check_one(const char *label, sf_transcript *t, const char *want_ids, int want_code)
+{
+	return check_one_ctx(label, t, NULL, want_ids, want_code);
+}
+
+/* The shipped profiles (parsed from the source tree), as `diagnose` finds
+ * them by the VID:PID a transcript names. */
+static sf_profile shipped[8];
+static size_t nshipped;
+
+static void load_shipped(void)
+{
+	static const char *const names[] = { "core", "photon", "p1", "electron", "duo" };
+	if (nshipped)
+		return;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char path[1024];
+		size_t len;
+		char *text;
+		sf_err err = { 0 };
+		snprintf(path, sizeof path, "%s/%s.json", SF_PROFILES_SRC, names[i]);
+		text = slurp(path, &len);
+		assert_non_null(text);
+		assert_int_equal(sf_profile_parse(text, len, path, &shipped[nshipped], &err), 0);
+		free(text);
+		nshipped++;
+	}
+}
+
+static void context_for(const sf_transcript *t, sf_diag_context *ctx)
+{
+	uint16_t ids[4][2];
+	size_t n = sf_diag_transcript_ids(t, ids, 4);
+	memset(ctx, 0, sizeof *ctx);
+	load_shipped();
+	for (size_t i = 0; i < n; i++) {
+		const sf_profile *p = sf_profiles_match_usb(shipped, nshipped, ids[i][0], ids[i][1], false);
+		if (p) {
+			sf_diag_context_profile(ctx, p);
+			return;
+		}
+	}
 }
 
 static void test_fixture_table(void **state)
@@ -206,7 +251,11 @@ static void test_sim_transcripts(void **state)
 		t.exited = true;
 		t.exit_status = atoi(text);
 		free(text);
-		bad += check_one(name, &t, ids, atoi(code));
+		{
+			sf_diag_context ctx;
+			context_for(&t, &ctx);
+			bad += check_one_ctx(name, &t, &ctx, ids, atoi(code));
+		}
 		sf_transcript_free(&t);
 		rows++;
 	}
@@ -521,5 +570,8 @@ int main(void)
 		cmocka_unit_test(test_ids_and_tlog),
 		cmocka_unit_test(test_udev),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	for (size_t i = 0; i < nshipped; i++)
+		sf_profile_free(&shipped[i]);
+	return rc;
 }

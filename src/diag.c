@@ -827,7 +827,13 @@ static void diag_status(builder *b, const char *id, int status)
 			       "DFU mode with a partial image");
 	} else if (!strcmp(id, "target-protected")) {
 		bool unprot = HAS(P_UNPROTECT_NOT_EXEC);
-		SET(b, d, summary, "the device refused the target (%s)", name ? name : (unprot ? "read protection" : "protected"));
+		bool first_erase = (status == 4 || status == 5 || (status < 0 && HAS(P_ERASE_NOT_EXEC))) &&
+				   f->max_percent <= 0 && f->max_bytes == 0;
+		if (first_erase)
+			SET(b, d, summary, "the device refused the first erase before a byte was written (%s): its flash "
+					   "is protected", name ? name : cmd[0] ? cmd : "erase");
+		else
+			SET(b, d, summary, "the device refused the target (%s)", name ? name : (unprot ? "read protection" : "protected"));
 		if (status == 1)
 			SET(b, d, explanation, "the device says the file is not targeted for use by this device (errTARGET)");
 		else if (status == 4 || status == 5)
@@ -836,10 +842,12 @@ static void diag_status(builder *b, const char *id, int status)
 		else
 			SET(b, d, explanation, "the flash is read/write protected: the device refuses to change it "
 						"until the protection is removed");
-		SET(b, d, fix, "check the file is built for this device (profile %s); to remove STM32 read-out "
-			       "protection run dfu-util with -s :unprotect:force, which ERASES THE WHOLE FLASH "
-			       "(bootloader included on some chips) - only if you can restore it",
-		    b->ctx && b->ctx->device_name ? b->ctx->device_name : "in use");
+		SET(b, d, fix, "check the file is built for this device%s%s%s; to remove STM32 read-out or write "
+			       "protection run dfu-util with -s :unprotect:force (or the flasher's 'unprotect' option), "
+			       "which ERASES THE WHOLE FLASH (bootloader included on some chips) - only if you can "
+			       "restore it",
+		    b->ctx && b->ctx->device_name ? " (" : "", b->ctx && b->ctx->device_name ? b->ctx->device_name : "",
+		    b->ctx && b->ctx->device_name ? ")" : "");
 	} else {
 		if (name)
 			SET(b, d, summary, "the device reported DFU status %s (%d)", name, status);

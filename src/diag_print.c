@@ -35,6 +35,15 @@ static void wrap(FILE *f, const char *lead, const char *text)
 	fprintf(f, "  %s%s\n", lead, text ? text : "");
 }
 
+/* " (run 2 of 3, from line 14)": which run of a multi-run log was judged */
+static const char *run_note(const sf_diag_result *r)
+{
+	static char buf[80];
+	snprintf(buf, sizeof buf, "; judged run %zu of %zu, from line %zu", r->decisive_run, r->runs,
+		 r->run_first_line);
+	return buf;
+}
+
 static void print_to(const sf_ctx *ctx, const sf_diag_result *r, bool result, FILE *human)
 {
 	bool json = ctx && ctx->json;
@@ -59,12 +68,14 @@ static void print_to(const sf_ctx *ctx, const sf_diag_result *r, bool result, FI
 			for (size_t i = 0; i < r->n; i++)
 				json_array_append_new(ids, json_string(r->items[i].id));
 			sf_out_event(ctx, "result",
-				     json_pack("{s:s, s:i, s:o, s:s?}", "verdict", sf_diag_verdict_name(r->verdict),
+				     json_pack("{s:s, s:i, s:o, s:s?, s:I, s:I}", "verdict", sf_diag_verdict_name(r->verdict),
 					       "exit_code", r->exit_code, "diagnoses", ids, "dfu_util_version",
-					       r->version[0] ? r->version : NULL));
+					       r->version[0] ? r->version : NULL, "runs", (json_int_t)r->runs,
+					       "decisive_run", (json_int_t)r->decisive_run));
 		}
-		if (r->verdict == SF_VERDICT_FAILURE)
-			fprintf(human, "result: failure, exit %d (%s)\n", r->exit_code, sf_exit_name(r->exit_code));
+		if (r->verdict == SF_VERDICT_FAILURE || r->verdict == SF_VERDICT_INTERRUPTED)
+			fprintf(human, "result: %s, exit %d (%s)%s\n", sf_diag_verdict_name(r->verdict), r->exit_code,
+				sf_exit_name(r->exit_code), r->runs > 1 ? run_note(r) : "");
 		else if (!quiet)
 			fprintf(human, "result: %s%s%s%s\n", sf_diag_verdict_name(r->verdict),
 				r->version[0] ? " (dfu-util " : "", r->version, r->version[0] ? ")" : "");

@@ -1,0 +1,92 @@
+#!/bin/sh
+# One verdict per run, for every simulator fault on the Core, the Photon and
+# the Electron, through flash, read, keys save and keys load: the live
+# command and `sparkflash diagnose` on the --log of the same run agree on the
+# verdict, the exit code and the first diagnosis. Faults that stop every
+# transfer fail every operation; the user's files are never changed. The
+# matrix is printed in the test log.
+. "$srcdir/tests/lib-sim.sh"
+
+rand_file "$T/fw.bin" 9000 11
+# a DER SEQUENCE header and 605 bytes: what keys load checks of a key
+rand_file "$T/key.body" 605 12
+{ printf '\060\202\002\135'; cat "$T/key.body"; } >"$T/key.der"
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+fw_sum=$(sha "$T/fw.bin")
+key_sum=$(sha "$T/key.der")
+
+faults="none access busy lost=1 lost=2 status=errWRITE@1 status=errVENDOR@1 stall=1 stall=5 reset-on-leave ignore-leave replug=1@200 stall-leave erase-timeout=1"
+profiles="core photon electron"
+ops="flash read keys-save keys-load"
+n=0
+for f in $faults; do for p in $profiles; do for o in $ops; do n=$((n + 1)); done; done; done
+plan $((n * 2 + 2))
+
+# verdict FILE: "VERDICT EXIT FIRST-ID" of the last result event
+verdict() {
+	python3 - "$1" <<'PY'
+import json, sys
+events = []
+for l in open(sys.argv[1]):
+    l = l.strip()
+    if l.startswith("{"):
+        try:
+            events.append(json.loads(l))
+        except ValueError:
+            pass
+res = [e for e in events if e.get("event") == "result"]
+if not res:
+    print("none - -")
+else:
+    r = res[-1]
+    ids = r.get("diagnoses") or []
+    print(r.get("verdict"), r.get("exit_code"), ids[0] if ids else "-")
+PY
+}
+
+printf '%-22s %-9s %-10s %-36s %s\n' fault profile op live logged >"$T/matrix"
+for fault in $faults; do
+	for profile in $profiles; do
+		for op in $ops; do
+			rm -rf "$SIM" "$T/run.log" "$T/read.bin" "$T/saved.der" "$T"/key.der.backup-*
+			if [ "$fault" = none ]; then sim add "$profile" --serial M1
+			else sim add "$profile" --serial M1 --fault "$fault"; fi
+			case $op in
+			flash) run_sf --sim "$SIM" --json --log "$T/run.log" flash --usb "$T/fw.bin" ;;
+			read) run_sf --sim "$SIM" --json --log "$T/run.log" read userFirmware "$T/read.bin" ;;
+			keys-save) run_sf --sim "$SIM" --json --log "$T/run.log" keys save "$T/saved.der" ;;
+			keys-load) run_sf --sim "$SIM" --json --log "$T/run.log" keys load --protocol tcp "$T/key.der" ;;
+			esac
+			live_rc=$rc
+			live=$(verdict "$T/out")
+			run_sf diagnose --json --no-host "$T/run.log"
+			logged=$(verdict "$T/out")
+			printf '%-22s %-9s %-10s %-36s %s\n' "$fault" "$profile" "$op" "$live" "$logged" >>"$T/matrix"
+			if [ "$live" = "$logged" ] && [ "$rc" = "$live_rc" ]; then
+				ok "$fault $profile $op: live and log agree ($live)"
+			else
+				not_ok "$fault $profile $op: live and log agree"
+				diag "live:   $live (exit $live_rc)" "logged: $logged (exit $rc)"
+				sed 's/^/#   log: /' "$T/run.log" | tail -6
+			fi
+			case $fault in
+			access | busy)
+				if [ "$live_rc" -ne 0 ]; then ok "$fault $profile $op: fails (exit $live_rc)"
+				else not_ok "$fault $profile $op: fails"; fi ;;
+			none)
+				if [ "$live_rc" -eq 0 ]; then ok "$fault $profile $op: succeeds"
+				else not_ok "$fault $profile $op: succeeds (exit $live_rc)"; sed 's/^/#   err: /' "$T/err" | tail -4; fi ;;
+			*)
+				case $live_rc in
+				0 | 3 | 4 | 5 | 6 | 7) ok "$fault $profile $op: a documented exit code ($live_rc)" ;;
+				*) not_ok "$fault $profile $op: a documented exit code ($live_rc)" ;;
+				esac ;;
+			esac
+		done
+	done
+done
+sed 's/^/# /' "$T/matrix"
+check "the firmware file is unchanged" test "$(sha "$T/fw.bin")" = "$fw_sum"
+check "the key file is unchanged" test "$(sha "$T/key.der")" = "$key_sum"
+
+done_testing

@@ -30,7 +30,7 @@ tests_unit_test_verdict_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
 endif
 
 TESTS += tests/t500-diagnose.sh tests/t501-udev.sh tests/t502-doctor.sh tests/t503-diag-live.sh \
-	tests/t504-field-logs.sh tests/t505-verdict-matrix.sh
+	tests/t504-field-logs.sh tests/t505-verdict-matrix.sh tests/t506-interrupted.sh
 dist_check_SCRIPTS += tests/t500-diagnose.sh tests/t501-udev.sh tests/t502-doctor.sh tests/t503-diag-live.sh \
-	tests/t504-field-logs.sh tests/t505-verdict-matrix.sh
+	tests/t504-field-logs.sh tests/t505-verdict-matrix.sh tests/t506-interrupted.sh
 EXTRA_DIST += tests/fixtures/diag tests/fixtures/field

@@ -146,6 +146,7 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 	int rc;
 
 	sf_usbop_init(&u, ctx);
+	u.force = a->req.force;
 	if ((rc = sf_usbop_check_log(ctx, file, &err)))
 		goto out;
 	if ((rc = sf_image_read(file, 0, &data, &len, &err)))

@@ -192,6 +192,10 @@ static int keys_load(sf_usbop *u, const struct keys_args *k, const char *file, s
 			goto out;
 		}
 	}
+	/* A write the alt check will refuse must not leave a backup behind
+	 * (the retry with --force would then find it and stop). */
+	if (!u->ctx->dry_run && (rc = sf_target_check_alt(u->ctx, &u->target, pl.alt, true, u->force, err)))
+		goto out;
 	if (lstat(backup, &st) == 0) {
 		rc = sf_err_set(err, SF_EXIT_REFUSED,
 				"backup '%s' already exists and may hold the only copy of a key; move it away first",
@@ -392,6 +396,7 @@ int cmd_keys(sf_ctx *ctx, int argc, char **argv)
 		return sf_usage_error(ctx, "--host and --port go with keys server");
 
 	sf_usbop_init(&u, ctx);
+	u.force = k.force;
 	if (npos == 2 && (rc = sf_usbop_check_log(ctx, argv[first + 1], &err)))
 		; /* reported by sf_usbop_finish below */
 	else if (!strcmp(sub, "save"))

@@ -8,6 +8,7 @@
 #include "devsel.h"
 #include "diag_print.h"
 #include "dfu_runner.h"
+#include "layout.h"
 #include "out.h"
 #include "profile_io.h"
 
@@ -345,19 +346,40 @@ bool sf_target_still_in_dfu(const sf_ctx *ctx, const sf_target *t)
 	return present;
 }
 
-int sf_target_check_alt(const sf_target *t, int alt, sf_err *err)
+int sf_target_check_alt(const sf_ctx *ctx, sf_target *t, int alt, bool write, bool force,
+			sf_err *err)
 {
 	const sf_alt *pa = sf_profile_alt(&t->profile, alt);
 	if (!t->listed || !t->nalts || !pa)
 		return 0;
 	for (size_t i = 0; i < t->nalts; i++) {
+		const char *got = t->alts[i].name;
+		bool warned;
 		if ((int)t->alts[i].alt != alt)
 			continue;
-		if (pa->layout_text && strcmp(t->alts[i].name, pa->layout_text))
-			return sf_err_set(err, SF_EXIT_REFUSED,
-					  "the device reports alt %d as \"%s\" but profile %s expects \"%s\"; it is not the device the profile describes (pick another --profile)",
-					  alt, t->alts[i].name, t->profile.id, pa->layout_text);
-		return 0;
+		if (!pa->layout_text)
+			return 0;
+		switch (sf_layout_compare(got, pa->layout_text)) {
+		case SF_LAYOUT_SAME:
+			return 0;
+		case SF_LAYOUT_FLAGS_DIFFER:
+			if (write && !force)
+				return sf_err_set(err, SF_EXIT_REFUSED,
+						  "the device reports alt %d as \"%s\" but profile %s expects \"%s\": only the memory attribute letters differ, but a write needs the device's map to agree with the profile; fix the profile, or pass --force to write anyway",
+						  alt, got, t->profile.id, pa->layout_text);
+			warned = t->layout_warned[(unsigned)alt / 8] & (1u << ((unsigned)alt % 8));
+			t->layout_warned[(unsigned)alt / 8] |= (unsigned char)(1u << ((unsigned)alt % 8));
+			if (!warned)
+				sf_out_warning(ctx, "the device reports alt %d as \"%s\" but profile %s expects \"%s\": only the memory attribute letters differ; %s",
+					       alt, got, t->profile.id, pa->layout_text,
+					       write ? "writing anyway (--force)" : "reading anyway");
+			return 0;
+		case SF_LAYOUT_DIFFERENT:
+			break;
+		}
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "the device reports alt %d as \"%s\" but profile %s expects \"%s\"; it is not the device the profile describes (pick another --profile)",
+				  alt, got, t->profile.id, pa->layout_text);
 	}
 	return sf_err_set(err, SF_EXIT_REFUSED, "the device has no alt %d, which profile %s describes",
 			  alt, t->profile.id);

@@ -55,8 +55,9 @@ static const struct sf_command commands[] = {
 	  "  OUTFILE must not exist unless --force; dfu-util writes a temporary file in the same\n"
 	  "  directory, renamed into place on success and removed on failure.\n" },
 	{ "keys", cmd_keys, "save/load the device key, write the server key, show the server address",
-	  "sparkflash keys save FILE [--force] | load FILE | server FILE [--host H] [--port P] | address\n"
-	  "       [--protocol tcp|udp] [--leave|--no-leave]",
+	  "sparkflash keys save FILE [--force] | load FILE [--force] | server FILE [--host H] [--port P] [--force]\n"
+	  "       | address"
+	  " [--protocol tcp|udp] [--leave|--no-leave]",
 	  "  save FILE     read <proto>PrivateKey into FILE (refuses an existing FILE unless --force)\n"
 	  "  load FILE     write a private key (DER, or PEM 'RSA/EC PRIVATE KEY') into\n"
 	  "                <proto>PrivateKey; first saves the current key as\n"
@@ -67,7 +68,10 @@ static const struct sf_command commands[] = {
 	  "  address       read <proto>ServerKey and print the server, e.g. tcp://device.spark.io:5683\n"
 	  "  <proto> is --protocol, else the profile's default_protocol; keys address on a\n"
 	  "  UDP-default device first reads the transport flag: not 0xFF means TCP.\n"
-	  "  Key writes do not leave DFU mode unless --leave.\n" },
+	  "  Key writes do not leave DFU mode unless --leave. When the device reports the key\n"
+	  "  alt's layout with other attribute letters than the profile (e.g. \"...Ke\" for\n"
+	  "  \"...Kg\"), save and address warn and go on; load and server refuse unless\n"
+	  "  --force (then they warn).\n" },
 	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
 	  "sparkflash cloud flash DEVICE FILE [--product ID] [--force]\n"
 	  "       sparkflash cloud flash FILE (--device D... | --all-online [--platform P]) [--jobs N] [--force]\n"

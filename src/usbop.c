@@ -161,7 +161,7 @@ int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char
 		record(u, op, pl, true, "dry run: nothing sent");
 		return 0;
 	}
-	if ((rc = sf_target_check_alt(&u->target, pl->alt, err))) {
+	if ((rc = sf_target_check_alt(u->ctx, &u->target, pl->alt, !pl->upload, u->force, err))) {
 		sf_argv_free(argv);
 		return rc;
 	}

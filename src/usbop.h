@@ -20,6 +20,8 @@ typedef struct sf_usbop {
 	json_t *ops;           /* operations for the result event */
 	bool warned;           /* some operation ended with a warning */
 	bool stayed_in_dfu;    /* still listed in DFU mode after a leave request */
+	bool force;            /* --force: a write may go to an alt whose layout differs
+				* from the profile's only in attribute letters */
 } sf_usbop;
 
 void sf_usbop_init(sf_usbop *u, const sf_ctx *ctx);

@@ -65,6 +65,39 @@ static void append_dev(char *buf, size_t size, size_t *used, const char *sep,
 		*used = size - 1;
 }
 
+/* "core 1d50:607f devnum 3 (may not be opened: LIBUSB_ERROR_ACCESS)" */
+static void append_locked(char *buf, size_t size, size_t *used, const char *sep,
+			  const sf_dfu_open_failure *f, const sf_profile *p)
+{
+	char dn[32] = "";
+	int w;
+	if (*used >= size - 1)
+		return;
+	if (f->has_devnum)
+		snprintf(dn, sizeof dn, " devnum %u", f->devnum);
+	w = snprintf(buf + *used, size - *used, "%s%s %04x:%04x%s (%s: %s)", sep, p ? p->id : "unknown",
+		     f->vid, f->pid, dn, f->access ? "may not be opened" : "dfu-util could not open it",
+		     f->error[0] ? f->error : "no libusb error given");
+	if (w < 0)
+		return;
+	*used += (size_t)w;
+	if (*used >= size)
+		*used = size - 1;
+}
+
+static const char *udev_fix =
+	"install udev rules for it with 'sudo sparkflash udev install', then unplug and replug the device";
+
+/* The profile an unopened DFU-mode device matches (dfu-util printed only its
+ * VID:PID: its serial and path are unknown). */
+static const sf_profile *locked_profile(const sf_profile *chosen, const sf_profile *all, size_t nall,
+					const sf_dfu_open_failure *f)
+{
+	if (chosen)
+		return f->vid == chosen->dfu.vid && f->pid == chosen->dfu.pid ? chosen : NULL;
+	return sf_profiles_match_usb(all, nall, f->vid, f->pid, false);
+}
+
 /* select_once's answer when it asked a runtime-mode device to detach. */
 #define DEVSEL_DETACHED (-1)
 
@@ -134,7 +167,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 	static const char *const largs[] = { "-l", NULL };
 	const sf_dfu_device *pick = NULL;
 	const sf_profile *pick_profile = NULL;
-	size_t npick = 0;
+	size_t npick = 0, nlocked = 0;
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -192,7 +225,15 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		}
 	}
 
-	if (npick == 1) {
+	/* A matching device dfu-util may not open is a candidate too: without
+	 * --serial/--path it could be the one meant (its serial and path are
+	 * unknown, so those options never pick it). */
+	if (!(ctx->serial && *ctx->serial) && !(ctx->usb_path && *ctx->usb_path))
+		for (size_t i = 0; i < list.nfailed; i++)
+			if (locked_profile(chosen, all, nall, &list.failed[i]))
+				nlocked++;
+
+	if (npick == 1 && nlocked == 0) {
 		if (!chosen && (rc = copy_profile(pick_profile, &path, &out->profile, err)))
 			goto done;
 		out->listed = true;
@@ -221,8 +262,8 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		goto done;
 	}
 
-	if (npick > 1) {
-		char msg[SF_ERR_MSG_MAX - 100] = "";
+	if (npick >= 1) {
+		char msg[SF_ERR_MSG_MAX - 60] = "";
 		size_t used = 0;
 		for (size_t i = 0; i < list.n && used < sizeof msg - 1; i++) {
 			const sf_dfu_device *d = &list.devs[i];
@@ -232,9 +273,46 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 				continue;
 			append_dev(msg, sizeof msg, &used, used ? "; " : "", d, p);
 		}
+		for (size_t i = 0; nlocked && i < list.nfailed; i++) {
+			const sf_profile *p = locked_profile(chosen, all, nall, &list.failed[i]);
+			if (p)
+				append_locked(msg, sizeof msg, &used, used ? "; " : "", &list.failed[i], p);
+		}
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
-				"%zu DFU devices match: %s; pass --serial SN or --path BUS-PORT to pick one",
-				npick, msg);
+				"%zu DFU devices match: %s; pass --serial SN or --path BUS-PORT to pick one%s%s",
+				npick + nlocked, msg, nlocked ? "; for one that may not be opened, " : "",
+				nlocked ? udev_fix : "");
+		goto done;
+	}
+
+	if (nlocked) {
+		/* The only candidates cannot be opened: that is the device meant. */
+		const sf_dfu_open_failure *f = NULL;
+		const sf_profile *p = NULL;
+		char dn[32] = "";
+		/* a permission problem first: its fix is known */
+		for (size_t i = 0; i < list.nfailed; i++) {
+			const sf_profile *lp = locked_profile(chosen, all, nall, &list.failed[i]);
+			if (lp && (!f || (list.failed[i].access && !f->access))) {
+				f = &list.failed[i];
+				p = lp;
+			}
+		}
+		if (f->has_devnum)
+			snprintf(dn, sizeof dn, " (devnum %u)", f->devnum);
+		if (f->access) {
+			/* The diagnosis names the device node, its mode and the udev state. */
+			if (diagnose)
+				sf_diag_live(ctx, p, -1, &t, SF_DIAG_LIVE_NO_DFU_MATCH);
+			rc = sf_err_set(err, SF_EXIT_PERMISSION,
+					"found %s DFU device %04x:%04x%s but may not open it (%s); %s",
+					p->id, f->vid, f->pid, dn, f->error[0] ? f->error : "no libusb error given",
+					udev_fix);
+		} else {
+			rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
+					"found %s DFU device %04x:%04x%s but dfu-util could not open it (%s); close other programs using it, or unplug and replug it",
+					p->id, f->vid, f->pid, dn, f->error[0] ? f->error : "no libusb error given");
+		}
 		goto done;
 	}
 
@@ -244,11 +322,10 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		if (diagnose)
 			sf_diag_live(ctx, chosen ? chosen : sf_profiles_match_usb(all, nall, list.failed_vid,
 										   list.failed_pid, false),
-				     -1, &t, 0);
+				     -1, &t, SF_DIAG_LIVE_NO_DFU_MATCH);
 		rc = sf_err_set(err, SF_EXIT_PERMISSION,
-				"found DFU device %04x:%04x but may not open it (%s); install udev rules for it "
-				"with 'sudo sparkflash udev install', then unplug and replug the device",
-				list.failed_vid, list.failed_pid, list.failed_error);
+				"found DFU device %04x:%04x but may not open it (%s); %s",
+				list.failed_vid, list.failed_pid, list.failed_error, udev_fix);
 		goto done;
 	}
 	/* A known device in normal (runtime) mode: say so, or detach it. */

@@ -1397,8 +1397,10 @@ int sf_diagnose(const sf_transcript *t, const sf_diag_context *ctx, sf_diag_resu
 		bool open_denied = HAS(P_CANNOT_OPEN_DFU) ||
 				   (HAS(P_CANNOT_OPEN_DEVICE) && strstr(f->open_error, "ACCESS"));
 		bool run_ok = success_marker && !failed_exit;
+		/* a listing whose wanted device is the one not opened: an error */
 		if (open_denied)
-			diag_permission(&b, run_ok || (HAS(P_FOUND_DFU) && !HAS(P_NO_DEVICE) && !failed_exit && HAS(P_CANNOT_OPEN_DFU) && f->p[P_CANNOT_OPEN_DFU].count < f->p[P_FOUND_DFU].count));
+			diag_permission(&b, !(ctx && ctx->no_dfu_device_matched) &&
+					    (run_ok || (HAS(P_FOUND_DFU) && !HAS(P_NO_DEVICE) && !failed_exit && HAS(P_CANNOT_OPEN_DFU) && f->p[P_CANNOT_OPEN_DFU].count < f->p[P_FOUND_DFU].count)));
 		if (HAS(P_CLAIM) || (HAS(P_BUSY) && !open_denied)) {
 			sf_diagnosis *d = add(&b, "device-busy");
 			evidence_pat(&b, d, P_CLAIM);

@@ -1350,6 +1350,8 @@ int sf_diagnose(const sf_transcript *t, const sf_diag_context *ctx, sf_diag_resu
 	else if ((HAS(P_DL_DONE) || HAS(P_DONE)) &&
 		 (HAS(P_AFTER_COMPLETION) || HAS(P_RESET_AFTER_DL) || (t->exited && t->exit_status == 251)))
 		anchor = HAS(P_DL_DONE) ? f->p[P_DL_DONE].last : f->p[P_DONE].last;
+	else if (HAS(P_LEAVE_REQ))
+		anchor = f->p[P_LEAVE_REQ].last; /* DfuSe command mode: `-s ADDR:leave` alone */
 	if (anchor >= 0 && !t->timed_out) {
 		static const enum pat leave_errs[] = {
 			P_ERR_GETSTATUS, P_ERR_DOWNLOAD, P_DFUSE_XFER, P_PIPE, P_NODEV, P_IO,
@@ -1368,11 +1370,17 @@ int sf_diagnose(const sf_transcript *t, const sf_diag_context *ctx, sf_diag_resu
 				if (after(t, f->p[leave_errs[k]].last, anchor))
 					evidence(&b, d, f->p[leave_errs[k]].last);
 			SET(&b, d, summary, "written; the device reset before confirming the leave request");
-			SET(&b, d, explanation, "dfu-util reported the data written ('%s'), then lost the device while "
-						 "asking it to leave DFU mode: the bootloader reset at once (older Particle "
-						 "bootloaders do) so the last status request failed%s; the data was written",
-			    HAS(P_FILE_DL_OK) ? "File downloaded successfully" : "Download done.",
-			    t->exited && t->exit_status ? " and dfu-util exited non-zero" : "");
+			if (!HAS(P_FILE_DL_OK) && !HAS(P_UL_DONE) && !HAS(P_DL_DONE) && !HAS(P_DONE))
+				SET(&b, d, explanation, "dfu-util only asked the device to leave DFU mode (nothing was "
+							 "written in this run), then lost it: the bootloader reset at once "
+							 "(older Particle bootloaders do) so the last status request failed%s",
+				    t->exited && t->exit_status ? " and dfu-util exited non-zero" : "");
+			else
+				SET(&b, d, explanation, "dfu-util reported the data written ('%s'), then lost the device while "
+							 "asking it to leave DFU mode: the bootloader reset at once (older Particle "
+							 "bootloaders do) so the last status request failed%s; the data was written",
+				    HAS(P_FILE_DL_OK) ? "File downloaded successfully" : "Download done.",
+				    t->exited && t->exit_status ? " and dfu-util exited non-zero" : "");
 			SET(&b, d, fix, "nothing to do if the device now runs the new firmware; to be sure, read the "
 					"region back and compare, or check that the device restarts in normal mode");
 		}

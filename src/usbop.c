@@ -72,13 +72,14 @@ json_t *sf_plan_json(const char *op, const sf_plan *pl, const char *file)
 	json_t *j;
 	snprintf(a, sizeof a, "0x%08" PRIx32, pl->address);
 	j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:I, s:b}", "operation", op, "direction",
-		      pl->upload ? "upload" : "download", "alt", pl->alt, "alt_name", pl->alt_name,
-		      "address", a, "length", (json_int_t)pl->length, "leave", pl->leave);
+		      pl->leave_only ? "leave" : pl->upload ? "upload" : "download", "alt", pl->alt,
+		      "alt_name", pl->alt_name, "address", a, "length", (json_int_t)pl->length, "leave",
+		      pl->leave);
 	if (pl->segment[0])
 		json_object_set_new(j, "segment", json_string(pl->segment));
 	if (file)
 		json_object_set_new(j, "file", sf_json_text(file));
-	if (!pl->upload) {
+	if (!pl->upload && !pl->leave_only) {
 		char es[16], ee[16];
 		snprintf(es, sizeof es, "0x%08" PRIx32, pl->erase_start);
 		snprintf(ee, sizeof ee, "0x%08" PRIx64, pl->erase_end - 1);
@@ -372,6 +373,14 @@ int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
 		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot write %s: %s", path_out, strerror(errno));
 	}
 	return 0;
+}
+
+void sf_usbop_note(sf_usbop *u, json_t *fields)
+{
+	size_t n = json_array_size(u->ops);
+	if (fields && n)
+		json_object_update(json_array_get(u->ops, n - 1), fields);
+	json_decref(fields);
 }
 
 int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra)

@@ -68,6 +68,10 @@ int sf_usbop_read_mem(sf_usbop *u, const char *op, const sf_plan *pl, uint8_t **
 int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
 		 size_t path_size, sf_err *err);
 
+/* Merges `fields` (stolen, may be NULL) into the last recorded operation of
+ * the result (e.g. the verify operation's comparison). */
+void sf_usbop_note(sf_usbop *u, json_t *fields);
+
 /* Final result event (JSON) / error line; returns rc. `extra` fields are
  * merged into the result (stolen, may be NULL). */
 int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra);

@@ -65,7 +65,12 @@ void sf_xfer_judge(const sf_transcript *t, bool upload, bool leave, sf_xfer_verd
 		if (is_error_line(&t->lines[i]))
 			last_err = strip(t->lines[i].text);
 
-	if (!upload && leave && has(t, "File downloaded successfully", &ok_at)) {
+	/* DfuSe command mode (`-s ADDR:leave` alone, no file): the leave
+	 * request is the whole run. */
+	bool command_leave = !has(t, "File downloaded successfully", NULL) &&
+			     has(t, "DfuSe command mode", NULL);
+	if (!upload && leave && (command_leave ? has(t, "Submitting leave request", &ok_at)
+					       : has(t, "File downloaded successfully", &ok_at))) {
 		bool other = false, status_err = false;
 		for (i = ok_at + 1; i < t->n; i++) {
 			if (!is_error_line(&t->lines[i]))
@@ -79,8 +84,8 @@ void sf_xfer_judge(const sf_transcript *t, bool upload, bool leave, sf_xfer_verd
 			out->ok = true;
 			out->leave_warning = true;
 			snprintf(out->reason, sizeof out->reason,
-				 "the image was written, but dfu-util lost the device after the leave request (get_status error, exit %d): the device reset as asked",
-				 t->exit_status);
+				 "%sdfu-util lost the device after the leave request (get_status error, exit %d): the device reset as asked",
+				 command_leave ? "" : "the image was written, but ", t->exit_status);
 			return;
 		}
 	}

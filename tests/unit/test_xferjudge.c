@@ -63,6 +63,42 @@ static void benign_leave(void **s)
 	sf_transcript_free(&t);
 }
 
+/* `-s ADDR:leave` alone (DfuSe command mode, the --verify leave step): the
+ * device resetting before the status answer is the same benign case. */
+static void command_mode_leave(void **s)
+{
+	sf_transcript t = { 0 };
+	sf_xfer_verdict v;
+	(void)s;
+	add(&t, SF_STREAM_STDOUT, "dfu-util 0.11");
+	add(&t, SF_STREAM_STDOUT, "DfuSe interface name: \"Internal Flash  \"");
+	add(&t, SF_STREAM_STDOUT, "DfuSe command mode");
+	add(&t, SF_STREAM_STDOUT, "Submitting leave request...");
+	t.exited = true;
+	sf_xfer_judge(&t, false, true, &v);
+	assert_true(v.ok);
+	assert_false(v.leave_warning);
+	add(&t, SF_STREAM_STDERR, "dfu-util: Error during download get_status");
+	t.exit_status = 74;
+	sf_xfer_judge(&t, false, true, &v);
+	assert_true(v.ok);
+	assert_true(v.leave_warning);
+	assert_null(strstr(v.reason, "image was written"));
+	/* another error after the request is a failure */
+	add(&t, SF_STREAM_STDERR, "dfu-util: Error during download");
+	sf_xfer_judge(&t, false, true, &v);
+	assert_false(v.ok);
+	sf_transcript_free(&t);
+	/* no leave request printed: the command never got there */
+	add(&t, SF_STREAM_STDOUT, "DfuSe command mode");
+	add(&t, SF_STREAM_STDERR, "dfu-util: Error during download get_status");
+	t.exited = true;
+	t.exit_status = 74;
+	sf_xfer_judge(&t, false, true, &v);
+	assert_false(v.ok);
+	sf_transcript_free(&t);
+}
+
 static void other_error_after_success(void **s)
 {
 	sf_transcript t = { 0 };
@@ -184,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exit_zero),
 		cmocka_unit_test(benign_leave),
+		cmocka_unit_test(command_mode_leave),
 		cmocka_unit_test(other_error_after_success),
 		cmocka_unit_test(success_line_missing),
 		cmocka_unit_test(mapping),

@@ -16,6 +16,7 @@
 #include "diag.h"
 #include "diag_host.h"
 #include "out.h"
+#include "result.h"
 #include "profile_io.h"
 #include "sf_error.h"
 #include "udev.h"
@@ -441,12 +442,19 @@ int cmd_doctor(sf_ctx *ctx, int argc, char **argv)
 	check_usb(&d, dfu_ok, &o);
 	check_cloud(&d, &o);
 
-	if (ctx->json)
-		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:i, s:i}", "ok", d.errors == 0, "exit_code",
-						       d.first_error, "errors", d.errors, "warnings", d.warnings));
-	if (!ctx->quiet || d.errors)
-		fprintf(ctx->json ? stderr : stdout, "%s: %d error%s, %d warning%s\n",
-			d.errors ? "problems found" : "all good", d.errors, d.errors == 1 ? "" : "s", d.warnings,
-			d.warnings == 1 ? "" : "s");
+	{
+		char sum[100];
+		snprintf(sum, sizeof sum, "%s: %d error%s, %d warning%s", d.errors ? "problems found" : "all good",
+			 d.errors, d.errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
+		if (ctx->json) {
+			/* the common result keys (result.h), then the counts */
+			json_t *res = sf_result_base(d.first_error, sum);
+			json_object_set_new(res, "errors", json_integer(d.errors));
+			json_object_set_new(res, "warnings", json_integer(d.warnings));
+			sf_out_event(ctx, "result", res);
+		}
+		if (!ctx->quiet || d.errors)
+			fprintf(ctx->json ? stderr : stdout, "%s\n", sum);
+	}
 	return d.first_error;
 }

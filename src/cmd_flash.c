@@ -270,8 +270,8 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 	if (!ctx->dry_run) {
 		char dev[400];
 		sf_target_describe(&u.target, dev, sizeof dev);
-		sf_out_info(ctx, "flashed %s (%" PRIu64 " bytes) to %s%s0x%08" PRIx32 " on alt %d (%s) of %s%s",
-			    file, pl.file_size, pl.segment, pl.segment[0] ? " at " : "", pl.address,
+		sf_usbop_done(&u, "flashed %s (%" PRIu64 " bytes%s) to %s%s0x%08" PRIx32 " on alt %d (%s) of %s%s",
+			    file, pl.file_size, a->verify ? ", verified" : "", pl.segment, pl.segment[0] ? " at " : "", pl.address,
 			    pl.alt, pl.alt_name, dev,
 			    !pl.leave ? "; the device stays in DFU mode"
 			    : u.stayed_in_dfu ? "; leave was requested, but the device is still in DFU mode"

@@ -11,6 +11,7 @@
 #include "layout.h"
 #include "out.h"
 #include "profile_io.h"
+#include "result.h"
 
 void sf_target_free(sf_target *t)
 {
@@ -464,11 +465,17 @@ int sf_target_check_alt(const sf_ctx *ctx, sf_target *t, int alt, bool write, bo
 
 json_t *sf_target_json(const sf_target *t)
 {
-	char id[16];
-	snprintf(id, sizeof id, "%04x:%04x", t->sel.vid, t->sel.pid);
-	return json_pack("{s:s, s:s, s:o?, s:o?, s:b}", "profile", t->profile.id ? t->profile.id : "",
-			 "vid_pid", id, "serial", t->serial[0] ? sf_json_text(t->serial) : NULL,
-			 "path", t->path[0] ? sf_json_text(t->path) : NULL, "listed", t->listed);
+	sf_result_device d;
+	sf_result_device_init(&d);
+	d.profile = t->profile.id;
+	d.platform_id = t->profile.id ? t->profile.platform_id : -1;
+	d.has_usb_id = t->sel.vid || t->sel.pid;
+	d.vid = t->sel.vid;
+	d.pid = t->sel.pid;
+	d.serial = t->serial;
+	d.path = t->path;
+	d.listed = t->listed;
+	return sf_result_device_json(&d);
 }
 
 void sf_target_describe(const sf_target *t, char *buf, size_t size)

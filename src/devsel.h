@@ -48,7 +48,8 @@ bool sf_target_still_in_dfu(const sf_ctx *ctx, const sf_target *t);
 int sf_target_check_alt(const sf_ctx *ctx, sf_target *t, int alt, bool write, bool force,
 			sf_err *err);
 
-/* {"profile":..,"vid_pid":..,"serial":..,"path":..} */
+/* The result event's device object (result.h): profile, platform,
+ * vid_pid, serial, path, listed; the cloud keys null. */
 json_t *sf_target_json(const sf_target *t);
 
 /* "core (1d50:607f, serial 6D92487A5151, path 1-1)" */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "image_io.h"
 #include "out.h"
 #include "profile_io.h"
+#include "result.h"
 #include "usbop.h"
 #include "xferjudge.h"
 
@@ -383,24 +385,29 @@ void sf_usbop_note(sf_usbop *u, json_t *fields)
 	json_decref(fields);
 }
 
+void sf_usbop_done(sf_usbop *u, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(u->summary, sizeof u->summary, fmt, ap);
+	va_end(ap);
+	sf_out_info(u->ctx, "%s", u->summary);
+}
+
 int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra)
 {
 	json_t *res;
+	const char *msg;
 	if (rc && err && err->msg[0])
 		sf_out_error(u->ctx, "%s", err->msg);
-	res = json_pack("{s:b, s:i}", "ok", rc == 0, "exit_code", rc);
-	if (rc && err && err->msg[0]) {
-		json_object_set_new(res, "error", sf_json_text(err->msg));
-		/* the cloud results carry the text as "message": same key here */
-		json_object_set_new(res, "message", sf_json_text(err->msg));
-	}
-	if (u->have_target)
-		json_object_set_new(res, "device", sf_target_json(&u->target));
+	if (rc)
+		msg = err && err->msg[0] ? err->msg : NULL;
+	else if (u->ctx->dry_run)
+		msg = "dry run: nothing sent";
 	else
-		json_object_set_new(res, "device", json_null());
-	json_object_set(res, "operations", u->ops);
-	if (u->ctx->dry_run)
-		json_object_set_new(res, "dry_run", json_true());
+		msg = u->summary;
+	res = sf_result_json(rc, msg, u->have_target ? sf_target_json(&u->target) : NULL,
+			     json_incref(u->ops), u->ctx->dry_run);
 	if (extra) {
 		json_object_update(res, extra);
 		json_decref(extra);

@@ -22,6 +22,7 @@ typedef struct sf_usbop {
 	bool stayed_in_dfu;    /* still listed in DFU mode after a leave request */
 	bool force;            /* --force: a write may go to an alt whose layout differs
 				* from the profile's only in attribute letters */
+	char summary[SF_ERR_MSG_MAX]; /* what was done: the result's message */
 } sf_usbop;
 
 void sf_usbop_init(sf_usbop *u, const sf_ctx *ctx);
@@ -68,12 +69,17 @@ int sf_usbop_read_mem(sf_usbop *u, const char *op, const sf_plan *pl, uint8_t **
 int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
 		 size_t path_size, sf_err *err);
 
+/* The success line ("flashed ... to ..."): printed as information and kept
+ * as the result event's message. */
+void sf_usbop_done(sf_usbop *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Merges `fields` (stolen, may be NULL) into the last recorded operation of
  * the result (e.g. the verify operation's comparison). */
 void sf_usbop_note(sf_usbop *u, json_t *fields);
 
-/* Final result event (JSON) / error line; returns rc. `extra` fields are
- * merged into the result (stolen, may be NULL). */
+/* Final result event (JSON; result.h: ok, exit_code, error class on
+ * failure, message, device, operations, dry_run) / error line; returns rc.
+ * `extra` fields are merged into the result (stolen, may be NULL). */
 int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra);
 
 /* JSON for a plan. */

@@ -69,7 +69,7 @@ python3 - "$T/out" <<'PY'
 import json, sys
 res = [json.loads(l) for l in open(sys.argv[1])][-1]
 assert res["event"] == "result" and res["exit_code"] == 7 and res["ok"] is False, res
-assert res.get("error") in ("verify", res["message"]), res
+assert res["error"] == "verify", res
 assert "1 byte differs in 1 range: 0x0800500a-0x0800500a" in res["message"], res
 v = res["operations"][-1]
 assert v["operation"] == "verify" and v["ok"] is False and v["differing_bytes"] == 1, v

@@ -159,14 +159,10 @@ static sf_udev_id *check_profiles(struct doctor *d, size_t *nids)
 	sf_profile_path_init(&path, d->ctx->profiles_dirs, d->ctx->nprofiles_dirs);
 	rc = sf_profile_load_all(&path, &profiles, &n, &err);
 	if (rc) {
-		report(d, "profiles", ST_ERROR, rc, "fix or remove the broken profile file", "%s", err.msg);
-		return NULL;
-	}
-	if (n == 0) {
-		report(d, "profiles", ST_ERROR, SF_EXIT_REFUSED,
-		       "pass --profiles-dir DIR or set SPARKFLASH_PROFILES; reinstall sparkflash",
-		       "no device profiles found (searched %zu directories)", path.ndirs);
-		sf_profile_free_all(profiles, n);
+		/* the message says which file is broken, or where none was found */
+		report(d, "profiles", ST_ERROR, rc,
+		       "fix or remove the profile file it names, or point --profiles-dir / SPARKFLASH_PROFILES at the profiles",
+		       "%s", err.msg);
 		return NULL;
 	}
 	for (size_t i = 0; i < n && used + 1 < sizeof list; i++)

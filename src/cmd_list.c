@@ -217,12 +217,9 @@ int cmd_list(sf_ctx *ctx, int argc, char **argv)
 		}
 		ps.has_explicit = true;
 	}
-	if (sf_profile_load_all(&path, &ps.all, &ps.n, &err)) {
-		sf_out_warning(ctx, "%s; devices are listed without profiles", err.msg);
-		ps.all = NULL;
-		ps.n = 0;
-		sf_err_clear(&err);
-	}
+	/* a device matched to no profile would be listed as unknown */
+	if ((rc = sf_profile_load_all(&path, &ps.all, &ps.n, &err)))
+		goto fail;
 
 	if (ctx->dry_run) {
 		char bin[4096];

@@ -87,8 +87,6 @@ static int do_list(sf_ctx *ctx, const sf_profile_path *path)
 			printf("%-10s %-16s %04x:%04x  %-9s %s\n", p->id, p->name, p->dfu.vid, p->dfu.pid,
 			       plat, p->source);
 		}
-		if (n == 0)
-			sf_out_info(ctx, "no profiles found; pass --profiles-dir DIR or set SPARKFLASH_PROFILES");
 	}
 	sf_profile_free_all(all, n);
 	return 0;

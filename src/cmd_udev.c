@@ -46,12 +46,6 @@ static char *rules_for_profiles(const sf_ctx *ctx, size_t *nids_out, int *rc)
 		sf_out_error(ctx, "%s", err.msg);
 		return NULL;
 	}
-	if (n == 0) {
-		sf_profile_free_all(profiles, n);
-		sf_out_error(ctx, "no device profiles found; pass --profiles-dir DIR or set SPARKFLASH_PROFILES");
-		*rc = SF_EXIT_REFUSED;
-		return NULL;
-	}
 	ids = sf_udev_ids_from_profiles(profiles, n, &nids);
 	text = ids ? sf_udev_rules_text(ids, nids) : NULL;
 	sf_udev_ids_free(ids, nids);

@@ -352,6 +352,43 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 				p->id, d->vid, d->pid, p->dfu_mode_help ? p->dfu_mode_help : generic_help);
 		goto done;
 	}
+	/* Devices in DFU mode that no (or not the chosen) profile describes:
+	 * they are in DFU mode already, so do not ask for that; say that the
+	 * profile is what is missing. */
+	{
+		const char *help = chosen && chosen->dfu_mode_help ? chosen->dfu_mode_help : generic_help;
+		char seen[200] = "", ids[120] = "";
+		size_t used = 0, nseen = 0, iused = 0;
+		for (size_t i = 0; i < list.n; i++) {
+			const sf_dfu_device *d = &list.devs[i];
+			if (d->runtime || !device_matches(ctx, d))
+				continue;
+			append_dev(seen, sizeof seen, &used, used ? "; " : "", d,
+				   chosen ? NULL : sf_profiles_match_usb(all, nall, d->vid, d->pid, false));
+			nseen++;
+		}
+		for (size_t i = 0; !chosen && i < nall && iused < sizeof ids - 1; i++) {
+			int w = snprintf(ids + iused, sizeof ids - iused, "%s%s", i ? ", " : "", all[i].id);
+			if (w < 0)
+				break;
+			iused += (size_t)w;
+			if (iused >= sizeof ids)
+				iused = sizeof ids - 1;
+		}
+		if (nseen && chosen) {
+			rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
+					"the DFU-mode device%s %s do%s not match profile %s (%04x:%04x): pass the --profile that describes %s; if you meant a %s device, %s",
+					nseen == 1 ? "" : "s", seen, nseen == 1 ? "es" : "", chosen->id, chosen->dfu.vid,
+					chosen->dfu.pid, nseen == 1 ? "it" : "them", chosen->id, help);
+			goto done;
+		}
+		if (nseen) {
+			rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
+					"no profile describes the DFU-mode device%s %s (profiles: %s): pass --profile FILE with a profile for %s, or add one to --profiles-dir; if you meant another device, %s",
+					nseen == 1 ? "" : "s", seen, ids, nseen == 1 ? "it" : "them", help);
+			goto done;
+		}
+	}
 	{
 		const char *help = chosen && chosen->dfu_mode_help ? chosen->dfu_mode_help : generic_help;
 		char seen[256] = "";

@@ -9,7 +9,10 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "profile_io.h"
+#include "selfdirs.h"
 #include "sf_error.h"
+#include "sim_env.h"
 
 static const struct sf_command commands[] = {
 	/* Areas add their commands here, one line group each. */
@@ -238,7 +241,13 @@ int main(int argc, char **argv)
 {
 	sf_ctx ctx = { .argv0 = argv[0] };
 	const struct sf_command *cmd;
+	const sf_selfdirs *self = sf_selfdirs_get();
 	int i;
+
+	/* This binary's own profiles and simulator library (its build tree's
+	 * when run from there); options and environment still come first. */
+	sf_profile_set_builtin_dir(self->profiles);
+	sf_sim_set_default_library(self->simlib);
 
 	/* Global options before the command word; the command's own parser
 	 * accepts the same options after it. */

@@ -49,7 +49,7 @@ json_ok "inspect: file field present" 'ev[0].get("file") == "fw? x.bin"'
 run_sf --json profiles check "$bad"
 expect_rc "profiles check non-UTF-8 name" 3
 json_ok "profiles check: event names the file" \
-	'any(e["event"] == "profile_check" and e.get("file") == "fw? x.bin" and e.get("error") for e in ev)'
+	'any(e["event"] == "profile_check" and e.get("file") == "fw? x.bin" and e.get("error") == "refused" and "fw? x.bin" in e.get("message") for e in ev)'
 
 # cloud flash: the file is checked first; the result keeps ok/exit_code/message
 rm -f "$bad"

@@ -101,7 +101,7 @@ static const struct sf_command commands[] = {
 	  "The token comes from PARTICLE_ACCESS_TOKEN, ~/.particle/<profile>.config.json,\n"
 	  "then ~/.spark/spark.config.json; it is never accepted on the command line.\n"
 	  "Exit codes: 10 not authenticated, 11 device unknown/offline/rejected,\n"
-	  "12 network or server error, 3 bad file.\n" },
+	  "12 network or server error, 9 timed out, 3 bad file.\n" },
 	{ "sim", cmd_sim, "simulated DfuSe devices for dfu-util (testing without hardware)",
 	  "sparkflash --sim DIR sim add PROFILE [--serial SN] [--path BUS-PORT] [--mode dfu|runtime]\n"
 	  "           [--timing fast|real] [--fault KIND[=ARG]]...\n"
@@ -168,8 +168,10 @@ static const struct sf_command commands[] = {
 	{ "profiles", cmd_profiles, "list, show and check device profiles",
 	  "sparkflash profiles list | show NAME|PATH | check FILE... [--json] [--profiles-dir DIR]",
 	  "  list             every profile along the search path (--profiles-dir DIRs,\n"
-	  "                   SPARKFLASH_PROFILES, the installed profiles): id, name, DFU VID:PID,\n"
-	  "                   platform, file\n"
+	  "                   SPARKFLASH_PROFILES, the built-in profiles: the source tree's when\n"
+	  "                   run from the build tree, else the installed ones): id, name, DFU\n"
+	  "                   VID:PID, platform, file; none at all is an error (exit 3) naming\n"
+	  "                   every directory looked in\n"
 	  "  show NAME|PATH   alts with their memory regions (page size, count, flags r/e/w),\n"
 	  "                   segments and protected ranges; NAME is looked up as NAME.json,\n"
 	  "                   anything with '/' or ending in .json is a file\n"
@@ -213,12 +215,15 @@ static void print_help(FILE *f)
 	fprintf(f,
 		"\n"
 		"Global options (also accepted after the command):\n"
-		"  --json               machine-readable output (NDJSON events for device commands)\n"
+		"  --json               machine-readable output (NDJSON events for device commands,\n"
+		"                       each with \"schema\": 1; see README \"JSON output\")\n"
 		"  --dry-run            show what would run; touch nothing\n"
 		"  --profile NAME|PATH  device profile to use\n"
 		"  --serial SN          pick the device with this USB serial number\n"
 		"  --path BUS-PORT      pick the device on this USB path (as dfu-util -l shows it)\n"
-		"  --profiles-dir DIR   extra profile directory (repeatable; also SPARKFLASH_PROFILES)\n"
+		"  --profiles-dir DIR   extra profile directory (repeatable; also SPARKFLASH_PROFILES;\n"
+		"                       then the built-in one, the source tree's when run from the\n"
+		"                       build tree)\n"
 		"  --sim DIR            use the simulated devices in DIR (also SPARKFLASH_SIM)\n"
 		"  --dfu-util PATH      dfu-util binary (also DFU_UTIL)\n"
 		"  --log FILE           save dfu-util's raw output (the transcript) to FILE\n"

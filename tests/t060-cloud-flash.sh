@@ -108,7 +108,7 @@ expect_rc "device not in the product" 11
 # --json: NDJSON events
 sf_cloud --json cloud flash photon1 "$T/app.bin" --api-url "$S_URL"
 expect_rc "json flash" 0
-check "every stdout line is a JSON object with an event" sh -c "jq -e -s 'all(.[]; type==\"object\" and has(\"event\"))' '$T/out' >/dev/null"
+check "every stdout line is a JSON object with an event and schema 1" sh -c "jq -e -s 'all(.[]; type==\"object\" and has(\"event\") and .schema==1)' '$T/out' >/dev/null"
 is "plan event first" "$(jq -r -s '.[0].event' "$T/out")" plan
 is "plan names the device and file size" "$(jq -r -s '.[0] | "\(.devices[0]) \(.size)"' "$T/out")" "photon1 5000"
 is "result ok with the id" "$(jq -r -s '[.[] | select(.event=="result")][0] | "\(.ok) \(.exit_code) \(.device.id) \(.device.given) \(.device.platform)"' "$T/out")" "true 0 $PHOTON1 photon1 photon"

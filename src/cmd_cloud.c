@@ -314,11 +314,10 @@ static int cloud_finish(const sf_ctx *ctx, cloud_kind kind, int rc)
 	json_t *res;
 	bool sent = result_sent;
 	result_sent = false;
-	/* a command-line mistake was reported with the usage text */
-	if (sent || !ctx->json || (rc == SF_EXIT_USAGE && !*msg))
+	/* successes emit their own result (--help: none); a command-line
+	 * mistake was reported with the usage text */
+	if (sent || !ctx->json || !rc || (rc == SF_EXIT_USAGE && !*msg))
 		return rc;
-	if (!rc)
-		msg = "ok";
 	switch (kind) {
 	case CK_FLASH:
 		res = sf_result_json(rc, msg, NULL, NULL, ctx->dry_run);

@@ -10,7 +10,8 @@
  * then `DEVICE FILE` or `FILE --device A [--device B ...]` or
  * `FILE --all-online [--platform P]`, plus --jobs N, --product ID, --force,
  * --api-url URL, --cacert FILE, --connect-timeout S, --max-time S and the
- * common options. Returns an exit code (0, 2, 3, 10, 11, 12). */
+ * common options. Returns an exit code (0, 2, 3, 9, 10, 11, 12) and prints
+ * exactly one `result` event (per device) in JSON mode. */
 int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -308,7 +308,9 @@ int sf_http_transport_error(const sf_http_req *req, const char *what, sf_err *er
 	case SF_FAIL_TIMEOUT: kind = "timed out talking to the cloud (see --max-time / --connect-timeout)"; break;
 	default: kind = "network error talking to the cloud"; break;
 	}
-	return sf_err_set(err, SF_EXIT_CLOUD_NETWORK, "%s during %.100s: %.300s%s", kind, what, req->error,
+	/* a timeout is a timeout on every path (exit 9), like a stopped dfu-util */
+	return sf_err_set(err, req->fail == SF_FAIL_TIMEOUT ? SF_EXIT_TIMEOUT : SF_EXIT_CLOUD_NETWORK,
+			  "%s during %.100s: %.300s%s", kind, what, req->error,
 			  req->attempts > 1 ? " (after retries)" : "");
 }
 

@@ -74,7 +74,7 @@ int sf_http_run(sf_http_job **jobs, size_t n, int parallel, const sf_http_opts *
 /* Clears the results of req (frees body) so it can be reused. */
 void sf_http_req_reset(sf_http_req *req);
 
-/* Message and exit code (12) for a transport failure of req, naming the
+/* Message and exit code (9 for a timeout, else 12) for a transport failure of req, naming the
  * operation, e.g. "cannot connect to http://h:1 (flash of dev): ...". */
 int sf_http_transport_error(const sf_http_req *req, const char *what, sf_err *err);
 

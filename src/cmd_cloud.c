@@ -28,6 +28,7 @@
 #include "image_io.h"
 #include "module.h"
 #include "out.h"
+#include "result.h"
 #include "sf_error.h"
 #include "fileio.h"
 
@@ -280,10 +281,62 @@ static int fail_with(const sf_ctx *ctx, const cloud_env *ce, sf_err *err)
 	return err->code;
 }
 
+/* Exactly one `result` event per cloud command (README "JSON output"):
+ * the paths that know the details emit it with result_out; any other
+ * failure gets the command's shape with the last error message from
+ * cloud_finish. */
+typedef enum cloud_kind { CK_FLASH, CK_LIST, CK_LOGIN, CK_LOGOUT } cloud_kind;
+static bool result_sent;
+
+static void result_out(const sf_ctx *ctx, json_t *res)
+{
+	result_sent = true;
+	sf_out_event(ctx, "result", res);
+}
+
+/* A cloud flash that ended before any device was flashed. */
 static void result_event(const sf_ctx *ctx, int code, const char *msg)
 {
-	sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:s, s:o}", "ok", code == 0, "exit_code", code,
-					      "error", sf_exit_name(code), "message", sf_json_text(msg ? msg : "")));
+	result_out(ctx, sf_result_json(code, msg, NULL, NULL, ctx->dry_run));
+}
+
+static json_t *list_result(int code, const char *msg, json_t *devices)
+{
+	json_t *res = sf_result_base(code, msg);
+	json_object_set_new(res, "count", json_integer((json_int_t)json_array_size(devices)));
+	json_object_set_new(res, "devices", devices);
+	return res;
+}
+
+static int cloud_finish(const sf_ctx *ctx, cloud_kind kind, int rc)
+{
+	const char *msg = sf_out_last_error();
+	json_t *res;
+	bool sent = result_sent;
+	result_sent = false;
+	/* successes emit their own result (--help: none); a command-line
+	 * mistake was reported with the usage text */
+	if (sent || !ctx->json || !rc || (rc == SF_EXIT_USAGE && !*msg))
+		return rc;
+	switch (kind) {
+	case CK_FLASH:
+		res = sf_result_json(rc, msg, NULL, NULL, ctx->dry_run);
+		break;
+	case CK_LIST:
+		res = list_result(rc, msg, json_array());
+		break;
+	case CK_LOGIN:
+		res = sf_result_base(rc, msg);
+		json_object_set_new(res, "username", json_null());
+		json_object_set_new(res, "config", json_null());
+		break;
+	default:
+		res = sf_result_base(rc, msg);
+		json_object_set_new(res, "removed", json_integer(0));
+		break;
+	}
+	sf_out_event(ctx, "result", res);
+	return rc;
 }
 
 /* ---- flash ------------------------------------------------------------- */
@@ -477,21 +530,31 @@ static bool flash_next(sf_http_job *job)
 static int flash_result(flash_shared *sh, flash_job *fj)
 {
 	sf_ctx *ctx = sh->ctx;
-	json_t *ev = json_pack("{s:b, s:i, s:s, s:o, s:o, s:o}", "ok", fj->code == 0, "exit_code", fj->code,
-			       "error", sf_exit_name(fj->code), "device", sf_json_text(fj->arg),
-			       "id", sf_json_text(fj->id), "name", sf_json_text(fj->name));
-	if (fj->http_status)
-		json_object_set_new(ev, "http_status", json_integer(fj->http_status));
+	sf_result_device d;
+	json_t *ops = json_array();
+	char msg[SF_ERR_MSG_MAX];
+
+	sf_result_device_init(&d);
+	d.given = fj->arg;
+	d.id = fj->id;
+	d.name = fj->name;
+	d.platform_id = fj->platform_id;
+	/* the flash request, once it was made */
+	if (fj->job.req.kind == SF_REQ_PUT)
+		json_array_append_new(ops, json_pack("{s:s, s:o, s:I, s:o, s:o, s:b}", "operation", "cloud-flash",
+						     "file", sf_json_text(sh->file), "bytes", (json_int_t)sh->len,
+						     "http_status", fj->http_status ? json_integer(fj->http_status) : json_null(),
+						     "status", fj->code == 0 ? sf_json_text(fj->status) : json_null(),
+						     "ok", fj->code == 0));
 	if (fj->code == 0) {
-		json_object_set_new(ev, "status", sf_json_text(fj->status));
-		json_object_set_new(ev, "message", json_string("update started; the device installs it and restarts"));
-		sf_out_info(ctx, "%s [%s]: %s (the device installs the update and restarts)",
-			    fj->name[0] ? fj->name : fj->arg, fj->id, fj->status);
+		snprintf(msg, sizeof msg, "%s [%s]: %s (the device installs the update and restarts)",
+			 fj->name[0] ? fj->name : fj->arg, fj->id, fj->status);
+		sf_out_info(ctx, "%s", msg);
 	} else {
-		json_object_set_new(ev, "message", sf_json_text(fj->msg));
+		snprintf(msg, sizeof msg, "%s", fj->msg);
 		sf_out_error(ctx, "%s", fj->msg);
 	}
-	sf_out_event(ctx, "result", ev);
+	result_out(ctx, sf_result_json(fj->code, msg, sf_result_device_json(&d), ops, false));
 	return fj->code;
 }
 
@@ -512,7 +575,7 @@ static void make_upload_name(const char *file, char *buf, size_t size)
 		snprintf(buf + len, size - len, ".bin");
 }
 
-int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
+static int cloud_flash(sf_ctx *ctx, int argc, char **argv)
 {
 	cloud_opts o = { .jobs = 4 };
 	cloud_env ce;
@@ -583,7 +646,7 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 		if (!o.force) {
 			sf_out_error(ctx, "%s is a module image with a bad CRC-32 (stored 0x%08x, computed 0x%08x): it is corrupt; pass --force to send it anyway",
 				     file, sh.mod.crc_stored, sh.mod.crc_computed);
-			result_event(ctx, SF_EXIT_REFUSED, "bad module CRC");
+			result_event(ctx, SF_EXIT_REFUSED, sf_out_last_error());
 			free(data);
 			return SF_EXIT_REFUSED;
 		}
@@ -623,10 +686,8 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if ((rc = need_token(ctx, &ce)) != 0) {
-		result_event(ctx, rc, "not logged in");
+	if ((rc = need_token(ctx, &ce)) != 0)
 		goto out;
-	}
 	if ((rc = sf_http_global_init(&e)) != 0) {
 		fail_with(ctx, &ce, &e);
 		goto out;
@@ -662,7 +723,7 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 			rc = SF_EXIT_CLOUD_DEVICE;
 			sf_out_error(ctx, "no online device%s%s in this account; see 'sparkflash cloud list'",
 				     o.platform ? " of platform " : "", o.platform ? o.platform : "");
-			result_event(ctx, rc, "no online devices");
+			result_event(ctx, rc, sf_out_last_error());
 			goto out_http;
 		}
 		fjs = calloc(n, sizeof *fjs);
@@ -744,13 +805,21 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 			}
 		}
 		if (njobs > 1 || o.all_online) {
-			sf_out_event(ctx, "summary", json_pack("{s:b, s:i, s:I, s:I, s:I}", "ok", failed == 0, "exit_code", final,
-							       "devices", (json_int_t)njobs, "succeeded", (json_int_t)(njobs - failed),
-							       "failed", (json_int_t)failed));
+			char sum[200];
+			json_t *ev;
 			if (failed)
-				sf_out_error(ctx, "%zu of %zu devices failed (%zu flashed)", failed, njobs, njobs - failed);
+				snprintf(sum, sizeof sum, "%zu of %zu devices failed (%zu flashed)", failed, njobs, njobs - failed);
 			else
-				sf_out_info(ctx, "all %zu devices accepted the update", njobs);
+				snprintf(sum, sizeof sum, "all %zu devices accepted the update", njobs);
+			ev = sf_result_base(final, sum);
+			json_object_set_new(ev, "devices", json_integer((json_int_t)njobs));
+			json_object_set_new(ev, "succeeded", json_integer((json_int_t)(njobs - failed)));
+			json_object_set_new(ev, "failed", json_integer((json_int_t)failed));
+			if (failed)
+				sf_out_error(ctx, "%s", sum);
+			else
+				sf_out_info(ctx, "%s", sum);
+			sf_out_event(ctx, "summary", ev);
 		}
 		rc = final;
 		json_decref(ids);
@@ -770,6 +839,11 @@ out:
 	return rc;
 }
 
+int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
+{
+	return cloud_finish(ctx, CK_FLASH, cloud_flash(ctx, argc, argv));
+}
+
 /* ---- list -------------------------------------------------------------- */
 
 static int cloud_list(sf_ctx *ctx, int argc, char **argv)
@@ -784,7 +858,7 @@ static int cloud_list(sf_ctx *ctx, int argc, char **argv)
 	sf_http_job *one = &lj.job;
 	const char *seg[] = { "v1", "devices" };
 	size_t i, shown = 0;
-	json_t *dev;
+	json_t *dev, *shown_list;
 
 	rc = sf_cli_parse(ctx, argc, argv, "", net_opts, on_opt, &o, &first);
 	if (rc == SF_CLI_HELP)
@@ -797,10 +871,8 @@ static int cloud_list(sf_ctx *ctx, int argc, char **argv)
 		filter = argv[first];
 	if ((rc = load_env(ctx, &o, &ce, true, &e)) != 0)
 		return fail_with(ctx, &ce, &e);
-	if ((rc = need_token(ctx, &ce)) != 0) {
-		result_event(ctx, rc, "not logged in");
+	if ((rc = need_token(ctx, &ce)) != 0)
 		return rc;
-	}
 	if ((rc = sf_http_global_init(&e)) != 0)
 		return fail_with(ctx, &ce, &e);
 	sh.ctx = ctx;
@@ -818,9 +890,9 @@ static int cloud_list(sf_ctx *ctx, int argc, char **argv)
 		return fail_with(ctx, &ce, &e);
 	if (lj.code) {
 		report(ctx, &ce, lj.msg, sizeof lj.msg);
-		result_event(ctx, lj.code, lj.msg);
 		return lj.code;
 	}
+	shown_list = json_array();
 	if (!ctx->json && !ctx->quiet)
 		printf("%-24s %-24s %-10s %s\n", "NAME", "ID", "PLATFORM", "ONLINE");
 	json_array_foreach(lj.list, i, dev) {
@@ -843,15 +915,23 @@ static int cloud_list(sf_ctx *ctx, int argc, char **argv)
 		}
 		shown++;
 		if (ctx->json) {
-			sf_out_event(ctx, "device", json_pack("{s:s?, s:s?, s:O?, s:s, s:b}", "name", name, "id", id,
-							      "platform_id", p, "platform", plat,
-							      "online", sf_cloud_device_online(dev)));
+			json_t *dj = json_pack("{s:o, s:o, s:O, s:o, s:b}", "name", name ? sf_json_text(name) : json_null(),
+					      "id", id ? sf_json_text(id) : json_null(),
+					      "platform_id", json_is_integer(p) ? p : json_null(),
+					      "platform", strcmp(plat, "-") ? json_string(plat) : json_null(),
+					      "online", sf_cloud_device_online(dev));
+			json_array_append(shown_list, dj);
+			sf_out_event(ctx, "device", dj);
 		} else {
 			printf("%-24s %-24s %-10s %s\n", name && *name && strcmp(name, "null") ? name : "<no name>",
 			       id ? id : "?", plat, sf_cloud_device_online(dev) ? "yes" : "no");
 		}
 	}
-	sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:I}", "ok", 1, "exit_code", 0, "devices", (json_int_t)shown));
+	{
+		char msg[64];
+		snprintf(msg, sizeof msg, "%zu device%s listed", shown, shown == 1 ? "" : "s");
+		result_out(ctx, list_result(0, msg, shown_list));
+	}
 	json_decref(lj.list);
 	memset(&ce.s.token, 0, sizeof ce.s.token);
 	return 0;
@@ -970,7 +1050,6 @@ static int cloud_login(sf_ctx *ctx, int argc, char **argv)
 	rc = sf_cloud_classify(SF_CLOUD_OP_LOGIN, lj.job.req.status, lj.job.req.body, lj.job.req.body_len, user, &out);
 	if (rc) {
 		report(ctx, &ce, out.msg, sizeof out.msg);
-		result_event(ctx, rc, out.msg);
 		goto out;
 	}
 	{
@@ -1003,8 +1082,15 @@ static int cloud_login(sf_ctx *ctx, int argc, char **argv)
 		sf_out_info(ctx, "logged in as %s; token saved in %s", user, ce.profile_path);
 		if (ce.s.token_source == SF_TOKEN_ENV)
 			sf_out_warning(ctx, "PARTICLE_ACCESS_TOKEN is set and takes precedence over the saved token");
-		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:o, s:o}", "ok", 1, "exit_code", 0,
-						      "username", sf_json_text(user), "config", sf_json_text(ce.profile_path)));
+		{
+			char msg[1600];
+			json_t *res;
+			snprintf(msg, sizeof msg, "logged in as %.255s; token saved in %.1199s", user, ce.profile_path);
+			res = sf_result_base(0, msg);
+			json_object_set_new(res, "username", sf_json_text(user));
+			json_object_set_new(res, "config", sf_json_text(ce.profile_path));
+			result_out(ctx, res);
+		}
 	}
 out:
 	if (text)
@@ -1131,8 +1217,14 @@ static int cloud_logout(sf_ctx *ctx, int argc, char **argv)
 		sf_out_info(ctx, "no saved token (looked in %s and %s)", ce.profile_path, ce.spark_path);
 	if (ce.s.token_source == SF_TOKEN_ENV)
 		sf_out_warning(ctx, "PARTICLE_ACCESS_TOKEN is still set in the environment; unset it to log out completely");
-	sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:i}", "ok", revoke_rc == 0, "exit_code", revoke_rc,
-					      "removed", removed));
+	{
+		char msg[64];
+		json_t *res;
+		snprintf(msg, sizeof msg, "removed %d saved token%s", removed, removed == 1 ? "" : "s");
+		res = sf_result_base(revoke_rc, revoke_rc ? sf_out_last_error() : msg);
+		json_object_set_new(res, "removed", json_integer(removed));
+		result_out(ctx, res);
+	}
 	return revoke_rc;
 }
 
@@ -1152,10 +1244,10 @@ int cmd_cloud(sf_ctx *ctx, int argc, char **argv)
 	if (!strcmp(sub, "flash"))
 		return sf_cloud_flash_cmd(ctx, argc - 1, argv + 1);
 	if (!strcmp(sub, "list"))
-		return cloud_list(ctx, argc - 1, argv + 1);
+		return cloud_finish(ctx, CK_LIST, cloud_list(ctx, argc - 1, argv + 1));
 	if (!strcmp(sub, "login"))
-		return cloud_login(ctx, argc - 1, argv + 1);
+		return cloud_finish(ctx, CK_LOGIN, cloud_login(ctx, argc - 1, argv + 1));
 	if (!strcmp(sub, "logout"))
-		return cloud_logout(ctx, argc - 1, argv + 1);
+		return cloud_finish(ctx, CK_LOGOUT, cloud_logout(ctx, argc - 1, argv + 1));
 	return sf_usage_error(ctx, "unknown cloud subcommand '%s' (flash, list, login, logout)", sub);
 }

@@ -16,6 +16,7 @@
 #include "diag.h"
 #include "diag_host.h"
 #include "out.h"
+#include "result.h"
 #include "profile_io.h"
 #include "sf_error.h"
 #include "udev.h"
@@ -158,14 +159,10 @@ static sf_udev_id *check_profiles(struct doctor *d, size_t *nids)
 	sf_profile_path_init(&path, d->ctx->profiles_dirs, d->ctx->nprofiles_dirs);
 	rc = sf_profile_load_all(&path, &profiles, &n, &err);
 	if (rc) {
-		report(d, "profiles", ST_ERROR, rc, "fix or remove the broken profile file", "%s", err.msg);
-		return NULL;
-	}
-	if (n == 0) {
-		report(d, "profiles", ST_ERROR, SF_EXIT_REFUSED,
-		       "pass --profiles-dir DIR or set SPARKFLASH_PROFILES; reinstall sparkflash",
-		       "no device profiles found (searched %zu directories)", path.ndirs);
-		sf_profile_free_all(profiles, n);
+		/* the message says which file is broken, or where none was found */
+		report(d, "profiles", ST_ERROR, rc,
+		       "fix or remove the profile file it names, or point --profiles-dir / SPARKFLASH_PROFILES at the profiles",
+		       "%s", err.msg);
 		return NULL;
 	}
 	for (size_t i = 0; i < n && used + 1 < sizeof list; i++)
@@ -441,12 +438,19 @@ int cmd_doctor(sf_ctx *ctx, int argc, char **argv)
 	check_usb(&d, dfu_ok, &o);
 	check_cloud(&d, &o);
 
-	if (ctx->json)
-		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:i, s:i}", "ok", d.errors == 0, "exit_code",
-						       d.first_error, "errors", d.errors, "warnings", d.warnings));
-	if (!ctx->quiet || d.errors)
-		fprintf(ctx->json ? stderr : stdout, "%s: %d error%s, %d warning%s\n",
-			d.errors ? "problems found" : "all good", d.errors, d.errors == 1 ? "" : "s", d.warnings,
-			d.warnings == 1 ? "" : "s");
+	{
+		char sum[100];
+		snprintf(sum, sizeof sum, "%s: %d error%s, %d warning%s", d.errors ? "problems found" : "all good",
+			 d.errors, d.errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
+		if (ctx->json) {
+			/* the common result keys (result.h), then the counts */
+			json_t *res = sf_result_base(d.first_error, sum);
+			json_object_set_new(res, "errors", json_integer(d.errors));
+			json_object_set_new(res, "warnings", json_integer(d.warnings));
+			sf_out_event(ctx, "result", res);
+		}
+		if (!ctx->quiet || d.errors)
+			fprintf(ctx->json ? stderr : stdout, "%s\n", sum);
+	}
 	return d.first_error;
 }

@@ -16,6 +16,7 @@
 #include "out.h"
 #include "plan.h"
 #include "usbop.h"
+#include "verify.h"
 
 enum {
 	OPT_USB = SF_OPT_COMMAND_BASE,
@@ -133,6 +134,21 @@ static bool routes_to_cloud(int argc, char **argv, bool *strip_cloud)
 	return first && !address_like(first);
 }
 
+/* The verify operation's comparison for the result event. */
+static json_t *verify_json(const sf_verify_result *vr, uint32_t base)
+{
+	json_t *ranges = json_array();
+	for (uint64_t i = 0; i < vr->nranges && i < SF_VERIFY_MAX_RANGES; i++) {
+		char f[16], l[16];
+		snprintf(f, sizeof f, "0x%08" PRIx64, base + vr->ranges[i].first);
+		snprintf(l, sizeof l, "0x%08" PRIx64, base + vr->ranges[i].last);
+		json_array_append_new(ranges, json_pack("{s:s, s:s}", "first", f, "last", l));
+	}
+	return json_pack("{s:b, s:I, s:I, s:I, s:o}", "ok", vr->differing == 0, "compared",
+			 (json_int_t)vr->compared, "differing_bytes", (json_int_t)vr->differing,
+			 "differing_ranges_total", (json_int_t)vr->nranges, "differing_ranges", ranges);
+}
+
 static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 {
 	sf_usbop u;
@@ -146,6 +162,7 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 	int rc;
 
 	sf_usbop_init(&u, ctx);
+	u.force = a->req.force;
 	if ((rc = sf_usbop_check_log(ctx, file, &err)))
 		goto out;
 	if ((rc = sf_image_read(file, 0, &data, &len, &err)))
@@ -190,7 +207,8 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 	sf_usbop_announce(&u, op, &pl, file);
 
 	{
-		sf_plan wpl = pl;
+		sf_plan wpl = pl, rpl, lpl;
+		bool then_leave = false;
 		const char *dfile = file;
 		struct stat st;
 		/* dfu-util opens the file itself: a pipe (e.g. <(...)) was
@@ -209,40 +227,58 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
 			}
 		}
 		if (a->verify)
-			wpl.leave = false; /* leave after the read-back instead */
+			sf_plan_verified(&pl, &wpl, &rpl, &lpl, &then_leave);
 		rc = sf_usbop_transfer(&u, op, &wpl, dfile,
 				       pl.pad ? "a private copy padded to even length with one 0x00 byte" : NULL,
 				       &err);
 		if (rc)
 			goto out;
 		if (a->verify) {
-			sf_plan rpl = pl;
-			rpl.upload = true;
+			/* still in DFU mode: read back, compare, and leave only on a match */
 			if ((rc = sf_usbop_read_mem(&u, "verify", &rpl, &back, &blen, &err)))
 				goto out;
 			if (!ctx->dry_run) {
-				size_t i;
-				for (i = 0; i < blen; i++) {
-					uint8_t want = i < plen ? data[off + i] : 0;
-					if (back[i] != want)
-						break;
-				}
-				if (i < blen) {
-					rc = sf_err_set(&err, SF_EXIT_VERIFY,
-							"verification failed: byte 0x%08" PRIx64 " reads 0x%02x, wrote 0x%02x",
-							(uint64_t)pl.address + i, back[i],
-							i < plen ? data[off + i] : 0);
+				sf_verify_result vr;
+				char diff[300];
+				sf_verify_compare(data + off, plen, 0x00, back, blen, pl.length, &vr);
+				sf_verify_describe(&vr, pl.address, diff, sizeof diff);
+				/* the comparison is a fact for the judge (and the --log) */
+				if (vr.differing)
+					rc = sf_usbop_judge_note(&u, "verify", &rpl, SF_NOTE_VERIFY, &err, "mismatch %llu %s",
+								 (unsigned long long)vr.differing, diff);
+				else
+					rc = sf_usbop_judge_note(&u, "verify", &rpl, SF_NOTE_VERIFY, &err, "ok");
+				sf_usbop_note(&u, verify_json(&vr, pl.address));
+				if (rc) {
+					if (vr.differing)
+						sf_err_set(&err, rc,
+							   "verification failed: %s; the device stays in DFU mode: flash again, and if it fails again check the image and the device",
+							   diff);
 					goto out;
 				}
 				sf_out_info(ctx, "verified %zu bytes", blen);
+			}
+			if (then_leave) {
+				char note[160];
+				snprintf(note, sizeof note,
+					 "only after the read-back matched: leave DFU mode and start the firmware at 0x%08" PRIx32,
+					 lpl.address);
+				if ((rc = sf_usbop_transfer(&u, "leave", &lpl, NULL, note, &err))) {
+					char why[SF_ERR_MSG_MAX];
+					snprintf(why, sizeof why, "%s", err.msg);
+					sf_err_set(&err, rc,
+						   "the image was written and verified, but the leave request failed: %.400s; reset the device to run it",
+						   why);
+					goto out;
+				}
 			}
 		}
 	}
 	if (!ctx->dry_run) {
 		char dev[400];
 		sf_target_describe(&u.target, dev, sizeof dev);
-		sf_out_info(ctx, "flashed %s (%" PRIu64 " bytes) to %s%s0x%08" PRIx32 " on alt %d (%s) of %s%s",
-			    file, pl.file_size, pl.segment, pl.segment[0] ? " at " : "", pl.address,
+		sf_usbop_done(&u, "flashed %s (%" PRIu64 " bytes%s) to %s%s0x%08" PRIx32 " on alt %d (%s) of %s%s",
+			    file, pl.file_size, a->verify ? ", verified" : "", pl.segment, pl.segment[0] ? " at " : "", pl.address,
 			    pl.alt, pl.alt_name, dev,
 			    !pl.leave ? "; the device stays in DFU mode"
 			    : u.stayed_in_dfu ? "; leave was requested, but the device is still in DFU mode"

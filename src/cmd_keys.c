@@ -145,7 +145,7 @@ static int keys_save(sf_usbop *u, const struct keys_args *k, const char *file, s
 		uint8_t *d = NULL;
 		size_t n = 0;
 		sf_err ignored = { 0 };
-		sf_out_info(u->ctx, "saved %s (%" PRIu32 " bytes) to %s", seg, pl.length, file);
+		sf_usbop_done(u, "saved %s (%" PRIu32 " bytes) to %s", seg, pl.length, file);
 		/* a blank segment saves fine but is no key: 'keys load' of it
 		 * would be refused later, so say it now */
 		if (!sf_image_read(file, 64 * 1024, &d, &n, &ignored)) {
@@ -192,6 +192,10 @@ static int keys_load(sf_usbop *u, const struct keys_args *k, const char *file, s
 			goto out;
 		}
 	}
+	/* A write the alt check will refuse must not leave a backup behind
+	 * (the retry with --force would then find it and stop). */
+	if (!u->ctx->dry_run && (rc = sf_target_check_alt(u->ctx, &u->target, pl.alt, true, u->force, err)))
+		goto out;
 	if (lstat(backup, &st) == 0) {
 		rc = sf_err_set(err, SF_EXIT_REFUSED,
 				"backup '%s' already exists and may hold the only copy of a key; move it away first",
@@ -224,7 +228,7 @@ static int keys_load(sf_usbop *u, const struct keys_args *k, const char *file, s
 			goto out;
 	}
 	if (!u->ctx->dry_run)
-		sf_out_info(u->ctx, "loaded %s (%zu bytes) into %s%s", file, dlen, seg,
+		sf_usbop_done(u, "loaded %s (%zu bytes) into %s%s", file, dlen, seg,
 			    pl.leave ? "; the device leaves DFU mode" : "");
 out:
 	if (tmp[0])
@@ -289,7 +293,7 @@ static int keys_server(sf_usbop *u, const struct keys_args *k, const char *file,
 		char url[300] = "";
 		if (!sf_keyimg_decode(img, ssize, s, &a, err))
 			sf_server_addr_url(&a, url, sizeof url);
-		sf_out_info(u->ctx, "wrote the server key into %s (%" PRIu32 " bytes, server %s); the device stays in DFU mode",
+		sf_usbop_done(u, "wrote the server key into %s (%" PRIu32 " bytes, server %s); the device stays in DFU mode",
 			    seg, ssize, url);
 	}
 out:
@@ -357,6 +361,7 @@ static int keys_address(sf_usbop *u, const struct keys_args *k, json_t **extra, 
 	if (rc)
 		return rc;
 	sf_server_addr_url(&a, url, sizeof url);
+	snprintf(u->summary, sizeof u->summary, "%s names the server %s", seg, url);
 	if (u->ctx->json)
 		*extra = json_pack("{s:o, s:o, s:i, s:b, s:s}", "address", sf_json_text(url), "host", sf_json_text(a.host), "port",
 				   (int)a.port, "default", a.type == SF_ADDR_DEFAULT,
@@ -392,6 +397,7 @@ int cmd_keys(sf_ctx *ctx, int argc, char **argv)
 		return sf_usage_error(ctx, "--host and --port go with keys server");
 
 	sf_usbop_init(&u, ctx);
+	u.force = k.force;
 	if (npos == 2 && (rc = sf_usbop_check_log(ctx, argv[first + 1], &err)))
 		; /* reported by sf_usbop_finish below */
 	else if (!strcmp(sub, "save"))

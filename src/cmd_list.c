@@ -14,6 +14,7 @@
 #include "dfuout.h"
 #include "out.h"
 #include "profile_io.h"
+#include "result.h"
 
 typedef struct profiles {
 	sf_profile *all;
@@ -170,6 +171,22 @@ static json_t *show_device(const sf_ctx *ctx, const sf_dfu_device *d, const sf_p
 	return o;
 }
 
+/* The result event: the common keys (result.h) plus count, devices (the
+ * device events' objects) and dfu_util_version. */
+static void list_result(const sf_ctx *ctx, int rc, const char *msg, size_t count, json_t *devices,
+			const char *version, bool dry_run)
+{
+	json_t *res;
+	if (!ctx->json)
+		return;
+	res = sf_result_base(rc, msg);
+	json_object_set_new(res, "count", json_integer((json_int_t)count));
+	json_object_set_new(res, "devices", devices ? json_incref(devices) : json_array());
+	json_object_set_new(res, "dfu_util_version", version && *version ? json_string(version) : json_null());
+	json_object_set_new(res, "dry_run", json_boolean(dry_run));
+	sf_out_event(ctx, "result", res);
+}
+
 int cmd_list(sf_ctx *ctx, int argc, char **argv)
 {
 	static const char *const args[] = { "-l", NULL };
@@ -195,25 +212,21 @@ int cmd_list(sf_ctx *ctx, int argc, char **argv)
 	if (ctx->profile) {
 		if ((rc = sf_profile_find(&path, ctx->profile, &ps.explicit_p, &err))) {
 			sf_out_error(ctx, "%s", err.msg);
+			list_result(ctx, rc, err.msg, 0, NULL, "", false);
 			return rc;
 		}
 		ps.has_explicit = true;
 	}
-	if (sf_profile_load_all(&path, &ps.all, &ps.n, &err)) {
-		sf_out_warning(ctx, "%s; devices are listed without profiles", err.msg);
-		ps.all = NULL;
-		ps.n = 0;
-		sf_err_clear(&err);
-	}
+	/* a device matched to no profile would be listed as unknown */
+	if ((rc = sf_profile_load_all(&path, &ps.all, &ps.n, &err)))
+		goto fail;
 
 	if (ctx->dry_run) {
 		char bin[4096];
 		if ((rc = sf_dfu_resolve(ctx, bin, sizeof bin, &err)))
 			goto fail;
 		sf_out_info(ctx, "would run: %s -l", bin);
-		if (ctx->json)
-			sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:b}", "ok", 1, "exit_code", 0,
-							      "dry_run", 1));
+		list_result(ctx, 0, "dry run: nothing sent", 0, NULL, "", true);
 		rc = 0;
 		goto out;
 	}
@@ -280,19 +293,17 @@ int cmd_list(sf_ctx *ctx, int argc, char **argv)
 			       list.failed_vid, list.failed_pid,
 			       list.failed_error[0] ? list.failed_error : "unknown error");
 	}
-	if (rc)
+	if (rc) {
 		sf_out_error(ctx, "%s", err.msg);
-	if (ctx->json)
-		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:I, s:O, s:o}", "ok", rc == 0, "exit_code", rc,
-						      "count", (json_int_t)shown, "devices", devices,
-						      "dfu_util_version", version[0] ? json_string(version) : json_null()));
+	} else {
+		snprintf(err.msg, sizeof err.msg, "%zu DFU device%s listed", shown, shown == 1 ? "" : "s");
+	}
+	list_result(ctx, rc, err.msg, shown, devices, version, false);
 	goto out;
 
 fail:
 	sf_out_error(ctx, "%s", err.msg);
-	if (ctx->json)
-		sf_out_event(ctx, "result", json_pack("{s:b, s:i, s:o}", "ok", 0, "exit_code", rc,
-						      "error", sf_json_text(err.msg)));
+	list_result(ctx, rc, err.msg, 0, NULL, version, false);
 out:
 	json_decref(devices);
 	sf_dfu_list_free(&list);

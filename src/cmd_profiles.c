@@ -87,8 +87,6 @@ static int do_list(sf_ctx *ctx, const sf_profile_path *path)
 			printf("%-10s %-16s %04x:%04x  %-9s %s\n", p->id, p->name, p->dfu.vid, p->dfu.pid,
 			       plat, p->source);
 		}
-		if (n == 0)
-			sf_out_info(ctx, "no profiles found; pass --profiles-dir DIR or set SPARKFLASH_PROFILES");
 	}
 	sf_profile_free_all(all, n);
 	return 0;
@@ -272,8 +270,9 @@ static int do_check(sf_ctx *ctx, int n, char **files)
 		if (sf_profile_load_file(files[i], &p, &err)) {
 			/* Compiler-style line so editors can jump to it. */
 			fprintf(stderr, "%s\n", err.msg);
-			sf_out_event(ctx, "profile_check", json_pack("{s:o, s:b, s:o}", "file", sf_json_text(files[i]),
-								    "ok", 0, "error", sf_json_text(err.msg)));
+			sf_out_event(ctx, "profile_check", json_pack("{s:o, s:b, s:s, s:o}", "file", sf_json_text(files[i]),
+								    "ok", 0, "error", sf_exit_name(err.code),
+								    "message", sf_json_text(err.msg)));
 			return err.code;
 		}
 		if (ctx->json)

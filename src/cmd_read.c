@@ -93,7 +93,7 @@ int cmd_read(sf_ctx *ctx, int argc, char **argv)
 	if ((rc = sf_usbop_read_to(&u, "read", &pl, outfile, r.force, &err)))
 		goto out;
 	if (!ctx->dry_run)
-		sf_out_info(ctx, "read %" PRIu32 " bytes from %s%s0x%08" PRIx32 " on alt %d (%s) into %s",
+		sf_usbop_done(&u, "read %" PRIu32 " bytes from %s%s0x%08" PRIx32 " on alt %d (%s) into %s",
 			    pl.length, pl.segment, pl.segment[0] ? " at " : "", pl.address, pl.alt,
 			    pl.alt_name, outfile);
 out:

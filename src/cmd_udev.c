@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "out.h"
+#include "result.h"
 #include "profile_io.h"
 #include "sf_error.h"
 #include "udev.h"
@@ -44,12 +45,6 @@ static char *rules_for_profiles(const sf_ctx *ctx, size_t *nids_out, int *rc)
 	*rc = sf_profile_load_all(&path, &profiles, &n, &err);
 	if (*rc) {
 		sf_out_error(ctx, "%s", err.msg);
-		return NULL;
-	}
-	if (n == 0) {
-		sf_profile_free_all(profiles, n);
-		sf_out_error(ctx, "no device profiles found; pass --profiles-dir DIR or set SPARKFLASH_PROFILES");
-		*rc = SF_EXIT_REFUSED;
 		return NULL;
 	}
 	ids = sf_udev_ids_from_profiles(profiles, n, &nids);
@@ -109,7 +104,7 @@ static int write_atomic(const sf_ctx *ctx, const char *target, const char *text)
 	return e == EACCES || e == EPERM || e == EROFS ? SF_EXIT_PERMISSION : SF_EXIT_INTERNAL;
 }
 
-int cmd_udev(sf_ctx *ctx, int argc, char **argv)
+static int udev_run(sf_ctx *ctx, int argc, char **argv, bool *sent)
 {
 	static const struct option opts[] = {
 		{ "rules-dir", required_argument, NULL, OPT_RULES_DIR },
@@ -140,10 +135,13 @@ int cmd_udev(sf_ctx *ctx, int argc, char **argv)
 	if (!text)
 		return rc;
 	if (!strcmp(action, "print")) {
-		if (ctx->json)
-			sf_out_event(ctx, "result", json_pack("{s:s, s:s, s:I}", "file", SF_UDEV_RULES_FILE,
-							       "rules", text, "ids", (json_int_t)nids));
-		else
+		if (ctx->json) {
+			json_t *res = sf_result_base(0, "the rules file for every profile's VID:PIDs");
+			json_object_update_new(res, json_pack("{s:s, s:s, s:I}", "file", SF_UDEV_RULES_FILE,
+							      "rules", text, "ids", (json_int_t)nids));
+			sf_out_event(ctx, "result", res);
+			*sent = true;
+		} else
 			fputs(text, stdout);
 		free(text);
 		return SF_EXIT_OK;
@@ -177,10 +175,17 @@ int cmd_udev(sf_ctx *ctx, int argc, char **argv)
 	}
 	free(old);
 	free(text);
-	if (ctx->json)
-		sf_out_event(ctx, "result", json_pack("{s:s, s:s, s:I, s:b, s:s}", "path", target, "state", state,
-						       "ids", (json_int_t)nids, "dry_run", ctx->dry_run,
-						       "reload", "udevadm control --reload-rules && udevadm trigger"));
+	if (ctx->json) {
+		char msg[4200];
+		json_t *res;
+		snprintf(msg, sizeof msg, "%s: %s", target, state);
+		res = sf_result_base(0, msg);
+		json_object_update_new(res, json_pack("{s:s, s:s, s:I, s:b, s:s}", "path", target, "state", state,
+						      "ids", (json_int_t)nids, "dry_run", ctx->dry_run,
+						      "reload", "udevadm control --reload-rules && udevadm trigger"));
+		sf_out_event(ctx, "result", res);
+		*sent = true;
+	}
 	if (!strcmp(state, "unchanged"))
 		sf_out_info(ctx, "%s is up to date (%zu device IDs); nothing to do", target, nids);
 	else if (!ctx->dry_run)
@@ -190,4 +195,14 @@ int cmd_udev(sf_ctx *ctx, int argc, char **argv)
 		sf_out_info(ctx, "now reload udev: sudo udevadm control --reload-rules && sudo udevadm trigger\n"
 				 "then unplug and replug the device");
 	return SF_EXIT_OK;
+}
+
+int cmd_udev(sf_ctx *ctx, int argc, char **argv)
+{
+	bool sent = false;
+	int rc = udev_run(ctx, argc, argv, &sent);
+	/* a failure after the command line was understood: one result too */
+	if (ctx->json && !sent && rc && *sf_out_last_error())
+		sf_out_event(ctx, "result", sf_result_base(rc, sf_out_last_error()));
+	return rc;
 }

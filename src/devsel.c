@@ -8,8 +8,10 @@
 #include "devsel.h"
 #include "diag_print.h"
 #include "dfu_runner.h"
+#include "layout.h"
 #include "out.h"
 #include "profile_io.h"
+#include "result.h"
 
 void sf_target_free(sf_target *t)
 {
@@ -62,6 +64,39 @@ static void append_dev(char *buf, size_t size, size_t *used, const char *sep,
 	*used += (size_t)w;
 	if (*used >= size)
 		*used = size - 1;
+}
+
+/* "core 1d50:607f devnum 3 (may not be opened: LIBUSB_ERROR_ACCESS)" */
+static void append_locked(char *buf, size_t size, size_t *used, const char *sep,
+			  const sf_dfu_open_failure *f, const sf_profile *p)
+{
+	char dn[32] = "";
+	int w;
+	if (*used >= size - 1)
+		return;
+	if (f->has_devnum)
+		snprintf(dn, sizeof dn, " devnum %u", f->devnum);
+	w = snprintf(buf + *used, size - *used, "%s%s %04x:%04x%s (%s: %s)", sep, p ? p->id : "unknown",
+		     f->vid, f->pid, dn, f->access ? "may not be opened" : "dfu-util could not open it",
+		     f->error[0] ? f->error : "no libusb error given");
+	if (w < 0)
+		return;
+	*used += (size_t)w;
+	if (*used >= size)
+		*used = size - 1;
+}
+
+static const char *udev_fix =
+	"install udev rules for it with 'sudo sparkflash udev install', then unplug and replug the device";
+
+/* The profile an unopened DFU-mode device matches (dfu-util printed only its
+ * VID:PID: its serial and path are unknown). */
+static const sf_profile *locked_profile(const sf_profile *chosen, const sf_profile *all, size_t nall,
+					const sf_dfu_open_failure *f)
+{
+	if (chosen)
+		return f->vid == chosen->dfu.vid && f->pid == chosen->dfu.pid ? chosen : NULL;
+	return sf_profiles_match_usb(all, nall, f->vid, f->pid, false);
 }
 
 /* select_once's answer when it asked a runtime-mode device to detach. */
@@ -125,11 +160,23 @@ static void judge_listing(const sf_ctx *ctx, const sf_profile *p, sf_transcript 
 	}
 }
 
+/* A failed selection exits with the judge's code when the listing was
+ * judged: `diagnose` on the --log says the same. */
+static int judged_code(int rc, sf_err *err, const sf_diag_result *judged)
+{
+	if (rc && judged && judged->verdict == SF_VERDICT_FAILURE && judged->exit_code) {
+		rc = judged->exit_code;
+		if (err)
+			err->code = rc;
+	}
+	return rc;
+}
+
 int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err, sf_diag_result *judged)
 {
 	int rc = select_once(ctx, out, err, ctx->detach, true, judged);
 	if (rc != DEVSEL_DETACHED)
-		return rc;
+		return judged_code(rc, err, judged);
 	/* The device re-enumerates in DFU mode: look again for about 5 s,
 	 * diagnosing only the last look. */
 	for (int attempt = 1; attempt <= 20; attempt++) {
@@ -138,7 +185,7 @@ int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err, sf_diag_res
 		if (rc == 0)
 			break;
 	}
-	return rc == DEVSEL_DETACHED ? SF_EXIT_NO_DEVICE : rc;
+	return rc == DEVSEL_DETACHED ? SF_EXIT_NO_DEVICE : judged_code(rc, err, judged);
 }
 
 static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_detach, bool diagnose,
@@ -152,7 +199,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 	static const char *const largs[] = { "-l", NULL };
 	const sf_dfu_device *pick = NULL;
 	const sf_profile *pick_profile = NULL;
-	size_t npick = 0;
+	size_t npick = 0, nlocked = 0;
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -210,7 +257,15 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		}
 	}
 
-	if (npick == 1) {
+	/* A matching device dfu-util may not open is a candidate too: without
+	 * --serial/--path it could be the one meant (its serial and path are
+	 * unknown, so those options never pick it). */
+	if (!(ctx->serial && *ctx->serial) && !(ctx->usb_path && *ctx->usb_path))
+		for (size_t i = 0; i < list.nfailed; i++)
+			if (locked_profile(chosen, all, nall, &list.failed[i]))
+				nlocked++;
+
+	if (npick == 1 && nlocked == 0) {
 		if (!chosen && (rc = copy_profile(pick_profile, &path, &out->profile, err)))
 			goto done;
 		out->listed = true;
@@ -239,8 +294,8 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		goto done;
 	}
 
-	if (npick > 1) {
-		char msg[SF_ERR_MSG_MAX - 100] = "";
+	if (npick >= 1) {
+		char msg[SF_ERR_MSG_MAX - 60] = "";
 		size_t used = 0;
 		for (size_t i = 0; i < list.n && used < sizeof msg - 1; i++) {
 			const sf_dfu_device *d = &list.devs[i];
@@ -250,10 +305,46 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 				continue;
 			append_dev(msg, sizeof msg, &used, used ? "; " : "", d, p);
 		}
+		for (size_t i = 0; nlocked && i < list.nfailed; i++) {
+			const sf_profile *p = locked_profile(chosen, all, nall, &list.failed[i]);
+			if (p)
+				append_locked(msg, sizeof msg, &used, used ? "; " : "", &list.failed[i], p);
+		}
 		judge_listing(ctx, chosen, &t, "ambiguous", diagnose, judged);
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
-				"%zu DFU devices match: %s; pass --serial SN or --path BUS-PORT to pick one",
-				npick, msg);
+				"%zu DFU devices match: %s; pass --serial SN or --path BUS-PORT to pick one%s%s",
+				npick + nlocked, msg, nlocked ? "; for one that may not be opened, " : "",
+				nlocked ? udev_fix : "");
+		goto done;
+	}
+
+	if (nlocked) {
+		/* The only candidates cannot be opened: that is the device meant. */
+		const sf_dfu_open_failure *f = NULL;
+		const sf_profile *p = NULL;
+		char dn[32] = "";
+		/* a permission problem first: its fix is known */
+		for (size_t i = 0; i < list.nfailed; i++) {
+			const sf_profile *lp = locked_profile(chosen, all, nall, &list.failed[i]);
+			if (lp && (!f || (list.failed[i].access && !f->access))) {
+				f = &list.failed[i];
+				p = lp;
+			}
+		}
+		if (f->has_devnum)
+			snprintf(dn, sizeof dn, " (devnum %u)", f->devnum);
+		/* The diagnosis names the device node, its mode and the udev state. */
+		judge_listing(ctx, p, &t, "none", diagnose, judged);
+		if (f->access) {
+			rc = sf_err_set(err, SF_EXIT_PERMISSION,
+					"found %s DFU device %04x:%04x%s but may not open it (%s); %s",
+					p->id, f->vid, f->pid, dn, f->error[0] ? f->error : "no libusb error given",
+					udev_fix);
+		} else {
+			rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
+					"found %s DFU device %04x:%04x%s but dfu-util could not open it (%s); close other programs using it, or unplug and replug it",
+					p->id, f->vid, f->pid, dn, f->error[0] ? f->error : "no libusb error given");
+		}
 		goto done;
 	}
 
@@ -264,9 +355,8 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 									     false),
 			      &t, "none", diagnose, judged);
 		rc = sf_err_set(err, SF_EXIT_PERMISSION,
-				"found DFU device %04x:%04x but may not open it (%s); install udev rules for it "
-				"with 'sudo sparkflash udev install', then unplug and replug the device",
-				list.failed_vid, list.failed_pid, list.failed_error);
+				"found DFU device %04x:%04x but may not open it (%s); %s",
+				list.failed_vid, list.failed_pid, list.failed_error, udev_fix);
 		goto done;
 	}
 	/* A known device in normal (runtime) mode: say so, or detach it. */
@@ -290,6 +380,43 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		rc = sf_err_set(err, SF_EXIT_NO_DEVICE, "%s %04x:%04x is attached in normal (runtime) mode, not DFU mode; %s, or pass --detach",
 				p->id, d->vid, d->pid, p->dfu_mode_help ? p->dfu_mode_help : generic_help);
 		goto done;
+	}
+	/* Devices in DFU mode that no (or not the chosen) profile describes:
+	 * they are in DFU mode already, so do not ask for that; say that the
+	 * profile is what is missing. */
+	{
+		const char *help = chosen && chosen->dfu_mode_help ? chosen->dfu_mode_help : generic_help;
+		char seen[200] = "", ids[120] = "";
+		size_t used = 0, nseen = 0, iused = 0;
+		for (size_t i = 0; i < list.n; i++) {
+			const sf_dfu_device *d = &list.devs[i];
+			if (d->runtime || !device_matches(ctx, d))
+				continue;
+			append_dev(seen, sizeof seen, &used, used ? "; " : "", d,
+				   chosen ? NULL : sf_profiles_match_usb(all, nall, d->vid, d->pid, false));
+			nseen++;
+		}
+		for (size_t i = 0; !chosen && i < nall && iused < sizeof ids - 1; i++) {
+			int w = snprintf(ids + iused, sizeof ids - iused, "%s%s", i ? ", " : "", all[i].id);
+			if (w < 0)
+				break;
+			iused += (size_t)w;
+			if (iused >= sizeof ids)
+				iused = sizeof ids - 1;
+		}
+		if (nseen && chosen) {
+			rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
+					"the DFU-mode device%s %s do%s not match profile %s (%04x:%04x): pass the --profile that describes %s; if you meant a %s device, %s",
+					nseen == 1 ? "" : "s", seen, nseen == 1 ? "es" : "", chosen->id, chosen->dfu.vid,
+					chosen->dfu.pid, nseen == 1 ? "it" : "them", chosen->id, help);
+			goto done;
+		}
+		if (nseen) {
+			rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
+					"no profile describes the DFU-mode device%s %s (profiles: %s): pass --profile FILE with a profile for %s, or add one to --profiles-dir; if you meant another device, %s",
+					nseen == 1 ? "" : "s", seen, ids, nseen == 1 ? "it" : "them", help);
+			goto done;
+		}
 	}
 	{
 		const char *help = chosen && chosen->dfu_mode_help ? chosen->dfu_mode_help : generic_help;
@@ -369,19 +496,40 @@ bool sf_target_still_in_dfu(const sf_ctx *ctx, const sf_target *t)
 	return present;
 }
 
-int sf_target_check_alt(const sf_target *t, int alt, sf_err *err)
+int sf_target_check_alt(const sf_ctx *ctx, sf_target *t, int alt, bool write, bool force,
+			sf_err *err)
 {
 	const sf_alt *pa = sf_profile_alt(&t->profile, alt);
 	if (!t->listed || !t->nalts || !pa)
 		return 0;
 	for (size_t i = 0; i < t->nalts; i++) {
+		const char *got = t->alts[i].name;
+		bool warned;
 		if ((int)t->alts[i].alt != alt)
 			continue;
-		if (pa->layout_text && strcmp(t->alts[i].name, pa->layout_text))
-			return sf_err_set(err, SF_EXIT_REFUSED,
-					  "the device reports alt %d as \"%s\" but profile %s expects \"%s\"; it is not the device the profile describes (pick another --profile)",
-					  alt, t->alts[i].name, t->profile.id, pa->layout_text);
-		return 0;
+		if (!pa->layout_text)
+			return 0;
+		switch (sf_layout_compare(got, pa->layout_text)) {
+		case SF_LAYOUT_SAME:
+			return 0;
+		case SF_LAYOUT_FLAGS_DIFFER:
+			if (write && !force)
+				return sf_err_set(err, SF_EXIT_REFUSED,
+						  "the device reports alt %d as \"%s\" but profile %s expects \"%s\": only the memory attribute letters differ, but a write needs the device's map to agree with the profile; fix the profile, or pass --force to write anyway",
+						  alt, got, t->profile.id, pa->layout_text);
+			warned = t->layout_warned[(unsigned)alt / 8] & (1u << ((unsigned)alt % 8));
+			t->layout_warned[(unsigned)alt / 8] |= (unsigned char)(1u << ((unsigned)alt % 8));
+			if (!warned)
+				sf_out_warning(ctx, "the device reports alt %d as \"%s\" but profile %s expects \"%s\": only the memory attribute letters differ; %s",
+					       alt, got, t->profile.id, pa->layout_text,
+					       write ? "writing anyway (--force)" : "reading anyway");
+			return 0;
+		case SF_LAYOUT_DIFFERENT:
+			break;
+		}
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "the device reports alt %d as \"%s\" but profile %s expects \"%s\"; it is not the device the profile describes (pick another --profile)",
+				  alt, got, t->profile.id, pa->layout_text);
 	}
 	return sf_err_set(err, SF_EXIT_REFUSED, "the device has no alt %d, which profile %s describes",
 			  alt, t->profile.id);
@@ -389,11 +537,17 @@ int sf_target_check_alt(const sf_target *t, int alt, sf_err *err)
 
 json_t *sf_target_json(const sf_target *t)
 {
-	char id[16];
-	snprintf(id, sizeof id, "%04x:%04x", t->sel.vid, t->sel.pid);
-	return json_pack("{s:s, s:s, s:o?, s:o?, s:b}", "profile", t->profile.id ? t->profile.id : "",
-			 "vid_pid", id, "serial", t->serial[0] ? sf_json_text(t->serial) : NULL,
-			 "path", t->path[0] ? sf_json_text(t->path) : NULL, "listed", t->listed);
+	sf_result_device d;
+	sf_result_device_init(&d);
+	d.profile = t->profile.id;
+	d.platform_id = t->profile.id ? t->profile.platform_id : -1;
+	d.has_usb_id = t->sel.vid || t->sel.pid;
+	d.vid = t->sel.vid;
+	d.pid = t->sel.pid;
+	d.serial = t->serial;
+	d.path = t->path;
+	d.listed = t->listed;
+	return sf_result_device_json(&d);
 }
 
 void sf_target_describe(const sf_target *t, char *buf, size_t size)

@@ -29,6 +29,7 @@ typedef struct sf_target {
 	char path[SF_DFU_PATH_MAX];
 	sf_dfu_alt *alts;         /* the device's alts as listed (owned), may be NULL */
 	size_t nalts;
+	unsigned char layout_warned[32]; /* bit per alt: attribute-letter warning shown */
 } sf_target;
 
 /* Lists the DFU devices and picks the one to use. When none can be used, the
@@ -42,11 +43,17 @@ void sf_target_free(sf_target *t);
  * times, about 1.5 s at most). False on any doubt (listing failed). */
 bool sf_target_still_in_dfu(const sf_ctx *ctx, const sf_target *t);
 
-/* Refuses (exit 3) when the listed device reports a different layout string
- * for `alt` than the profile: the plan was checked against the wrong map. */
-int sf_target_check_alt(const sf_target *t, int alt, sf_err *err);
+/* Compares the layout string the listed device reports for `alt` with the
+ * profile's (sf_layout_compare): another map is refused (exit 3: the plan
+ * was checked against the wrong map); a map that differs only in attribute
+ * letters (a Photon DCT reported as "...Ke" where the profile says "...Kg")
+ * is a warning for a read, and refused for a write unless `force` (then a
+ * warning). Each alt is warned about once per target. */
+int sf_target_check_alt(const sf_ctx *ctx, sf_target *t, int alt, bool write, bool force,
+			sf_err *err);
 
-/* {"profile":..,"vid_pid":..,"serial":..,"path":..} */
+/* The result event's device object (result.h): profile, platform,
+ * vid_pid, serial, path, listed; the cloud keys null. */
 json_t *sf_target_json(const sf_target *t);
 
 /* "core (1d50:607f, serial 6D92487A5151, path 1-1)" */

@@ -47,8 +47,10 @@ char **sf_dfu_argv(const char *dfu_util, const sf_devsel *sel, const sf_plan *pl
 	}
 	words[n++] = "-s";
 	words[n++] = s;
-	words[n++] = plan->upload ? "-U" : "-D";
-	words[n++] = strcmp(file, "-") ? file : "./-";
+	if (!plan->leave_only) {
+		words[n++] = plan->upload ? "-U" : "-D";
+		words[n++] = strcmp(file, "-") ? file : "./-";
+	}
 
 	argv = calloc(n + 1, sizeof *argv);
 	if (!argv)

@@ -1,9 +1,10 @@
 /* dfu-util argument vectors for a plan, and shell quoting for showing them
  * (--dry-run). Pure. The argv is always
  *   DFU_UTIL -d VID:PID [-S SERIAL] [-p PATH] -a ALT [-i 0] -s 0xADDR[:LEN][:leave] -D|-U FILE
+ * (or, for the leave step alone, ... -a ALT -i 0 -s 0xADDR:leave)
  * with the address as 8 lower-case hex digits, the length (reads) in
  * decimal, full modifier words only (dfu-util matches abbreviations badly),
- * and `-i 0` on writes as particle-cli 1.16 passed it. */
+ * and `-i 0` on writes (and the leave step) as particle-cli 1.16 passed it. */
 #ifndef SF_DFUARGV_H
 #define SF_DFUARGV_H
 
@@ -19,7 +20,8 @@ typedef struct sf_devsel {
 
 /* malloc'd NULL-terminated argv (argv[0] = dfu_util); NULL on allocation
  * failure. A FILE of exactly "-" is passed as "./-" (dfu-util reads "-" as
- * stdin). */
+ * stdin). A leave_only plan gives `-a ALT -i 0 -s 0xADDR:leave` without
+ * -D/-U (DfuSe command mode) and ignores `file` (may be NULL). */
 char **sf_dfu_argv(const char *dfu_util, const sf_devsel *sel, const sf_plan *plan,
 		   const char *file);
 

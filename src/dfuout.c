@@ -328,6 +328,13 @@ static bool parse_open_failed(const char *p, sf_dfu_line *out)
 		return false;
 	if (!(p = parse_hex16(p, &out->pid)))
 		return false;
+	if (!strncmp(p, " found on devnum ", 17) && p[17] >= '0' && p[17] <= '9') {
+		unsigned long v = strtoul(p + 17, NULL, 10);
+		if (v <= 255) {
+			out->devnum = (unsigned)v;
+			out->has_devnum = true;
+		}
+	}
 	open = strrchr(p, '(');
 	close = open ? strchr(open, ')') : NULL;
 	if (open && close)
@@ -469,6 +476,26 @@ bool sf_dfu_group(const sf_dfu_found *found, size_t n, sf_dfu_list *out)
 	return true;
 }
 
+static void add_failure(sf_dfu_list *out, const sf_dfu_line *l)
+{
+	sf_dfu_open_failure *f;
+	for (size_t i = 0; i < out->nfailed; i++) {
+		f = &out->failed[i];
+		if (f->vid == l->vid && f->pid == l->pid && f->has_devnum == l->has_devnum &&
+		    f->devnum == l->devnum && (l->has_devnum || !strcmp(f->error, l->error)))
+			return;
+	}
+	if (out->nfailed >= SF_DFU_MAX_OPEN_FAILED)
+		return;
+	f = &out->failed[out->nfailed++];
+	f->vid = l->vid;
+	f->pid = l->pid;
+	f->has_devnum = l->has_devnum;
+	f->devnum = l->devnum;
+	f->access = !l->error[0] || !strcmp(l->error, "LIBUSB_ERROR_ACCESS");
+	memcpy(f->error, l->error, sizeof f->error);
+}
+
 bool sf_dfu_parse_list(const sf_transcript *t, sf_dfu_list *out)
 {
 	sf_dfu_line *l = malloc(sizeof *l);
@@ -494,6 +521,7 @@ bool sf_dfu_parse_list(const sf_transcript *t, sf_dfu_list *out)
 			 * always a permission problem. */
 			if (!l->error[0] || !strcmp(l->error, "LIBUSB_ERROR_ACCESS"))
 				out->access_denied = true;
+			add_failure(out, l);
 			break;
 		default:
 			break;

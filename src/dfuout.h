@@ -60,8 +60,11 @@ typedef struct sf_dfu_line {
 	int major, minor;
 	/* FOUND */
 	sf_dfu_found found;
-	/* OPEN_FAILED: vid/pid and the libusb error name when printed (0.11) */
+	/* OPEN_FAILED: vid/pid, the devnum and the libusb error name when
+	 * printed (0.11) */
 	uint16_t vid, pid;
+	bool has_devnum;
+	unsigned devnum;
 	char error[48];
 } sf_dfu_line;
 
@@ -93,6 +96,17 @@ typedef struct sf_dfu_device {
 	size_t nalts;
 } sf_dfu_device;
 
+/* A device dfu-util found but could not open (and so skipped). */
+typedef struct sf_dfu_open_failure {
+	uint16_t vid, pid;
+	bool has_devnum;      /* absent in 0.8/0.9 */
+	unsigned devnum;
+	bool access;          /* LIBUSB_ERROR_ACCESS, or no error named (0.8/0.9) */
+	char error[48];       /* "" when not printed */
+} sf_dfu_open_failure;
+
+#define SF_DFU_MAX_OPEN_FAILED 16
+
 typedef struct sf_dfu_list {
 	sf_dfu_device *devs;
 	size_t n;
@@ -102,6 +116,10 @@ typedef struct sf_dfu_list {
 	bool access_denied;   /* one of them was LIBUSB_ERROR_ACCESS */
 	uint16_t failed_vid, failed_pid;    /* the first failure */
 	char failed_error[48];
+	/* every failure, in order (the first SF_DFU_MAX_OPEN_FAILED; a device
+	 * probed twice is kept once) */
+	sf_dfu_open_failure failed[SF_DFU_MAX_OPEN_FAILED];
+	size_t nfailed;
 } sf_dfu_list;
 
 /* Groups FOUND lines into devices: one device per (mode, vid:pid, serial,

@@ -1124,12 +1124,19 @@ static void judge_leave(builder *b, long anchor, bool failed_exit)
 		SET(b, d, fix, "nothing to do");
 		return;
 	}
-	SET(b, d, summary, "written; the device reset before confirming the leave request");
-	SET(b, d, explanation, "dfu-util reported the data written ('%s'), then lost the device while asking it to "
-				"leave DFU mode: the bootloader reset at once (older Particle bootloaders and many "
-				"others do) so the last status request failed%s; the data was written",
-	    HAS(P_FILE_DL_OK) ? "File downloaded successfully" : "Download done.",
-	    failed_exit ? " and dfu-util exited non-zero" : "");
+	if (f->completion < 0) {
+		SET(b, d, summary, "the device reset before confirming the leave request");
+		SET(b, d, explanation, "dfu-util only asked the device to leave DFU mode (nothing was written in this "
+					"run), then lost it: the bootloader reset at once, so the last status request "
+					"failed%s", failed_exit ? " and dfu-util exited non-zero" : "");
+	} else {
+		SET(b, d, summary, "written; the device reset before confirming the leave request");
+		SET(b, d, explanation, "dfu-util reported the data written ('%s'), then lost the device while asking "
+					"it to leave DFU mode: the bootloader reset at once (older Particle bootloaders "
+					"and many others do) so the last status request failed%s; the data was written",
+		    HAS(P_FILE_DL_OK) ? "File downloaded successfully" : "Download done.",
+		    failed_exit ? " and dfu-util exited non-zero" : "");
+	}
 	SET(b, d, fix, "nothing to do if the device now runs the new firmware; if it still shows DFU mode "
 		       "(blinking yellow), press RESET; to be sure of the data, read the region back and compare");
 }
@@ -1263,7 +1270,8 @@ static run_verdict judge_run(builder *b)
 									       has(f->open_error, "NOT_SUPPORTED")));
 	if (open_denied) {
 		const sf_listed *ok = other_device_listed(b);
-		bool run_failed = failed_exit || exit_hint_failed || f->nerrorish > 0 || HAS(P_NO_DEVICE);
+		bool run_failed = failed_exit || exit_hint_failed || f->nerrorish > 0 || HAS(P_NO_DEVICE) ||
+				  run->select != SF_SELECT_OK;
 		if (went_on && !HAS(P_CANNOT_OPEN_DEVICE)) {
 			diag_open_refused(b, true);
 		} else if (ok && run_failed && !HAS(P_NO_DEVICE)) {
@@ -1545,6 +1553,8 @@ static run_verdict judge_run(builder *b)
 		  HAS(P_MANIFEST_STATE)))
 		anchor = HAS(P_MANIFEST_STATE) ? f->p[P_MANIFEST_STATE].first :
 			 HAS(P_DL_DONE) ? f->p[P_DL_DONE].last : f->p[P_DONE].last;
+	else if (HAS(P_LEAVE_REQ) && f->xfer_start < 0)
+		anchor = f->p[P_LEAVE_REQ].last; /* DfuSe command mode: `-s ADDR:leave` alone */
 	if (size_zero)
 		anchor = -1;
 	{

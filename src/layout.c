@@ -272,3 +272,34 @@ const char *sf_layout_flags_str(unsigned flags)
 	};
 	return names[flags & 7];
 }
+
+sf_layout_match sf_layout_compare(const char *a, const char *b)
+{
+	sf_layout la, lb;
+	sf_layout_match m = SF_LAYOUT_SAME;
+
+	if (!a || !b)
+		return SF_LAYOUT_DIFFERENT;
+	if (!strcmp(a, b))
+		return SF_LAYOUT_SAME;
+	if (sf_layout_parse(a, &la, NULL))
+		return SF_LAYOUT_DIFFERENT;
+	if (sf_layout_parse(b, &lb, NULL)) {
+		sf_layout_free(&la);
+		return SF_LAYOUT_DIFFERENT;
+	}
+	/* The name is compared exactly: it tells which memory the alt is. */
+	if (strcmp(la.name, lb.name) || la.nregions != lb.nregions)
+		m = SF_LAYOUT_DIFFERENT;
+	for (size_t i = 0; m != SF_LAYOUT_DIFFERENT && i < la.nregions; i++) {
+		const sf_region *x = &la.regions[i], *y = &lb.regions[i];
+		if (x->start != y->start || x->end != y->end || x->page_size != y->page_size ||
+		    x->pages != y->pages)
+			m = SF_LAYOUT_DIFFERENT;
+		else if (x->flags != y->flags)
+			m = SF_LAYOUT_FLAGS_DIFFER;
+	}
+	sf_layout_free(&la);
+	sf_layout_free(&lb);
+	return m;
+}

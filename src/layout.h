@@ -49,4 +49,17 @@ bool sf_layout_range_has(const sf_layout *layout, uint32_t addr, uint64_t len,
 /* Flags as text, e.g. "rew" (static storage). */
 const char *sf_layout_flags_str(unsigned flags);
 
+/* How a device's layout string compares with a profile's. */
+typedef enum sf_layout_match {
+	SF_LAYOUT_SAME = 0,       /* the same map (the same text, or only spelled
+				   * differently: "016K" = "16K") */
+	SF_LAYOUT_FLAGS_DIFFER,   /* the same name, addresses and pages; only the
+				   * attribute (type) letters differ, e.g. a DCT
+				   * alt reported as "...Ke" where the profile
+				   * says "...Kg" */
+	SF_LAYOUT_DIFFERENT       /* another map, or a string that does not parse */
+} sf_layout_match;
+
+sf_layout_match sf_layout_compare(const char *a, const char *b);
+
 #endif

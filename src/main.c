@@ -9,7 +9,10 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "profile_io.h"
+#include "selfdirs.h"
 #include "sf_error.h"
+#include "sim_env.h"
 
 static const struct sf_command commands[] = {
 	/* Areas add their commands here, one line group each. */
@@ -40,8 +43,14 @@ static const struct sf_command commands[] = {
 	  "                      refused as octal-looking); the alt is inferred when exactly one\n"
 	  "                      alt's memory map contains it, else give --alt\n"
 	  "  --allow-protected S let the write (or the pages it erases) touch protected segment S\n"
+	  "  --force             also: write to an alt whose layout differs from the profile's\n"
+	  "                      only in attribute letters (with a warning)\n"
 	  "  --leave/--no-leave  override the segment's default (only userFirmware leaves)\n"
-	  "  --verify            read the range back and compare (exit 7 on a mismatch)\n"
+	  "  --verify            write without leaving DFU mode, read the range back and compare;\n"
+	  "                      on a match leave DFU mode if the write would have (the default, or\n"
+	  "                      --leave; never with --no-leave) with a separate\n"
+	  "                      'dfu-util -a ALT -s ADDRESS:leave'; on a mismatch the device stays\n"
+	  "                      in DFU mode and the exit is 7 (the differing bytes and ranges named)\n"
 	  "  Every rule is checked before any USB traffic (exit 3 names the limit). Odd sizes on\n"
 	  "  profiles with write_padding 2 are padded in a private copy; your file is never\n"
 	  "  modified. A first argument that is not an address (or --cloud) flashes over the air.\n" },
@@ -55,8 +64,9 @@ static const struct sf_command commands[] = {
 	  "  OUTFILE must not exist unless --force; dfu-util writes a temporary file in the same\n"
 	  "  directory, renamed into place on success and removed on failure.\n" },
 	{ "keys", cmd_keys, "save/load the device key, write the server key, show the server address",
-	  "sparkflash keys save FILE [--force] | load FILE | server FILE [--host H] [--port P] | address\n"
-	  "       [--protocol tcp|udp] [--leave|--no-leave]",
+	  "sparkflash keys save FILE [--force] | load FILE [--force] | server FILE [--host H] [--port P] [--force]\n"
+	  "       | address"
+	  " [--protocol tcp|udp] [--leave|--no-leave]",
 	  "  save FILE     read <proto>PrivateKey into FILE (refuses an existing FILE unless --force)\n"
 	  "  load FILE     write a private key (DER, or PEM 'RSA/EC PRIVATE KEY') into\n"
 	  "                <proto>PrivateKey; first saves the current key as\n"
@@ -67,7 +77,10 @@ static const struct sf_command commands[] = {
 	  "  address       read <proto>ServerKey and print the server, e.g. tcp://device.spark.io:5683\n"
 	  "  <proto> is --protocol, else the profile's default_protocol; keys address on a\n"
 	  "  UDP-default device first reads the transport flag: not 0xFF means TCP.\n"
-	  "  Key writes do not leave DFU mode unless --leave.\n" },
+	  "  Key writes do not leave DFU mode unless --leave. When the device reports the key\n"
+	  "  alt's layout with other attribute letters than the profile (e.g. \"...Ke\" for\n"
+	  "  \"...Kg\"), save and address warn and go on; load and server refuse unless\n"
+	  "  --force (then they warn).\n" },
 	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
 	  "sparkflash cloud flash DEVICE FILE [--product ID] [--force]\n"
 	  "       sparkflash cloud flash FILE (--device D... | --all-online [--platform P]) [--jobs N] [--force]\n"
@@ -88,7 +101,7 @@ static const struct sf_command commands[] = {
 	  "The token comes from PARTICLE_ACCESS_TOKEN, ~/.particle/<profile>.config.json,\n"
 	  "then ~/.spark/spark.config.json; it is never accepted on the command line.\n"
 	  "Exit codes: 10 not authenticated, 11 device unknown/offline/rejected,\n"
-	  "12 network or server error, 3 bad file.\n" },
+	  "12 network or server error, 9 timed out, 3 bad file.\n" },
 	{ "sim", cmd_sim, "simulated DfuSe devices for dfu-util (testing without hardware)",
 	  "sparkflash --sim DIR sim add PROFILE [--serial SN] [--path BUS-PORT] [--mode dfu|runtime]\n"
 	  "           [--timing fast|real] [--refused silent|stall|status] [--fault KIND[=ARG]]...\n"
@@ -166,8 +179,10 @@ static const struct sf_command commands[] = {
 	{ "profiles", cmd_profiles, "list, show and check device profiles",
 	  "sparkflash profiles list | show NAME|PATH | check FILE... [--json] [--profiles-dir DIR]",
 	  "  list             every profile along the search path (--profiles-dir DIRs,\n"
-	  "                   SPARKFLASH_PROFILES, the installed profiles): id, name, DFU VID:PID,\n"
-	  "                   platform, file\n"
+	  "                   SPARKFLASH_PROFILES, the built-in profiles: the source tree's when\n"
+	  "                   run from the build tree, else the installed ones): id, name, DFU\n"
+	  "                   VID:PID, platform, file; none at all is an error (exit 3) naming\n"
+	  "                   every directory looked in\n"
 	  "  show NAME|PATH   alts with their memory regions (page size, count, flags r/e/w),\n"
 	  "                   segments and protected ranges; NAME is looked up as NAME.json,\n"
 	  "                   anything with '/' or ending in .json is a file\n"
@@ -211,12 +226,15 @@ static void print_help(FILE *f)
 	fprintf(f,
 		"\n"
 		"Global options (also accepted after the command):\n"
-		"  --json               machine-readable output (NDJSON events for device commands)\n"
+		"  --json               machine-readable output (NDJSON events for device commands,\n"
+		"                       each with \"schema\": 1; see README \"JSON output\")\n"
 		"  --dry-run            show what would run; touch nothing\n"
 		"  --profile NAME|PATH  device profile to use\n"
 		"  --serial SN          pick the device with this USB serial number\n"
 		"  --path BUS-PORT      pick the device on this USB path (as dfu-util -l shows it)\n"
-		"  --profiles-dir DIR   extra profile directory (repeatable; also SPARKFLASH_PROFILES)\n"
+		"  --profiles-dir DIR   extra profile directory (repeatable; also SPARKFLASH_PROFILES;\n"
+		"                       then the built-in one, the source tree's when run from the\n"
+		"                       build tree)\n"
 		"  --sim DIR            use the simulated devices in DIR (also SPARKFLASH_SIM)\n"
 		"  --dfu-util PATH      dfu-util binary (also DFU_UTIL)\n"
 		"  --log FILE           save dfu-util's raw output (the transcript) to FILE\n"
@@ -239,7 +257,13 @@ int main(int argc, char **argv)
 {
 	sf_ctx ctx = { .argv0 = argv[0] };
 	const struct sf_command *cmd;
+	const sf_selfdirs *self = sf_selfdirs_get();
 	int i;
+
+	/* This binary's own profiles and simulator library (its build tree's
+	 * when run from there); options and environment still come first. */
+	sf_profile_set_builtin_dir(self->profiles);
+	sf_sim_set_default_library(self->simlib);
 
 	/* Global options before the command word; the command's own parser
 	 * accepts the same options after it. */

@@ -6,6 +6,7 @@
 
 #include "jsontext.h"
 #include "out.h"
+#include "result.h"
 
 __attribute__((format(printf, 3, 0)))
 static void vline(FILE *f, const char *prefix, const char *fmt, va_list ap)
@@ -24,11 +25,22 @@ static void message_event(const sf_ctx *ctx, const char *level, const char *fmt,
 	sf_out_event(ctx, "message", json_pack("{s:s, s:o}", "level", level, "text", sf_json_text(buf)));
 }
 
+/* The last error line, for a result event built after the fact. */
+static char last_error[1024];
+
+const char *sf_out_last_error(void)
+{
+	return last_error;
+}
+
 void sf_out_error(const sf_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vline(stderr, "sparkflash: ", fmt, ap);
+	va_end(ap);
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof last_error, fmt, ap);
 	va_end(ap);
 	if (ctx && ctx->json) {
 		va_start(ap, fmt);
@@ -69,6 +81,7 @@ void sf_out_event(const sf_ctx *ctx, const char *name, json_t *fields)
 	}
 	ev = json_object();
 	json_object_set_new(ev, "event", sf_json_text(name));
+	json_object_set_new(ev, "schema", json_integer(SF_EVENT_SCHEMA));
 	if (fields)
 		json_object_update(ev, fields);
 	json_decref(fields);

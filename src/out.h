@@ -12,6 +12,10 @@
  * "error" in JSON mode). */
 void sf_out_error(const sf_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The text of the last sf_out_error ("" when none): the message of a result
+ * event emitted after the error was printed. */
+const char *sf_out_last_error(void);
+
 void sf_out_warning(const sf_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -20,7 +24,8 @@ void sf_out_warning(const sf_ctx *ctx, const char *fmt, ...)
 void sf_out_info(const sf_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Emits {"event": NAME, ...fields} as one line on stdout and flushes.
+/* Emits {"event": NAME, "schema": SF_EVENT_SCHEMA (result.h), ...fields}
+ * as one line on stdout and flushes.
  * Steals the reference to `fields` (may be NULL). No-op outside JSON mode. */
 void sf_out_event(const sf_ctx *ctx, const char *name, json_t *fields);
 

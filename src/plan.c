@@ -615,3 +615,34 @@ int sf_plan_make(const sf_profile *p, const sf_op_request *req, sf_plan *out, sf
 		out->leave = false;
 	return 0;
 }
+
+void sf_plan_leave_only(const sf_plan *pl, sf_plan *out)
+{
+	*out = *pl;
+	out->upload = false;
+	out->leave = true;
+	out->leave_only = true;
+	out->length = 0;
+	out->file_size = 0;
+	out->pad = false;
+	out->erase_start = pl->address;
+	out->erase_end = pl->address; /* erases nothing */
+	out->warning[0] = '\0';
+}
+
+void sf_plan_verified(const sf_plan *pl, sf_plan *write, sf_plan *readback, sf_plan *leave,
+		      bool *has_leave)
+{
+	*write = *pl;
+	write->leave = false;
+	*readback = *pl;
+	readback->upload = true;
+	readback->leave = false;
+	readback->pad = false;
+	readback->warning[0] = '\0';
+	*has_leave = pl->leave && !pl->upload;
+	if (*has_leave)
+		sf_plan_leave_only(pl, leave);
+	else
+		memset(leave, 0, sizeof *leave);
+}

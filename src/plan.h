@@ -57,6 +57,9 @@ typedef struct sf_plan {
 	uint64_t file_size;      /* writes: the input file's size (before padding) */
 	bool pad;                /* writes: append one 0x00 to a private copy */
 	bool leave;
+	bool leave_only;         /* no transfer: only the DfuSe leave request at
+				  * `address` (dfu-util -a ALT -s ADDR:leave, no
+				  * -D/-U: "DfuSe command mode") */
 	uint32_t erase_start;    /* writes: first byte the erase touches */
 	uint64_t erase_end;      /* one past the last erased byte */
 	char segment[64];        /* destination segment name, "" for a bare address */
@@ -77,6 +80,21 @@ int sf_plan_check_syntax(const sf_op_request *req, sf_err *err);
 /* Resolves --alt: a number ("1") or a layout name ("DCT Flash", compared
  * without trailing spaces and case, or the whole iInterface string). */
 const sf_alt *sf_plan_find_alt(const sf_profile *p, const char *text, sf_err *err);
+
+/* The leave step of `pl` on its own: the same alt and start address,
+ * leave_only, nothing transferred. dfu-util 0.11 then sets the address
+ * pointer to `address` and sends the leave request, exactly as `:leave` on
+ * the download would have done, so the device starts the firmware there. */
+void sf_plan_leave_only(const sf_plan *pl, sf_plan *out);
+
+/* flash --verify: the steps of a verified write. *write is `pl` without
+ * leave (the device must still be in DFU mode for the read-back);
+ * *readback uploads the same range, without leave; when `pl` leaves DFU
+ * mode (the segment's default or --leave), *leave is its leave step
+ * (sf_plan_leave_only), to run only after the read-back matched, and
+ * *has_leave is true. --no-leave (pl->leave false): no leave step. */
+void sf_plan_verified(const sf_plan *pl, sf_plan *write, sf_plan *readback, sf_plan *leave,
+		      bool *has_leave);
 
 /* "write", "read", ... for messages and JSON. */
 const char *sf_op_kind_name(sf_op_kind kind);

@@ -15,6 +15,15 @@
 #define MAX_PROFILE_BYTES (1024 * 1024)
 #define MAX_PROFILES 1024
 
+/* The program's own directory (main sets it from selfdirs.h); the
+ * configured one for anything else that links this file. */
+static const char *builtin_dir = SF_PROFILEDIR;
+
+void sf_profile_set_builtin_dir(const char *dir)
+{
+	builtin_dir = dir && *dir ? dir : SF_PROFILEDIR;
+}
+
 void sf_profile_path_init(sf_profile_path *path, const char *const *explicit_dirs,
 			  size_t nexplicit)
 {
@@ -42,7 +51,7 @@ void sf_profile_path_init(sf_profile_path *path, const char *const *explicit_dir
 		}
 	}
 	if (path->ndirs < SF_MAX_PROFILE_DIRS)
-		path->dirs[path->ndirs++] = SF_PROFILEDIR;
+		path->dirs[path->ndirs++] = builtin_dir;
 }
 
 int sf_profile_load_file(const char *file, sf_profile *out, sf_err *err)
@@ -107,22 +116,62 @@ static char *join(const char *dir, const char *name)
 	return s;
 }
 
+/* Whether a directory holds any *.json file. */
+static bool has_json(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		found = len >= 6 && !strcmp(e->d_name + len - 5, ".json") && e->d_name[0] != '.';
+	}
+	closedir(d);
+	return found;
+}
+
+/* "DIR (does not exist), DIR (no profiles), DIR": every directory of the
+ * search path, each with what was wrong with it; "..." when it does not
+ * all fit. */
 static void searched_list(const sf_profile_path *path, char *buf, size_t size)
 {
 	size_t used = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < path->ndirs; i++) {
-		int k = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", path->dirs[i]);
-		if (k < 0 || (size_t)k >= size - used)
+		struct stat st;
+		const char *note = "";
+		int k;
+		if (stat(path->dirs[i], &st) != 0)
+			note = " (does not exist)";
+		else if (!S_ISDIR(st.st_mode))
+			note = " (not a directory)";
+		else if (!has_json(path->dirs[i]))
+			note = " (no profiles)";
+		k = snprintf(buf + used, size - used, "%s%s%s", i ? ", " : "", path->dirs[i], note);
+		if (k < 0 || (size_t)k >= size - used) {
+			if (size > 4)
+				snprintf(buf + (used < size - 4 ? used : size - 4), 4, "...");
 			break;
+		}
 		used += (size_t)k;
 	}
+}
+
+int sf_profile_none_found(const sf_profile_path *path, sf_err *err)
+{
+	char searched[SF_ERR_MSG_MAX - 150];
+	searched_list(path, searched, sizeof searched);
+	return sf_err_set(err, SF_EXIT_REFUSED,
+			  "no device profiles found (looked in %s); pass --profiles-dir DIR or set SPARKFLASH_PROFILES, or reinstall sparkflash",
+			  searched);
 }
 
 int sf_profile_find(const sf_profile_path *path, const char *name_or_path,
 		    sf_profile *out, sf_err *err)
 {
-	char searched[300];
+	char searched[SF_ERR_MSG_MAX - 160];
 	memset(out, 0, sizeof *out);
 	if (!name_or_path || !*name_or_path)
 		return sf_err_set(err, SF_EXIT_USAGE, "empty profile name");
@@ -160,9 +209,16 @@ int sf_profile_find(const sf_profile_path *path, const char *name_or_path,
 		}
 		free(file);
 	}
+	{
+		bool any = false;
+		for (size_t i = 0; i < path->ndirs && !any; i++)
+			any = has_json(path->dirs[i]);
+		if (!any)
+			return sf_profile_none_found(path, err);
+	}
 	searched_list(path, searched, sizeof searched);
 	return sf_err_set(err, SF_EXIT_REFUSED,
-			  "profile '%s' not found (searched: %s); pass --profiles-dir DIR or a path to a .json file",
+			  "profile '%.60s' not found (looked in %s); pass --profiles-dir DIR or a path to a .json file",
 			  name_or_path, searched);
 }
 
@@ -309,8 +365,9 @@ int sf_profile_load_all(const sf_profile_path *path, sf_profile **out,
 		sf_profile_free_all(all, nall);
 		return r;
 	}
-	if (nall)
-		qsort(all, nall, sizeof *all, cmp_profile);
+	if (!nall)
+		return sf_profile_none_found(path, err);
+	qsort(all, nall, sizeof *all, cmp_profile);
 	*out = all;
 	*n = nall;
 	return 0;

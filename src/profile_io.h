@@ -1,6 +1,8 @@
 /* Finding and reading profile files (I/O edge of profile.h).
  * Search order: --profiles-dir DIRs (in order given), then SPARKFLASH_PROFILES
- * (colon-separated), then the installed $(pkgdatadir)/profiles. */
+ * (colon-separated), then the built-in directory (selfdirs.h: the source
+ * tree's profiles/ for a binary run from its build tree, else the installed
+ * $(pkgdatadir)/profiles). */
 #ifndef SF_PROFILE_IO_H
 #define SF_PROFILE_IO_H
 
@@ -16,8 +18,13 @@ typedef struct sf_profile_path {
 	size_t ndirs;
 } sf_profile_path;
 
+/* The built-in directory, last on the search path: $(pkgdatadir)/profiles
+ * unless set (main: selfdirs.h). `dir` is borrowed; NULL restores the
+ * configured one. */
+void sf_profile_set_builtin_dir(const char *dir);
+
 /* Builds the search path from explicit dirs (may be NULL/0), the environment
- * and the installed directory. Strings are borrowed, not copied. */
+ * and the built-in directory. Strings are borrowed, not copied. */
 void sf_profile_path_init(sf_profile_path *path, const char *const *explicit_dirs,
 			  size_t nexplicit);
 
@@ -31,9 +38,14 @@ int sf_profile_find(const sf_profile_path *path, const char *name_or_path,
 
 /* Loads every *.json along the search path (earlier dirs shadow later ones
  * with the same id), sorted by id. Broken files are reported through err
- * and stop the load. */
+ * and stop the load. No profile at all is an error too (SF_EXIT_REFUSED,
+ * sf_profile_none_found): every command that loads them needs one. */
 int sf_profile_load_all(const sf_profile_path *path, sf_profile **out,
 			size_t *n, sf_err *err);
 void sf_profile_free_all(sf_profile *profiles, size_t n);
+
+/* "no device profiles found (looked in DIR (does not exist), DIR (no
+ * profiles), ...)": every directory of the search path; SF_EXIT_REFUSED. */
+int sf_profile_none_found(const sf_profile_path *path, sf_err *err);
 
 #endif

@@ -9,12 +9,20 @@
 
 #include "sim_env.h"
 
+/* main sets it from selfdirs.h; the installed library otherwise */
+static const char *default_lib = SF_PKGLIBDIR "/libsfsim.so";
+
+void sf_sim_set_default_library(const char *path)
+{
+	default_lib = path && *path ? path : SF_PKGLIBDIR "/libsfsim.so";
+}
+
 const char *sf_sim_library_path(void)
 {
 	const char *env = getenv("SPARKFLASH_SIM_LIB");
 	if (env && *env)
 		return env;
-	return SF_PKGLIBDIR "/libsfsim.so";
+	return default_lib;
 }
 
 static char *joined(const char *name, const char *a, const char *sep, const char *b)

@@ -2,7 +2,8 @@
 libsfcore_a_SOURCES += \
 	src/plan.c src/plan.h \
 	src/dfuargv.c src/dfuargv.h \
-	src/keyimg.c src/keyimg.h
+	src/keyimg.c src/keyimg.h \
+	src/verify.c src/verify.h
 
 sparkflash_SOURCES += \
 	src/devsel.c src/devsel.h \
@@ -13,7 +14,7 @@ EXTRA_DIST += tests/unit/profiles_fixture.h
 
 if HAVE_CMOCKA
 usb_unit_tests = tests/unit/test_plan tests/unit/test_dfuargv tests/unit/test_keyimg \
-	tests/unit/test_plan_profiles
+	tests/unit/test_plan_profiles tests/unit/test_verify
 check_PROGRAMS += $(usb_unit_tests)
 TESTS += $(usb_unit_tests)
 usb_unit_cppflags = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
@@ -27,6 +28,9 @@ tests_unit_test_dfuargv_LDADD = $(usb_unit_ldadd)
 tests_unit_test_keyimg_SOURCES = tests/unit/test_keyimg.c
 tests_unit_test_keyimg_CPPFLAGS = $(usb_unit_cppflags)
 tests_unit_test_keyimg_LDADD = $(usb_unit_ldadd)
+tests_unit_test_verify_SOURCES = tests/unit/test_verify.c
+tests_unit_test_verify_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_verify_LDADD = $(usb_unit_ldadd)
 tests_unit_test_plan_profiles_SOURCES = tests/unit/test_plan_profiles.c
 tests_unit_test_plan_profiles_CPPFLAGS = $(usb_unit_cppflags) -DSF_PROFILES_SRC='"$(abs_top_srcdir)/profiles"'
 tests_unit_test_plan_profiles_LDADD = $(usb_unit_ldadd)
@@ -34,7 +38,9 @@ endif
 
 usb_shell_tests = tests/t050-usb-validate.sh tests/t051-usb-roundtrip.sh \
 	tests/t052-usb-files.sh tests/t053-usb-json.sh \
-	tests/t054-usb-faults.sh
+	tests/t054-usb-faults.sh tests/t055-usb-layout-letters.sh \
+	tests/t056-usb-unopenable.sh tests/t057-usb-verify.sh
 TESTS += $(usb_shell_tests)
 dist_check_SCRIPTS += $(usb_shell_tests)
-EXTRA_DIST += tests/fixtures/profiles/widget.json
+EXTRA_DIST += tests/fixtures/profiles/widget.json \
+	tests/fixtures/profiles/variants/photon-dct-ke.json

@@ -19,6 +19,7 @@
 #include "image_io.h"
 #include "out.h"
 #include "profile_io.h"
+#include "result.h"
 #include "usbop.h"
 
 void sf_usbop_init(sf_usbop *u, const sf_ctx *ctx)
@@ -82,13 +83,14 @@ json_t *sf_plan_json(const char *op, const sf_plan *pl, const char *file)
 	json_t *j;
 	snprintf(a, sizeof a, "0x%08" PRIx32, pl->address);
 	j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:I, s:b}", "operation", op, "direction",
-		      pl->upload ? "upload" : "download", "alt", pl->alt, "alt_name", pl->alt_name,
-		      "address", a, "length", (json_int_t)pl->length, "leave", pl->leave);
+		      pl->leave_only ? "leave" : pl->upload ? "upload" : "download", "alt", pl->alt,
+		      "alt_name", pl->alt_name, "address", a, "length", (json_int_t)pl->length, "leave",
+		      pl->leave);
 	if (pl->segment[0])
 		json_object_set_new(j, "segment", json_string(pl->segment));
 	if (file)
 		json_object_set_new(j, "file", sf_json_text(file));
-	if (!pl->upload) {
+	if (!pl->upload && !pl->leave_only) {
 		char es[16], ee[16];
 		snprintf(es, sizeof es, "0x%08" PRIx32, pl->erase_start);
 		snprintf(ee, sizeof ee, "0x%08" PRIx64, pl->erase_end - 1);
@@ -133,7 +135,8 @@ static void check_leave(sf_usbop *u, const sf_plan *pl, sf_transcript *t)
 	bool look;
 	if (!pl->leave || !u->target.listed || sf_diagnose(t, NULL, &pre))
 		return;
-	look = pre.written && pre.verdict != SF_VERDICT_FAILURE && pre.verdict != SF_VERDICT_INTERRUPTED;
+	look = (pre.written || pl->leave_only) && pre.verdict != SF_VERDICT_FAILURE &&
+	       pre.verdict != SF_VERDICT_INTERRUPTED;
 	sf_diag_result_free(&pre);
 	if (!look)
 		return;
@@ -187,8 +190,8 @@ static int judge(sf_usbop *u, const char *op, const sf_plan *pl, sf_err *err)
 	return code;
 }
 
-int sf_usbop_note(sf_usbop *u, const char *op, const sf_plan *pl, const char *key, sf_err *err,
-		  const char *fmt, ...)
+int sf_usbop_judge_note(sf_usbop *u, const char *op, const sf_plan *pl, const char *key, sf_err *err,
+			const char *fmt, ...)
 {
 	char value[200];
 	va_list ap;
@@ -232,7 +235,7 @@ int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char
 		record(u, op, pl, true, "dry run: nothing sent");
 		return 0;
 	}
-	if ((rc = sf_target_check_alt(&u->target, pl->alt, err))) {
+	if ((rc = sf_target_check_alt(u->ctx, &u->target, pl->alt, !pl->upload, u->force, err))) {
 		sf_argv_free(argv);
 		return rc;
 	}
@@ -420,24 +423,37 @@ int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
 	return 0;
 }
 
+void sf_usbop_note(sf_usbop *u, json_t *fields)
+{
+	size_t n = json_array_size(u->ops);
+	if (fields && n)
+		json_object_update(json_array_get(u->ops, n - 1), fields);
+	json_decref(fields);
+}
+
+void sf_usbop_done(sf_usbop *u, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(u->summary, sizeof u->summary, fmt, ap);
+	va_end(ap);
+	sf_out_info(u->ctx, "%s", u->summary);
+}
+
 int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra)
 {
 	json_t *res;
+	const char *msg;
 	if (rc && err && err->msg[0])
 		sf_out_error(u->ctx, "%s", err->msg);
-	res = json_pack("{s:b, s:i}", "ok", rc == 0, "exit_code", rc);
-	if (rc && err && err->msg[0]) {
-		json_object_set_new(res, "error", sf_json_text(err->msg));
-		/* the cloud results carry the text as "message": same key here */
-		json_object_set_new(res, "message", sf_json_text(err->msg));
-	}
-	if (u->have_target)
-		json_object_set_new(res, "device", sf_target_json(&u->target));
+	if (rc)
+		msg = err && err->msg[0] ? err->msg : NULL;
+	else if (u->ctx->dry_run)
+		msg = "dry run: nothing sent";
 	else
-		json_object_set_new(res, "device", json_null());
-	json_object_set(res, "operations", u->ops);
-	if (u->ctx->dry_run)
-		json_object_set_new(res, "dry_run", json_true());
+		msg = u->summary;
+	res = sf_result_json(rc, msg, u->have_target ? sf_target_json(&u->target) : NULL,
+			     json_incref(u->ops), u->ctx->dry_run);
 	{
 		sf_diag_verdict v = rc == 0 ? (u->warned ? SF_VERDICT_WARNINGS : SF_VERDICT_SUCCESS) :
 				    rc > SF_EXIT_SIGNAL_BASE ? SF_VERDICT_INTERRUPTED : SF_VERDICT_FAILURE;

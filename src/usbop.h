@@ -22,6 +22,9 @@ typedef struct sf_usbop {
 	json_t *ops;           /* operations for the result event */
 	bool warned;           /* some operation ended with a warning */
 	bool stayed_in_dfu;    /* still listed in DFU mode after a leave request */
+	bool force;            /* --force: a write may go to an alt whose layout differs
+				* from the profile's only in attribute letters */
+	char summary[SF_ERR_MSG_MAX]; /* what was done: the result's message */
 	sf_transcript last;    /* the last dfu-util run, with sparkflash's notes */
 	json_t *diagnoses;     /* ids of the last judgement (NULL before any run) */
 	sf_diag_verdict verdict;
@@ -51,8 +54,8 @@ int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char
  * the last transfer of `pl` and asks the judge again: the note is also
  * written to --log, so `diagnose` on the log reaches the same verdict.
  * Returns the verdict's exit code (err set on failure). */
-int sf_usbop_note(sf_usbop *u, const char *op, const sf_plan *pl, const char *key, sf_err *err,
-		  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int sf_usbop_judge_note(sf_usbop *u, const char *op, const sf_plan *pl, const char *key, sf_err *err,
+			const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Refuses (exit 2) a --log that names the same file as `file` (an input
  * image or key, or an OUTFILE replaced with --force). */
@@ -78,8 +81,17 @@ int sf_usbop_read_mem(sf_usbop *u, const char *op, const sf_plan *pl, uint8_t **
 int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
 		 size_t path_size, sf_err *err);
 
-/* Final result event (JSON) / error line; returns rc. `extra` fields are
- * merged into the result (stolen, may be NULL). */
+/* The success line ("flashed ... to ..."): printed as information and kept
+ * as the result event's message. */
+void sf_usbop_done(sf_usbop *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Merges `fields` (stolen, may be NULL) into the last recorded operation of
+ * the result (e.g. the verify operation's comparison). */
+void sf_usbop_note(sf_usbop *u, json_t *fields);
+
+/* Final result event (JSON; result.h: ok, exit_code, error class on
+ * failure, message, device, operations, dry_run) / error line; returns rc.
+ * `extra` fields are merged into the result (stolen, may be NULL). */
 int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra);
 
 /* JSON for a plan. */

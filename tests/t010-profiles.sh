@@ -55,7 +55,7 @@ grep_out "show by path: Device Feature forced to r-w" '^ +0xFFFF0000-0xFFFF0003 
 grep_out "show by path: space multiplier means bytes" '^ +0x1FFF7A00-0x1FFF7A0F +1 x 16 B +rew$'
 run_sf profiles show stm32f4-rom
 expect_rc "fixture is not found by name without --profiles-dir" 3
-grep_err "not found names the searched dirs" "profile 'stm32f4-rom' not found \(searched: .*profiles"
+grep_err "not found names the directories looked in" "profile 'stm32f4-rom' not found \(looked in .*profiles"
 run_sf --profiles-dir "$F" profiles show stm32f4-rom
 expect_rc "fixture found by name with --profiles-dir" 0
 
@@ -78,7 +78,7 @@ grep_err "check: syntax error position from jansson" "^$T/syntax.json:1:27: stri
 
 run_sf --json profiles check "$P/core.json"
 expect_rc "check --json" 0
-grep_out "check --json: NDJSON event" '^\{"event":"profile_check","file":"[^"]*core\.json","ok":true,"id":"core"\}$'
+grep_out "check --json: NDJSON event" '^\{"event":"profile_check","schema":1,"file":"[^"]*core\.json","ok":true,"id":"core"\}$'
 
 run_sf profiles check "$T/missing.json"
 expect_rc "check: missing file" 3

@@ -52,7 +52,7 @@ grep_err "the error says runtime mode" 'core 1d50:607d is attached in normal \(r
 grep_err "runtime-mode diagnosis" '^runtime-mode \(error\)'
 sf --json flash --usb "$T/fw.bin"
 expect_rc "--json: exit 4" 4
-grep_out "--json: runtime-mode diagnosis event" '"event":"diagnosis","id":"runtime-mode"'
+grep_out "--json: runtime-mode diagnosis event" '"event":"diagnosis","schema":1,"id":"runtime-mode"'
 
 sf flash --usb --detach "$T/fw.bin"
 expect_rc "flash --usb --detach" 0

@@ -23,6 +23,14 @@ assert ev, "no events"
 res = ev[-1]
 assert res["event"] == "result", "last event is %s" % res["event"]
 assert [e for e in ev if e["event"] == "result"] == [res], "one result"
+assert all(e.get("schema") == 1 for e in ev), "an event without schema 1"
+want = ["event", "schema", "ok", "exit_code"] + (["error"] if res["exit_code"] else []) + \
+       ["message", "device", "operations", "dry_run"]
+assert list(res)[:len(want)] == want, "result keys %s" % list(res)
+assert list(res["device"]) == ["given", "id", "name", "platform", "platform_id", "profile", "vid_pid",
+                               "serial", "path", "listed"], "device keys %s" % list(res["device"])
+assert not res["exit_code"] or res["error"] in ("refused", "no-device", "permission", "transfer", "verify",
+                                                "dfu-util", "timeout", "usage", "internal"), res["error"]
 assert res["exit_code"] == int(sys.argv[2]), "exit_code %s vs rc %s" % (res["exit_code"], sys.argv[2])
 assert res["ok"] == (res["exit_code"] == 0)
 assert eval(sys.argv[3]), "condition failed: " + sys.argv[3]
@@ -46,11 +54,11 @@ sim reset J1
 
 usb --json flash 0x08004000 "$T/fw.bin"
 expect_rc "json refused" 3
-json_ok "json refusal parses, has the message" "'read-only' in res['error'] and any(e['event']=='message' and e['level']=='error' for e in ev)"
+json_ok "json refusal parses, has the message" "'read-only' in res['message'] and res['error']=='refused' and any(e['event']=='message' and e['level']=='error' for e in ev)"
 
 usb --json --serial NOPE flash --usb "$T/fw.bin"
 expect_rc "json no device" 4
-json_ok "json no device parses" "res['device'] is None"
+json_ok "json no device parses" "res['error']=='no-device' and all(v is None for v in res['device'].values())"
 
 sim add core --serial J2 --fault lost=1
 usb --json --serial J2 flash --usb "$T/fw.bin"
@@ -104,7 +112,7 @@ head -c 64 /dev/zero >"$bad"
 usb --json --dry-run --profile core flash --usb "$bad"
 json_ok "non-UTF-8 file name: JSON parses, file field kept" "[e for e in ev if e['event']=='plan'][0]['file'].endswith('bad?name.bin')"
 usb --json --dry-run --profile core flash --usb "${bad}.missing"
-json_ok "non-UTF-8 name in an error: JSON parses, error kept" "'bad?name.bin.missing' in res['error']"
+json_ok "non-UTF-8 name in an error: JSON parses, message kept" "'bad?name.bin.missing' in res['message'] and res['error']=='refused'"
 
 plan "$_tap_n"
 done_testing

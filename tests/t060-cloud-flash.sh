@@ -108,10 +108,11 @@ expect_rc "device not in the product" 11
 # --json: NDJSON events
 sf_cloud --json cloud flash photon1 "$T/app.bin" --api-url "$S_URL"
 expect_rc "json flash" 0
-check "every stdout line is a JSON object with an event" sh -c "jq -e -s 'all(.[]; type==\"object\" and has(\"event\"))' '$T/out' >/dev/null"
+check "every stdout line is a JSON object with an event and schema 1" sh -c "jq -e -s 'all(.[]; type==\"object\" and has(\"event\") and .schema==1)' '$T/out' >/dev/null"
 is "plan event first" "$(jq -r -s '.[0].event' "$T/out")" plan
 is "plan names the device and file size" "$(jq -r -s '.[0] | "\(.devices[0]) \(.size)"' "$T/out")" "photon1 5000"
-is "result ok with the id" "$(jq -r -s '[.[] | select(.event=="result")][0] | "\(.ok) \(.exit_code) \(.id)"' "$T/out")" "true 0 $PHOTON1"
+is "result ok with the id" "$(jq -r -s '[.[] | select(.event=="result")][0] | "\(.ok) \(.exit_code) \(.device.id) \(.device.given) \(.device.platform)"' "$T/out")" "true 0 $PHOTON1 photon1 photon"
+is "result: no error class on success, the status in the operation" "$(jq -r -s '[.[] | select(.event=="result")][0] | "\(has("error")) \(.operations[0].operation) \(.operations[0].status) \(.operations[0].http_status)"' "$T/out")" "false cloud-flash Update started 200"
 check "upload progress reaches 100%" sh -c "jq -e -s '[.[] | select(.event==\"progress\" and .phase==\"upload\")] | (length > 0) and (.[-1].percent == 100) and (.[-1].bytes >= 5000)' '$T/out' >/dev/null"
 sf_cloud --json cloud flash offline1 "$T/app.bin" --api-url "$S_URL"
 is "json failure result" "$(jq -r -s '[.[] | select(.event=="result")][0] | "\(.ok) \(.exit_code)"' "$T/out")" "false 11"

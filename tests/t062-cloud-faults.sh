@@ -124,7 +124,7 @@ for k in hang drip; do
 	t0=$(ms)
 	sf_cloud cloud flash photon1 "$T/app.bin" --api-url "$S_URL" --max-time 2
 	t1=$(ms)
-	expect_rc "GET $k: exit 12" 12
+	expect_rc "GET $k: a timeout exits 9" 9
 	grep_err "$k: says timed out" "timed out"
 	check "$k: gave up within the limit ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 8000
 	is "$k: not retried" "$(gets)" 1
@@ -133,7 +133,7 @@ reset_server "$S_URL"
 t0=$(ms)
 sf_cloud cloud flash hang1 "$T/app.bin" --api-url "$S_URL" --max-time 2
 t1=$(ms)
-expect_rc "hanging flash: exit 12" 12
+expect_rc "hanging flash: a timeout exits 9" 9
 grep_err "says the upload was not retried" "not retried"
 is "hanging PUT not retried" "$(puts)" 1
 check "hanging flash bounded ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 8000

@@ -20,7 +20,7 @@ is "two uploads accepted" "$(nreq "$S_URL" '.method=="PUT" and .flashed==true')"
 
 sf_cloud --json cloud flash "$T/app.bin" --device photon1 --device nosuch --device electron1 --api-url "$S_URL"
 expect_rc "json: one unknown of three" 11
-is "one result per device, in order" "$(jq -r -s '[.[] | select(.event=="result") | "\(.device):\(.exit_code)"] | join(",")' "$T/out")" \
+is "one result per device, in order" "$(jq -r -s '[.[] | select(.event=="result") | "\(.device.given):\(.exit_code)"] | join(",")' "$T/out")" \
 	"photon1:0,nosuch:11,electron1:0"
 is "summary event" "$(jq -r -s '[.[] | select(.event=="summary")][0] | "\(.devices) \(.succeeded) \(.failed) \(.exit_code)"' "$T/out")" "3 2 1 11"
 

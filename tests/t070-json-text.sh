@@ -12,6 +12,7 @@ ev = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 assert ev, "no events"
 for e in ev:
     assert isinstance(e, dict) and isinstance(e.get("event"), str), e
+    assert e.get("schema") == 1, "no schema: %r" % e
     if e["event"] == "message":
         assert e.get("text"), "message without text: %r" % e
     if e["event"] == "result":
@@ -29,8 +30,8 @@ cd "$T" || exit 1
 # flash: missing file, the error names it
 run_sf --json --profile core --dry-run flash --usb "$bad"
 expect_rc "flash --usb missing non-UTF-8 name" 3
-json_ok "flash: message event keeps its text; result has it as error and message" \
-	'any(e["event"] == "message" and "fw? x.bin" in e["text"] for e in ev) and "fw? x.bin" in ev[-1]["error"] and ev[-1]["message"] == ev[-1]["error"]'
+json_ok "flash: message event keeps its text; result has it as message, error is the class" \
+	'any(e["event"] == "message" and "fw? x.bin" in e["text"] for e in ev) and "fw? x.bin" in ev[-1]["message"] and ev[-1]["error"] == "refused"'
 
 # flash --dry-run with an existing file: plan and argv carry the name
 head -c 100 /dev/zero >"$bad"
@@ -48,7 +49,7 @@ json_ok "inspect: file field present" 'ev[0].get("file") == "fw? x.bin"'
 run_sf --json profiles check "$bad"
 expect_rc "profiles check non-UTF-8 name" 3
 json_ok "profiles check: event names the file" \
-	'any(e["event"] == "profile_check" and e.get("file") == "fw? x.bin" and e.get("error") for e in ev)'
+	'any(e["event"] == "profile_check" and e.get("file") == "fw? x.bin" and e.get("error") == "refused" and "fw? x.bin" in e.get("message") for e in ev)'
 
 # cloud flash: the file is checked first; the result keeps ok/exit_code/message
 rm -f "$bad"

@@ -32,6 +32,7 @@ ev = [json.loads(l) for l in open(path) if l.strip()]
 diag = [e for e in ev if e["event"] == "diagnosis"]
 res = [e for e in ev if e["event"] == "result"]
 assert len(res) == 1 and ev[-1] is res[0], "one result event, last"
+assert all(list(e)[:2] == ["event", "schema"] and e["schema"] == 1 for e in ev), "schema 1 on every line"
 ids = ",".join(d["id"] for d in diag)
 assert ids == want, (ids, want)
 assert res[0]["exit_code"] == code == rc, (res[0]["exit_code"], code, rc)

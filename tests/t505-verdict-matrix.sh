@@ -1,6 +1,6 @@
 #!/bin/sh
 # One verdict per run, for every simulator fault on the Core, the Photon and
-# the Electron, through flash, read, keys save and keys load: the live
+# the Electron, through flash, flash --verify, read, keys save and keys load: the live
 # command and `sparkflash diagnose` on the --log of the same run agree on the
 # verdict, the exit code and the first diagnosis. Faults that stop every
 # transfer fail every operation; the user's files are never changed. The
@@ -17,7 +17,7 @@ key_sum=$(sha "$T/key.der")
 
 faults="none access busy lost=1 lost=2 status=errWRITE@1 status=errVENDOR@1 stall=1 stall=5 reset-on-leave ignore-leave replug=1@200 stall-leave erase-timeout=1"
 profiles="core photon electron"
-ops="flash read keys-save keys-load"
+ops="flash flash-verify read keys-save keys-load"
 n=0
 for f in $faults; do for p in $profiles; do for o in $ops; do n=$((n + 1)); done; done; done
 plan $((n * 2 + 2))
@@ -53,6 +53,7 @@ for fault in $faults; do
 			else sim add "$profile" --serial M1 --fault "$fault"; fi
 			case $op in
 			flash) run_sf --sim "$SIM" --json --log "$T/run.log" flash --usb "$T/fw.bin" ;;
+			flash-verify) run_sf --sim "$SIM" --json --log "$T/run.log" flash --usb --verify "$T/fw.bin" ;;
 			read) run_sf --sim "$SIM" --json --log "$T/run.log" read userFirmware "$T/read.bin" ;;
 			keys-save) run_sf --sim "$SIM" --json --log "$T/run.log" keys save "$T/saved.der" ;;
 			keys-load) run_sf --sim "$SIM" --json --log "$T/run.log" keys load --protocol tcp "$T/key.der" ;;

@@ -207,6 +207,50 @@ static void quote_roundtrip(void **state)
 	}
 }
 
+/* The leave step on its own (flash --verify): DfuSe command mode, the
+ * start address and :leave, no file. */
+static void leave_only(void **state)
+{
+	sf_profile p;
+	sf_plan pl, lp;
+	sf_err err;
+	sf_op_request r = { .kind = SF_OP_FLASH_USB, .file_size = 2500 };
+	sf_devsel sel = { .vid = 0x1d50, .pid = 0x607f, .serial = "6D92487A5151" };
+	char **argv;
+	char *line;
+	(void)state;
+	fx_core(&p);
+	assert_int_equal(sf_plan_make(&p, &r, &pl, &err), 0);
+	sf_plan_leave_only(&pl, &lp);
+	argv = sf_dfu_argv("dfu-util", &sel, &lp, NULL);
+	line = sf_shell_join(argv);
+	assert_string_equal(line, "dfu-util -d 1d50:607f -S 6D92487A5151 -a 0 -i 0 -s 0x08005000:leave");
+	free(line);
+	sf_argv_free(argv);
+	/* a file given anyway is not passed */
+	argv = sf_dfu_argv("dfu-util", &sel, &lp, "fw.bin");
+	line = sf_shell_join(argv);
+	assert_string_equal(line, "dfu-util -d 1d50:607f -S 6D92487A5151 -a 0 -i 0 -s 0x08005000:leave");
+	free(line);
+	sf_argv_free(argv);
+	/* a bare address at a segment start that leaves (Photon userFirmware) */
+	fx_free(&p);
+	fx_photon(&p);
+	r.kind = SF_OP_WRITE_ADDRESS;
+	r.address = "0x080A0000";
+	assert_int_equal(sf_plan_make(&p, &r, &pl, &err), 0);
+	sf_plan_leave_only(&pl, &lp);
+	sel.vid = 0x2b04;
+	sel.pid = 0xd006;
+	sel.serial = NULL;
+	argv = sf_dfu_argv("dfu-util", &sel, &lp, NULL);
+	line = sf_shell_join(argv);
+	assert_string_equal(line, "dfu-util -d 2b04:d006 -a 0 -i 0 -s 0x080a0000:leave");
+	free(line);
+	sf_argv_free(argv);
+	fx_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +258,7 @@ int main(void)
 		cmocka_unit_test(same_address_same_argv),
 		cmocka_unit_test(nasty_names),
 		cmocka_unit_test(quote_roundtrip),
+		cmocka_unit_test(leave_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -324,6 +324,34 @@ static void test_parse_list(void **state)
 	assert_true(list.access_denied);
 	assert_int_equal(list.failed_pid, 0xd006);
 	assert_string_equal(list.failed_error, "LIBUSB_ERROR_ACCESS");
+	assert_int_equal(list.nfailed, 1);
+	assert_int_equal(list.failed[0].vid, 0x2b04);
+	assert_int_equal(list.failed[0].pid, 0xd006);
+	assert_true(list.failed[0].has_devnum);
+	assert_int_equal(list.failed[0].devnum, 9);
+	assert_true(list.failed[0].access);
+	sf_dfu_list_free(&list);
+	{
+		/* every failure is kept (a repeat of the same devnum once), with
+		 * its own devnum and error; 0.9 names neither */
+		const char *more[] = {
+			"dfu-util: Cannot open DFU device 2b04:d006 found on devnum 9 (LIBUSB_ERROR_ACCESS)",
+			"dfu-util: Cannot open DFU device 1d50:607f found on devnum 12 (LIBUSB_ERROR_BUSY)",
+			"Cannot open DFU device 1d50:607f",
+		};
+		for (size_t i = 0; i < 3; i++)
+			assert_true(sf_transcript_add(&t, SF_STREAM_STDERR, more[i], strlen(more[i])));
+	}
+	assert_true(sf_dfu_parse_list(&t, &list));
+	assert_int_equal(list.nopen_failed, 4);
+	assert_int_equal(list.nfailed, 3);
+	assert_int_equal(list.failed[1].pid, 0x607f);
+	assert_int_equal(list.failed[1].devnum, 12);
+	assert_false(list.failed[1].access);
+	assert_string_equal(list.failed[1].error, "LIBUSB_ERROR_BUSY");
+	assert_false(list.failed[2].has_devnum);
+	assert_true(list.failed[2].access);
+	assert_string_equal(list.failed[2].error, "");
 	sf_dfu_list_free(&list);
 	sf_transcript_free(&t);
 

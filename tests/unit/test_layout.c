@@ -433,6 +433,41 @@ static void test_fuzz(void **state)
 	}
 }
 
+/* Device vs profile layout strings: only the attribute letters may differ
+ * for a read to go on (devsel's alt check). */
+static void test_compare(void **state)
+{
+	static const char core[] = "@Internal Flash  /0x08000000/20*001Ka,108*001Kg";
+	static const char dct_g[] = "@DCT Flash   /0x00000000/01*016Kg";
+	static const char dct_e[] = "@DCT Flash   /0x00000000/01*016Ke";
+	(void)state;
+
+	assert_int_equal(sf_layout_compare(core, core), SF_LAYOUT_SAME);
+	/* spelling only: leading zeros are decimal, the map is the same */
+	assert_int_equal(sf_layout_compare(core, "@Internal Flash  /0x08000000/20*1Ka,108*1Kg"),
+			 SF_LAYOUT_SAME);
+	assert_int_equal(sf_layout_compare(dct_e, dct_g), SF_LAYOUT_FLAGS_DIFFER);
+	assert_int_equal(sf_layout_compare(dct_g, dct_e), SF_LAYOUT_FLAGS_DIFFER);
+	assert_int_equal(sf_layout_compare(core, "@Internal Flash  /0x08000000/20*001Kg,108*001Kg"),
+			 SF_LAYOUT_FLAGS_DIFFER);
+	/* a multiplier, count, size, base or name change is another map */
+	assert_int_equal(sf_layout_compare(dct_g, "@DCT Flash   /0x00000000/01*016Mg"), SF_LAYOUT_DIFFERENT);
+	assert_int_equal(sf_layout_compare(dct_g, "@DCT Flash   /0x00000000/02*016Kg"), SF_LAYOUT_DIFFERENT);
+	assert_int_equal(sf_layout_compare(dct_g, "@DCT Flash   /0x00000000/01*032Kg"), SF_LAYOUT_DIFFERENT);
+	assert_int_equal(sf_layout_compare(dct_g, "@DCT Flash   /0x00004000/01*016Kg"), SF_LAYOUT_DIFFERENT);
+	assert_int_equal(sf_layout_compare(dct_g, "@DCT Flash  /0x00000000/01*016Kg"), SF_LAYOUT_DIFFERENT);
+	assert_int_equal(sf_layout_compare(dct_g, "@DCT Flash   /0x00000000/01*016Kg,01*016Kg"),
+			 SF_LAYOUT_DIFFERENT);
+	assert_int_equal(sf_layout_compare(core, "@Internal Flash  /0x08000000/20*001Ka,100*001Kg"),
+			 SF_LAYOUT_DIFFERENT);
+	/* what does not parse is never "the same but for a letter" */
+	assert_int_equal(sf_layout_compare(dct_g, "UNKNOWN"), SF_LAYOUT_DIFFERENT);
+	assert_int_equal(sf_layout_compare("UNKNOWN", dct_g), SF_LAYOUT_DIFFERENT);
+	assert_int_equal(sf_layout_compare("UNKNOWN", "UNKNOWN"), SF_LAYOUT_SAME);
+	assert_int_equal(sf_layout_compare(NULL, dct_g), SF_LAYOUT_DIFFERENT);
+	assert_int_equal(sf_layout_compare(dct_g, "@DCT Flash   /0x00000000/01*016Kz"), SF_LAYOUT_DIFFERENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_page_lookup),
 		cmocka_unit_test(test_flags_str),
 		cmocka_unit_test(test_fuzz),
+		cmocka_unit_test(test_compare),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

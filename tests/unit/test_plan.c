@@ -335,6 +335,61 @@ static void leave_override(void **s)
 	assert_true(pl.leave);
 }
 
+/* flash --verify: write without leave, read the same range back without
+ * leave, then (only if the plan leaves) the leave step on its own. */
+static void verified_steps(void **s)
+{
+	sf_plan w, r, l;
+	bool has_leave;
+	(void)s;
+	sf_op_request q = { .kind = SF_OP_FLASH_USB, .file_size = 2501 };
+	assert_int_equal(sf_plan_make(&core, &q, &pl, &err), 0);
+	assert_true(pl.leave);
+	sf_plan_verified(&pl, &w, &r, &l, &has_leave);
+	assert_false(w.leave);
+	assert_false(w.upload);
+	assert_int_equal(w.length, 2502); /* padded, as planned */
+	assert_true(w.pad);
+	assert_true(r.upload);
+	assert_false(r.leave);
+	assert_int_equal(r.address, 0x08005000);
+	assert_int_equal(r.length, 2502);
+	assert_int_equal(r.alt, 0);
+	assert_true(has_leave);
+	assert_true(l.leave_only);
+	assert_true(l.leave);
+	assert_false(l.upload);
+	assert_int_equal(l.alt, 0);
+	assert_int_equal(l.address, 0x08005000);
+	assert_int_equal(l.length, 0);
+	assert_string_equal(l.segment, "userFirmware");
+	/* the plan itself is untouched */
+	assert_true(pl.leave);
+	assert_false(pl.leave_only);
+
+	/* --no-leave: no leave step */
+	q.leave = SF_LEAVE_NO;
+	assert_int_equal(sf_plan_make(&core, &q, &pl, &err), 0);
+	sf_plan_verified(&pl, &w, &r, &l, &has_leave);
+	assert_false(has_leave);
+	assert_false(w.leave);
+	assert_false(l.leave_only);
+
+	/* factory: stays unless --leave, which leaves after the match */
+	q.kind = SF_OP_FLASH_FACTORY;
+	q.leave = SF_LEAVE_DEFAULT;
+	assert_int_equal(sf_plan_make(&core, &q, &pl, &err), 0);
+	sf_plan_verified(&pl, &w, &r, &l, &has_leave);
+	assert_false(has_leave);
+	q.leave = SF_LEAVE_YES;
+	assert_int_equal(sf_plan_make(&core, &q, &pl, &err), 0);
+	sf_plan_verified(&pl, &w, &r, &l, &has_leave);
+	assert_true(has_leave);
+	assert_false(w.leave);
+	assert_int_equal(l.alt, 1);
+	assert_int_equal(l.address, 0x00020000);
+}
+
 static sf_module_info mod(unsigned fn, unsigned index, unsigned platform, uint32_t start)
 {
 	sf_module_info m = { .is_module = true, .start_address = start, .function = (uint8_t)fn, .index = (uint8_t)index,
@@ -481,6 +536,7 @@ int main(void)
 		cmocka_unit_test(widget_protected),
 		cmocka_unit_test(reads),
 		cmocka_unit_test(leave_override),
+		cmocka_unit_test(verified_steps),
 		cmocka_unit_test(module_destinations),
 		cmocka_unit_test(fuzz_requests),
 	};

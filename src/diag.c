@@ -2051,34 +2051,8 @@ size_t sf_diag_transcript_ids(const sf_transcript *t, uint16_t (*ids)[2], size_t
 			continue;
 		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
 			p += 2;
-		{
-			/* "vvvv:pppp" */
-			unsigned vv = 0, pp = 0;
-			int k;
-			bool ok = true;
-			for (k = 0; k < 4 && ok; k++) {
-				char c = p[k];
-				int dgt = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-					  c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-				if (dgt < 0)
-					ok = false;
-				vv = vv * 16 + (unsigned)(dgt < 0 ? 0 : dgt);
-			}
-			if (!ok || p[4] != ':')
-				continue;
-			for (k = 0; k < 4 && ok; k++) {
-				char c = p[5 + k];
-				int dgt = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-					  c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-				if (dgt < 0)
-					ok = false;
-				pp = pp * 16 + (unsigned)(dgt < 0 ? 0 : dgt);
-			}
-			if (!ok)
-				continue;
-			v = (uint16_t)vv;
-			pid = (uint16_t)pp;
-		}
+		if (!sf_diag_parse_vidpid(p, &v, &pid))
+			continue;
 		for (size_t k = 0; k < n; k++)
 			if (ids[k][0] == v && ids[k][1] == pid)
 				dup = true;

@@ -20,8 +20,7 @@ static bool starts(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
-/* Parses "vvvv:pppp" (exactly 4 hex digits each) at s. */
-static bool parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
+bool sf_diag_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
 {
 	unsigned v = 0, p = 0;
 	for (int i = 0; i < 4; i++) {
@@ -324,7 +323,7 @@ static void read_command(sf_run_facts *f, const sf_nline *nl)
 			uint16_t v, pp;
 			if (id[0] == '0' && (id[1] == 'x' || id[1] == 'X'))
 				id += 2;
-			if (parse_vidpid(id, &v, &pp)) {
+			if (sf_diag_parse_vidpid(id, &v, &pp)) {
 				f->cmd_vid = v;
 				f->cmd_pid = pp;
 				f->cmd_has_id = true;
@@ -616,10 +615,10 @@ static void classify(sf_run_facts *f, const sf_nline *nl, size_t idx, sf_stream 
 	else if (starts(l, "waiting for device")) hit(f, P_WAITING, idx);
 	else if (starts(l, "opening dfu capable usb device") || starts(l, "opening dfu usb device")) {
 		hit(f, P_OPENING, idx);
-		if (has(l, " id ") && parse_vidpid(strstr(l, " id ") + 4, &f->dev_vid, &f->dev_pid))
+		if (has(l, " id ") && sf_diag_parse_vidpid(strstr(l, " id ") + 4, &f->dev_vid, &f->dev_pid))
 			f->opened_id = true;
 	} else if (starts(l, "device id ") || (starts(l, "id ") && strlen(l) >= 12 && l[7] == ':')) {
-		if (parse_vidpid(nl->orig + (l[0] == 'd' ? 10 : 3), &f->dev_vid, &f->dev_pid))
+		if (sf_diag_parse_vidpid(nl->orig + (l[0] == 'd' ? 10 : 3), &f->dev_vid, &f->dev_pid))
 			f->opened_id = true;
 	} else if (starts(l, "run-time device dfu version ") || starts(l, "device dfu version ")) {
 		unsigned v = 0;
@@ -643,7 +642,7 @@ static void classify(sf_run_facts *f, const sf_nline *nl, size_t idx, sf_stream 
 		size_t ol = strlen(nl->orig);
 		uint16_t v, p;
 		hit(f, P_CANNOT_OPEN_DFU, idx);
-		if (ol > 23 && parse_vidpid(nl->orig + 23, &v, &p)) {
+		if (ol > 23 && sf_diag_parse_vidpid(nl->orig + 23, &v, &p)) {
 			f->open_has_id = true;
 			f->open_vid = v;
 			f->open_pid = p;
@@ -1222,7 +1221,7 @@ size_t sf_diag_scan_listing(const sf_transcript *t, const sf_run *runs, size_t n
 		br = strchr(nl->orig, '[');
 		e = &out[n];
 		memset(e, 0, sizeof *e);
-		if (!br || !parse_vidpid(br + 1, &e->vid, &e->pid))
+		if (!br || !sf_diag_parse_vidpid(br + 1, &e->vid, &e->pid))
 			continue;
 		e->runtime = starts(nl->low, "found runtime:");
 		a = strstr(nl->low, "alt=");

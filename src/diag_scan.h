@@ -28,6 +28,9 @@ typedef struct sf_nline {
 
 void sf_diag_normalise(const char *raw, sf_nline *nl);
 
+/* Parses "vvvv:pppp" (exactly 4 hex digits each) at s. */
+bool sf_diag_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid);
+
 /* dfu-util's text for a bStatus value (lower case), NULL above 15. */
 const char *sf_diag_status_text(int status);
 

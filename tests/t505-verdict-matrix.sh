@@ -1,6 +1,6 @@
 #!/bin/sh
-# One verdict per run, for every simulator fault on the Core, the Photon and
-# the Electron, through flash, flash --verify, read, keys save and keys load: the live
+# One verdict per run, for every simulator fault on every shipped profile (Core,
+# Photon, Electron, P1, Duo), through flash, flash --verify, read, keys save and keys load: the live
 # command and `sparkflash diagnose` on the --log of the same run agree on the
 # verdict, the exit code and the first diagnosis. Faults that stop every
 # transfer fail every operation; the user's files are never changed. The
@@ -16,7 +16,7 @@ fw_sum=$(sha "$T/fw.bin")
 key_sum=$(sha "$T/key.der")
 
 faults="none access busy lost=1 lost=2 status=errWRITE@1 status=errVENDOR@1 stall=1 stall=5 reset-on-leave ignore-leave replug=1@200 stall-leave erase-timeout=1"
-profiles="core photon electron"
+profiles="core photon electron p1 duo"
 ops="flash flash-verify read keys-save keys-load"
 n=0
 for f in $faults; do for p in $profiles; do for o in $ops; do n=$((n + 1)); done; done; done

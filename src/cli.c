@@ -85,9 +85,9 @@ static int common_option(sf_ctx *ctx, int opt, const char *arg)
 	case OPT_JSON: ctx->json = true; return 0;
 	case OPT_DRY_RUN: ctx->dry_run = true; return 0;
 	case OPT_PROFILES_DIR:
-		if (ctx->nprofiles_dirs >= SF_MAX_PROFILE_DIRS - 2)
+		if (ctx->nprofiles_dirs >= SF_MAX_EXPLICIT_PROFILE_DIRS)
 			return sf_usage_error(ctx, "too many --profiles-dir options (at most %d)",
-					      SF_MAX_PROFILE_DIRS - 2);
+					      SF_MAX_EXPLICIT_PROFILE_DIRS);
 		{
 			struct stat st;
 			if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode))

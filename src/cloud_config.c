@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "cloud_config.h"
+#include "jsontext.h"
 
 static int safe_profile_name(const char *s)
 {
@@ -86,7 +88,7 @@ int sf_cloud_check_base_url(const char *url, char *buf, size_t size, sf_err *err
 }
 
 /* Reads `key` (a string) from a config text. Returns 1 found, 0 absent,
- * -1 unparsable. */
+ * -1 unparsable, -2 longer than the buffer. */
 static int cfg_string(const char *text, const char *key, char *buf, size_t size)
 {
 	json_t *doc, *v;
@@ -109,6 +111,20 @@ static int cfg_string(const char *text, const char *key, char *buf, size_t size)
 	}
 	json_decref(doc);
 	return rc;
+}
+
+bool sf_cloud_expiry_text(long long now, long long expires_in, char *buf, size_t size)
+{
+	/* 9999-12-31T23:59:59Z */
+	static const long long last = 253402300799LL;
+	time_t t;
+	struct tm tm;
+	if (expires_in <= 0 || now < 0 || now > last || expires_in > last - now)
+		return false;
+	t = (time_t)(now + expires_in);
+	if (!gmtime_r(&t, &tm))
+		return false;
+	return strftime(buf, size, "%Y-%m-%dT%H:%M:%S.000Z", &tm) > 0;
 }
 
 bool sf_cloud_parse_iso_time(const char *s, long long *out)
@@ -214,17 +230,27 @@ int sf_cloud_resolve_settings(const sf_cloud_inputs *in, sf_cloud_settings *out,
 				  sf_cloud_token_source_name(src));
 	}
 
-	/* API base URL */
-	if (in->opt_api_url) {
-		out->api_url_source = "--api-url";
-		snprintf(url, sizeof url, "%s", in->opt_api_url);
-	} else if (in->env_api_url && *in->env_api_url) {
-		out->api_url_source = "PARTICLE_API_URL";
-		snprintf(url, sizeof url, "%s", in->env_api_url);
+	/* API base URL: a configured one that does not fit is an error, never
+	 * silently cut or replaced by the default (the token would go to a
+	 * server nobody named) */
+	if (in->opt_api_url || (in->env_api_url && *in->env_api_url)) {
+		const char *given = in->opt_api_url ? in->opt_api_url : in->env_api_url;
+		out->api_url_source = in->opt_api_url ? "--api-url" : "PARTICLE_API_URL";
+		if (strlen(given) >= sizeof url)
+			return sf_err_set(err, SF_EXIT_USAGE, "the API URL from %s is %zu bytes long; at most %zu are "
+					  "supported: give the API's base URL", out->api_url_source, strlen(given),
+					  sizeof url - 1);
+		snprintf(url, sizeof url, "%s", given);
 	} else {
-		for (int i = 0; i < 2 && !out->api_url_source; i++)
-			if (!bad[i] && cfg_string(files[i], "apiUrl", url, sizeof url) == 1)
+		for (int i = 0; i < 2 && !out->api_url_source; i++) {
+			int got = bad[i] ? 0 : cfg_string(files[i], "apiUrl", url, sizeof url);
+			if (got == -2)
+				return sf_err_set(err, SF_EXIT_USAGE, "apiUrl in %s is longer than %zu bytes; fix it or "
+						  "remove it (the default is %s)", names[i], sizeof url - 1,
+						  SF_CLOUD_DEFAULT_API_URL);
+			if (got == 1)
 				out->api_url_source = names[i];
+		}
 		if (!out->api_url_source) {
 			out->api_url_source = "default";
 			snprintf(url, sizeof url, "%s", SF_CLOUD_DEFAULT_API_URL);
@@ -279,8 +305,10 @@ char *sf_cloud_config_with_token(const char *old, const char *token, const char 
 	if (!doc)
 		return NULL;
 	json_object_set_new(doc, "access_token", json_string(token));
+	/* a name that is not UTF-8 is saved with '?' for its bad bytes: the old
+	 * account's name must never stay next to the new token */
 	if (username)
-		json_object_set_new(doc, "username", json_string(username));
+		json_object_set_new(doc, "username", sf_json_text(username));
 	json_object_set_new(doc, "access_token_expires_at", expires_at ? json_string(expires_at) : json_null());
 	r = dump(doc);
 	json_decref(doc);

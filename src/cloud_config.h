@@ -65,6 +65,12 @@ int sf_cloud_resolve_settings(const sf_cloud_inputs *in, sf_cloud_settings *out,
  * unparsable. */
 bool sf_cloud_parse_iso_time(const char *s, long long *out);
 
+/* The ISO-8601 UTC time ("2030-01-02T03:04:05.000Z") `expires_in` seconds
+ * after `now`, for the saved config. False when expires_in is not positive
+ * or the time would not fit a four-digit year (a server's huge value must
+ * not overflow: no expiry is saved then). */
+bool sf_cloud_expiry_text(long long now, long long expires_in, char *buf, size_t size);
+
 /* Human name of a token source ("PARTICLE_ACCESS_TOKEN", "profile config", ...). */
 const char *sf_cloud_token_source_name(sf_token_source src);
 

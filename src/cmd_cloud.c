@@ -1057,13 +1057,9 @@ static int cloud_login(sf_ctx *ctx, int argc, char **argv)
 		json_t *exp = json_object_get(out.body, "expires_in");
 		char when[64];
 		const char *expires = NULL;
-		if (json_is_integer(exp) && json_integer_value(exp) > 0) {
-			time_t t = time(NULL) + (time_t)json_integer_value(exp);
-			struct tm tm;
-			gmtime_r(&t, &tm);
-			strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+		if (json_is_integer(exp) &&
+		    sf_cloud_expiry_text((long long)time(NULL), (long long)json_integer_value(exp), when, sizeof when))
 			expires = when;
-		}
 		old = read_text(ce.profile_path, &missing);
 		if (!old && !missing) {
 			rc = sf_err_set(&e, SF_EXIT_INTERNAL, "cannot read %s: %s", ce.profile_path, strerror(errno));

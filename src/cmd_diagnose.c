@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -14,6 +15,7 @@
 #include "diag.h"
 #include "diag_host.h"
 #include "diag_print.h"
+#include "fileio.h"
 #include "out.h"
 #include "profile_io.h"
 #include "sf_error.h"
@@ -197,9 +199,16 @@ int cmd_diagnose(sf_ctx *ctx, int argc, char **argv)
 		fd = STDIN_FILENO;
 		name = "standard input";
 	} else {
-		fd = open(name, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			sf_out_error(ctx, "cannot open log '%s': %s", name, strerror(errno));
+		struct stat st;
+		/* a named pipe with no writer is waited for, not forever */
+		rc = sf_open_input(name, SF_FIFO_WAIT_S, &fd, &st, &err);
+		if (rc) {
+			sf_out_error(ctx, "cannot open log: %s", err.msg);
+			return rc;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			close(fd);
+			sf_out_error(ctx, "'%s' is a directory; give the log file", name);
 			return SF_EXIT_REFUSED;
 		}
 	}

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "image_io.h"
 
 int sf_image_read(const char *path, size_t cap, uint8_t **data, size_t *len, sf_err *err)
@@ -20,20 +21,10 @@ int sf_image_read(const char *path, size_t cap, uint8_t **data, size_t *len, sf_
 	*len = 0;
 	if (!cap)
 		cap = SF_IMAGE_MAX_SIZE;
-	/* O_NONBLOCK: a named pipe nobody writes to must not hang the open
-	 * (it then reads as empty); reads block again below. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return sf_err_set(err, SF_EXIT_REFUSED, "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return sf_err_set(err, SF_EXIT_REFUSED, "cannot read '%s': %s", path, strerror(e));
-	}
-	if (!S_ISREG(st.st_mode)) {
-		int fl = fcntl(fd, F_GETFL);
-		if (fl >= 0)
-			(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	{
+		int rc = sf_open_input(path, SF_FIFO_WAIT_S, &fd, &st, err);
+		if (rc)
+			return rc;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);

@@ -1,5 +1,6 @@
 #include <config.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,4 +86,62 @@ json_t *sf_json_text(const char *s)
 	j = json_string(copy);
 	free(copy);
 	return j ? j : json_string("");
+}
+
+static bool term_plain(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n' || c == '\r';
+}
+
+size_t sf_term_filter(sf_term_state *st, const char *in, size_t n, char *out)
+{
+	size_t o = 0;
+	if (!in) {
+		if (st->npend)
+			out[o++] = '?';
+		st->npend = st->need = 0;
+		return o;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (st->npend) {
+			unsigned char tmp[5];
+			memcpy(tmp, st->pend, st->npend);
+			tmp[st->npend] = c;
+			/* still a possible prefix of a valid character? */
+			bool ok = (c & 0xC0) == 0x80;
+			if (ok && st->npend == 1) {
+				unsigned char l = st->pend[0];
+				ok = !((l == 0xE0 && c < 0xA0) || (l == 0xED && c > 0x9F) || (l == 0xF0 && c < 0x90) ||
+				       (l == 0xF4 && c > 0x8F));
+			}
+			if (!ok) {
+				out[o++] = '?';
+				st->npend = st->need = 0;
+				i--; /* read c again as a start */
+				continue;
+			}
+			st->pend[st->npend++] = c;
+			if (st->npend < st->need)
+				continue;
+			if (st->pend[0] == 0xC2 && st->pend[1] < 0xA0) {
+				out[o++] = '?'; /* a C1 control (CSI is 0x9B) */
+			} else {
+				memcpy(out + o, st->pend, st->npend);
+				o += st->npend;
+			}
+			st->npend = st->need = 0;
+			continue;
+		}
+		if (c < 0x80) {
+			out[o++] = term_plain(c) ? (char)c : '?';
+		} else if (c >= 0xC2 && c <= 0xF4) {
+			st->pend[0] = c;
+			st->npend = 1;
+			st->need = c <= 0xDF ? 2 : c <= 0xEF ? 3 : 4;
+		} else {
+			out[o++] = '?';
+		}
+	}
+	return o;
 }

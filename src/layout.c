@@ -173,7 +173,14 @@ int sf_layout_parse(const char *text, sf_layout *out, sf_err *err)
 				goto fail;
 			}
 			size *= mult;
-			if (size > TWO32 || count * size > TWO32 - cursor) {
+			/* a page count or page size is stored in 32 bits: 2^32 itself
+			 * would wrap to 0 (and divide by zero later) */
+			if (size >= TWO32 || count >= TWO32) {
+				seg_error(err, text, seg, seg, segno,
+					  "page count and page size must each be below 2^32");
+				goto fail;
+			}
+			if (count * size > TWO32 - cursor) {
 				seg_error(err, text, seg, seg, segno,
 					  "region runs past the end of the 32-bit address space");
 				goto fail;

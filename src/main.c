@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "out.h"
 #include "profile_io.h"
 #include "selfdirs.h"
 #include "sf_error.h"
@@ -262,8 +263,16 @@ int main(int argc, char **argv)
 
 	/* This binary's own profiles and simulator library (its build tree's
 	 * when run from there); options and environment still come first. */
+	sf_out_guard_terminal();
 	sf_profile_set_builtin_dir(self->profiles);
 	sf_sim_set_default_library(self->simlib);
+	{
+		sf_err err = { 0 };
+		if (sf_profile_env_check(getenv("SPARKFLASH_PROFILES"), &err)) {
+			fprintf(stderr, "sparkflash: %s\n", err.msg);
+			return err.code;
+		}
+	}
 
 	/* Global options before the command word; the command's own parser
 	 * accepts the same options after it. */

@@ -1,8 +1,11 @@
 #include <config.h>
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "jsontext.h"
 #include "out.h"
@@ -98,4 +101,73 @@ void sf_out_json_line(json_t *doc)
 		free(s);
 	}
 	fflush(stdout);
+}
+
+/* ---- terminals ---------------------------------------------------------- */
+
+typedef struct term_cookie {
+	int fd;
+	sf_term_state st;
+} term_cookie;
+
+static bool write_fully(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+static ssize_t term_write(void *cookie, const char *buf, size_t size)
+{
+	term_cookie *c = cookie;
+	char out[4096 + 8];
+	size_t done = 0;
+	while (done < size) {
+		size_t chunk = size - done > 4096 ? 4096 : size - done;
+		size_t n = sf_term_filter(&c->st, buf + done, chunk, out);
+		if (!write_fully(c->fd, out, n))
+			return done ? (ssize_t)done : -1;
+		done += chunk;
+	}
+	return (ssize_t)size;
+}
+
+static int term_close(void *cookie)
+{
+	term_cookie *c = cookie;
+	char out[8];
+	size_t n = sf_term_filter(&c->st, NULL, 0, out);
+	write_fully(c->fd, out, n);
+	return 0;
+}
+
+/* One per stream for the whole process: nothing to free at exit. */
+static term_cookie cookies[2];
+
+static FILE *guard(FILE *f, term_cookie *c, int fd, int mode)
+{
+	cookie_io_functions_t io = { .write = term_write, .close = term_close };
+	FILE *g;
+	if (!isatty(fd))
+		return f;
+	c->fd = fd;
+	if (!(g = fopencookie(c, "w", io)))
+		return f;
+	setvbuf(g, NULL, mode, 0);
+	return g;
+}
+
+void sf_out_guard_terminal(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+	stdout = guard(stdout, &cookies[0], STDOUT_FILENO, _IOLBF);
+	stderr = guard(stderr, &cookies[1], STDERR_FILENO, _IONBF);
 }

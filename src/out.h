@@ -29,6 +29,12 @@ void sf_out_info(const sf_ctx *ctx, const char *fmt, ...)
  * Steals the reference to `fields` (may be NULL). No-op outside JSON mode. */
 void sf_out_event(const sf_ctx *ctx, const char *name, json_t *fields);
 
+/* When stdout/stderr are terminals, routes them through a filter that
+ * turns control characters (ESC: no escape sequence from a file or device
+ * name reaches the terminal), C1 controls and bytes that are not UTF-8 into
+ * '?' (sf_term_filter). Called once, first thing in main. */
+void sf_out_guard_terminal(void);
+
 /* Prints a JSON document (pretty for humans is not wanted: one line). */
 void sf_out_json_line(json_t *doc);
 

@@ -24,12 +24,34 @@ void sf_profile_set_builtin_dir(const char *dir)
 	builtin_dir = dir && *dir ? dir : SF_PROFILEDIR;
 }
 
+int sf_profile_env_check(const char *env, sf_err *err)
+{
+	size_t n = 0, len;
+	if (!env || !*env)
+		return 0;
+	len = strlen(env);
+	if (len >= SF_PROFILE_ENV_MAX_BYTES)
+		return sf_err_set(err, SF_EXIT_USAGE, "SPARKFLASH_PROFILES is %zu bytes long; at most %d are used: "
+				  "name fewer or shorter directories", len, SF_PROFILE_ENV_MAX_BYTES - 1);
+	for (const char *p = env; *p;) {
+		size_t k = strcspn(p, ":");
+		if (k)
+			n++;
+		p += k + (p[k] == ':');
+	}
+	if (n > SF_PROFILE_ENV_MAX_DIRS)
+		return sf_err_set(err, SF_EXIT_USAGE, "SPARKFLASH_PROFILES names %zu directories; at most %d are "
+				  "searched: name fewer", n, SF_PROFILE_ENV_MAX_DIRS);
+	return 0;
+}
+
 void sf_profile_path_init(sf_profile_path *path, const char *const *explicit_dirs,
 			  size_t nexplicit)
 {
 	/* SPARKFLASH_PROFILES is split into this buffer so the entries can be
-	 * borrowed like the others (one search path per process). */
-	static char envbuf[4096];
+	 * borrowed like the others (one search path per process); main has
+	 * checked it fits (sf_profile_env_check). */
+	static char envbuf[SF_PROFILE_ENV_MAX_BYTES];
 	const char *env = getenv("SPARKFLASH_PROFILES");
 
 	path->ndirs = 0;

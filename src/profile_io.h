@@ -11,7 +11,12 @@
 #include "profile.h"
 #include "sf_error.h"
 
-#define SF_MAX_PROFILE_DIRS 16
+/* At most 16 --profiles-dir, SF_PROFILE_ENV_MAX_DIRS directories in
+ * SPARKFLASH_PROFILES (SF_PROFILE_ENV_MAX_BYTES at most), and the built-in one. */
+#define SF_MAX_PROFILE_DIRS 64
+#define SF_MAX_EXPLICIT_PROFILE_DIRS 16
+#define SF_PROFILE_ENV_MAX_DIRS 46
+#define SF_PROFILE_ENV_MAX_BYTES 65536
 
 typedef struct sf_profile_path {
 	const char *dirs[SF_MAX_PROFILE_DIRS];
@@ -22,6 +27,11 @@ typedef struct sf_profile_path {
  * unless set (main: selfdirs.h). `dir` is borrowed; NULL restores the
  * configured one. */
 void sf_profile_set_builtin_dir(const char *dir);
+
+/* SPARKFLASH_PROFILES (env, may be NULL) within the limits above; else
+ * SF_EXIT_USAGE with a message naming the variable and the limit (main
+ * checks once, so no command silently drops a directory). */
+int sf_profile_env_check(const char *env, sf_err *err);
 
 /* Builds the search path from explicit dirs (may be NULL/0), the environment
  * and the built-in directory. Strings are borrowed, not copied. */

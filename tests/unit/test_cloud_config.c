@@ -94,6 +94,34 @@ static void api_url_precedence(void **state)
 	assert_non_null(strstr(e.msg, "--api-url"));
 }
 
+/* Found by fuzzing: a URL too long for the buffer was replaced by the
+ * default (config) or cut short (environment) without a word; the token
+ * would go to a server nobody named. Refused, naming where it came from. */
+static void api_url_too_long(void **state)
+{
+	(void)state;
+	static char longurl[4200];
+	char cfg[4400];
+	sf_cloud_settings s;
+	sf_err e = { 0 };
+	sf_cloud_inputs in = { 0 };
+	memcpy(longurl, "https://", 8);
+	memset(longurl + 8, 'a', sizeof longurl - 9);
+	longurl[sizeof longurl - 1] = '\0';
+	in.env_api_url = longurl;
+	assert_int_equal(sf_cloud_resolve_settings(&in, &s, &e), SF_EXIT_USAGE);
+	assert_non_null(strstr(e.msg, "PARTICLE_API_URL"));
+	in.env_api_url = NULL;
+	in.opt_api_url = longurl;
+	assert_int_equal(sf_cloud_resolve_settings(&in, &s, &e), SF_EXIT_USAGE);
+	assert_non_null(strstr(e.msg, "--api-url"));
+	in.opt_api_url = NULL;
+	snprintf(cfg, sizeof cfg, "{\"apiUrl\":\"%s\"}", longurl);
+	in.profile_cfg = cfg;
+	assert_int_equal(sf_cloud_resolve_settings(&in, &s, &e), SF_EXIT_USAGE);
+	assert_non_null(strstr(e.msg, "apiUrl"));
+}
+
 static void base_url_checks(void **state)
 {
 	(void)state;
@@ -105,6 +133,24 @@ static void base_url_checks(void **state)
 	assert_int_equal(sf_cloud_check_base_url("https://u:p@h", b, sizeof b, &e), SF_EXIT_USAGE);
 	assert_int_equal(sf_cloud_check_base_url("http://", b, sizeof b, &e), SF_EXIT_USAGE);
 	assert_int_equal(sf_cloud_check_base_url("http://h /", b, sizeof b, &e), SF_EXIT_USAGE);
+}
+
+/* Found by fuzzing: a server's huge expires_in overflowed the addition. */
+static void expiry_text(void **state)
+{
+	(void)state;
+	char b[64];
+	long long back;
+	assert_true(sf_cloud_expiry_text(1700000000LL, 7776000, b, sizeof b));
+	assert_string_equal(b, "2024-02-12T22:13:20.000Z");
+	assert_true(sf_cloud_parse_iso_time(b, &back));
+	assert_int_equal(back, 1700000000LL + 7776000);
+	assert_false(sf_cloud_expiry_text(1700000000LL, 0, b, sizeof b));
+	assert_false(sf_cloud_expiry_text(1700000000LL, -5, b, sizeof b));
+	assert_false(sf_cloud_expiry_text(1700000000LL, 9223372036854775807LL, b, sizeof b));
+	assert_false(sf_cloud_expiry_text(1700000000LL, 253402300799LL, b, sizeof b));
+	assert_true(sf_cloud_expiry_text(0, 253402300799LL, b, sizeof b));
+	assert_string_equal(b, "9999-12-31T23:59:59.000Z");
 }
 
 static void expiry(void **state)
@@ -185,6 +231,14 @@ static void rewrite_config(void **state)
 	s = sf_cloud_config_with_token("  ", "t", NULL, "2030-01-01T00:00:00Z", &e);
 	assert_non_null(strstr(s, "2030"));
 	free(s);
+	/* found by fuzzing: a name that is not UTF-8 was not saved, so the
+	 * previous account's name stayed next to the new token */
+	s = sf_cloud_config_with_token("{\"username\":\"old@x\"}", "t2", "new\xff@x", NULL, &e);
+	assert_non_null(s);
+	d = json_loads(s, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(d, "username")), "new?@x");
+	json_decref(d);
+	free(s);
 }
 
 /* Random and mutated config texts must never crash the parser. */
@@ -229,6 +283,8 @@ int main(void)
 		cmocka_unit_test(bad_config_skipped_with_warning),
 		cmocka_unit_test(token_with_newline_refused),
 		cmocka_unit_test(api_url_precedence),
+		cmocka_unit_test(api_url_too_long),
+		cmocka_unit_test(expiry_text),
 		cmocka_unit_test(base_url_checks),
 		cmocka_unit_test(expiry),
 		cmocka_unit_test(profile_names),

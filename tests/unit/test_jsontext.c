@@ -91,9 +91,62 @@ static void test_fuzz(void **st)
 	}
 }
 
+/* Terminal output: no control character, C1 control or broken UTF-8 gets
+ * through; valid text does, also split across calls. */
+static void term_filter(void **state)
+{
+	(void)state;
+	static const struct { const char *in; const char *want; } cases[] = {
+		{ "plain text\tand\r\n", "plain text\tand\r\n" },
+		{ "\033[31mred\033[0m", "?[31mred?[0m" },
+		{ "bell\a nul-free \x7f", "bell? nul-free ?" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "csi\xc2\x9b" "31m", "csi?31m" },            /* C1 CSI as UTF-8 */
+		{ "raw\x9b" "31m", "raw?31m" },                  /* 8-bit CSI */
+		{ "sur\xed\xa0\x80x", "sur???x" },          /* surrogate */
+		{ "big\xf4\x90\x80\x80x", "big????x" },    /* above U+10FFFF */
+		{ "over\xc0\xafx", "over??x" },              /* overlong */
+		{ "cut\xe2\x82", "cut?" },                   /* unfinished at the end */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[128];
+		sf_term_state st = { 0 };
+		size_t n = sf_term_filter(&st, cases[i].in, strlen(cases[i].in), out);
+		n += sf_term_filter(&st, NULL, 0, out + n);
+		out[n] = '\0';
+		assert_string_equal(out, cases[i].want);
+	}
+	/* a character split between two writes is kept whole */
+	{
+		char out[32];
+		sf_term_state st = { 0 };
+		size_t n = sf_term_filter(&st, "a\xe2\x82", 3, out);
+		n += sf_term_filter(&st, "\xac\033", 2, out + n);
+		out[n] = '\0';
+		assert_string_equal(out, "a\xe2\x82\xac?");
+	}
+	/* random bytes: the output never holds a control byte but TAB/LF/CR */
+	srand(7);
+	for (int round = 0; round < 2000; round++) {
+		char in[64], out[64 + 8];
+		sf_term_state st = { 0 };
+		size_t n;
+		for (size_t k = 0; k < sizeof in; k++)
+			in[k] = (char)(rand() % 256);
+		n = sf_term_filter(&st, in, sizeof in, out);
+		n += sf_term_filter(&st, NULL, 0, out + n);
+		for (size_t k = 0; k < n; k++) {
+			unsigned char c = (unsigned char)out[k];
+			assert_true(c >= 0x20 || c == '\t' || c == '\n' || c == '\r');
+			assert_true(c != 0x7f && c != 0x1b);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(term_filter),
 		cmocka_unit_test(test_valid_untouched),
 		cmocka_unit_test(test_invalid_bytes_replaced),
 		cmocka_unit_test(test_sanitize_bounds),

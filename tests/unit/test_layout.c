@@ -193,6 +193,11 @@ static void test_malformed(void **state)
 		{ "@n/0x0/", "segment 1 '' at column 8: want COUNT*SIZE" },
 		{ "@n/0x0/0*1Kg", "segment 1 '0*1Kg' at column 8: page count and size must be > 0" },
 		{ "@n/0x0/1*0Kg", "page count and size must be > 0" },
+		/* found by fuzzing: 2^32 was accepted and stored as 0 (SIGFPE in
+		 * the page lookup, out-of-bounds page counters in the simulator) */
+		{ "@n/0x0/1*4096Mg", "page count and page size must each be below 2^32" },
+		{ "@n/0x0/4294967296*1Bg", "page count and page size must each be below 2^32" },
+		{ "@n/0x0/1*4194304Kg", "page count and page size must each be below 2^32" },
 		{ "@n/0x0/1*1Kh", "segment 1 '1*1Kh' at column 12: memory type is not a letter a..g" },
 		{ "@n/0x0/1*1K", "missing memory type" },
 		{ "@n/0x0/1*1", "missing memory type" },

@@ -325,8 +325,10 @@ sf_prefix_hazard sf_dfu_prefix_hazard(const uint8_t *data, size_t len, size_t *s
 		return SF_HAZARD_NONE;
 	}
 	if ((data[0] & 0x3F) == 0x1A && (data[1] & 0x3F) == 0x3F) {
+		/* the prefix is 16 bytes: a shorter file loses all it has
+		 * (found by fuzzing: the count ran past the end of the file) */
 		if (strip)
-			*strip = 16;
+			*strip = len < 16 ? len : 16;
 		return SF_HAZARD_LPC;
 	}
 	return SF_HAZARD_NONE;

@@ -627,6 +627,8 @@ static void test_prefix_hazard(void **state)
 	b[0] = 0xDA;
 	b[1] = 0xFF;
 	assert_int_equal(sf_dfu_prefix_hazard(b, 8, &strip), SF_HAZARD_LPC);
+	assert_int_equal(strip, 8); /* all it has, never more (found by fuzzing) */
+	assert_int_equal(sf_dfu_prefix_hazard(b, 40, &strip), SF_HAZARD_LPC);
 	assert_int_equal(strip, 16);
 	sf_dfu_payload(b, 8, &off, &plen);
 	assert_int_equal(off, 8);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "module.h"
 
 #define PREFIX_LEN 24u
@@ -29,31 +31,18 @@ static uint32_t rd32be(const uint8_t *p)
 	       ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
-/* Table-driven reflected CRC-32 (poly 0xEDB88320); the table is built on
- * first use so the module carries no large constant. */
-static uint32_t crc_table[256];
-static bool crc_table_ready;
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-		for (int k = 0; k < 8; k++)
-			c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-	crc_table_ready = true;
-}
-
 uint32_t sf_crc32(uint32_t crc, const uint8_t *data, size_t len)
 {
-	if (!crc_table_ready)
-		crc_init();
-	/* zlib convention: crc is the finished value of the previous chunk. */
-	crc = ~crc;
-	for (size_t i = 0; i < len; i++)
-		crc = crc_table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
-	return ~crc;
+	/* zlib's CRC-32 (its convention: crc is the finished value of the
+	 * previous chunk); zlib counts in uInt, so long buffers go in pieces */
+	uLong c = crc;
+	while (len) {
+		uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
+		c = crc32(c, data, n);
+		data += n;
+		len -= n;
+	}
+	return (uint32_t)c;
 }
 
 const char *sf_module_function_name(unsigned fn)

@@ -85,15 +85,21 @@ sim remove CCCCCCCCCCCC
 
 # replug=N@MS: off the bus, then back in DFU mode at a new devnum, freshly
 # powered (the Core's first status again)
-sim add core --serial EEEEEEEEEEEE --fault replug=1@400
+# (3 s off the bus: the two looks below fit in it even on a loaded machine)
+sim add core --serial EEEEEEEEEEEE --fault replug=1@3000
 dfu -S EEEEEEEEEEEE -a 0 -s 0x08005000 -D "$T/fw.bin"
 expect_rc "replug: the download fails" 74
 sim list --json
 is "replug: off the bus (mode unplugged)" "$(json_get "$T/out" 'd["devices"][0]["mode"]')" "unplugged"
 dfu -l
 check "replug: not listed while off the bus" sh -c "! grep -q EEEEEEEEEEEE '$T/out'"
-sleep 0.5
-dfu -l
+i=0
+while [ $i -lt 60 ]; do
+	dfu -l
+	grep -q 'serial="EEEEEEEEEEEE"' "$T/out" && break
+	sleep 0.25
+	i=$((i + 1))
+done
 check "replug: back in DFU mode at a new devnum" grep -q 'devnum=3,.*serial="EEEEEEEEEEEE"' "$T/out"
 sim list --json
 is "replug: freshly powered: dfuERROR/errFIRMWARE" "$(json_get "$T/out" '(d["devices"][0]["dfu_state"], d["devices"][0]["dfu_status"])')" "(10, 'errFIRMWARE')"

@@ -692,11 +692,18 @@ static void classify(sf_run_facts *f, const sf_nline *nl, size_t idx, sf_stream 
 		 has(l, "for reading")) {
 		/* Windows 0.8 puts strerror first: "No such file or directory:
 		 * Could not open file x.bin for reading" */
-		const char *s = strstr(nl->orig + (strstr(l, "open file") - l), "file ") + 5;
-		const char *e = strstr(l, " for reading");
-		int n = (int)(e - l) - (int)(s - nl->orig);
+		/* the name: after "open file " up to " for reading" (offsets into
+		 * low and orig are the same; found by fuzzing: a name glued to
+		 * "file" or a "for reading" before it must not read off the end) */
+		size_t from = (size_t)(strstr(l, "open file") - l) + 9;
+		const char *e = strstr(l + from, " for reading");
+		size_t n = 0;
+		if (l[from] == ' ')
+			from++;
+		if (e && (size_t)(e - l) > from)
+			n = (size_t)(e - l) - from;
 		hit(f, P_FILE_NOT_FOUND, idx);
-		snprintf(f->missing_file, sizeof f->missing_file, "%.*s", n > 0 ? (n > 190 ? 190 : n) : 0, s);
+		snprintf(f->missing_file, sizeof f->missing_file, "%.*s", (int)(n > 190 ? 190 : n), nl->orig + from);
 	} else if (has(l, "invalid dfu suffix signature") || has(l, "file too short for dfu suffix") ||
 		   has(l, "dfu suffix crc does not match") || has(l, "a valid dfu suffix will be required") ||
 		   has(l, "file has no dfu suffix") || has(l, "no valid dfu suffix signature"))

@@ -472,6 +472,31 @@ static void test_regions(void **state)
 	sf_transcript_free(&t);
 }
 
+/* Found by fuzzing: "Could not open file" with the name glued to "file"
+ * (or a "for reading" before it) read through a NULL pointer. */
+static void test_file_not_found_odd(void **state)
+{
+	static const char *const lines[] = {
+		"C:\\Users\\Andy>particle flash --usb tinker\nFound DFU device:d006 -a 0 -i 0 oCould not open file7ainarnot opeton_tinker.bin for reading\n",
+		"dfu-util: Could not open file for reading\n",
+		"dfu-util: Could not open file x.bin for readingfor reading\n",
+		"No such file or directory: Could not open file binaries/photon_tinker.bin for reading\n",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		sf_transcript t = { 0 };
+		sf_diag_result r;
+		sf_err err = { 0 };
+		assert_int_equal(sf_tlog_parse(lines[i], strlen(lines[i]), &t, &err), 0);
+		assert_int_equal(sf_diagnose(&t, NULL, &r), 0);
+		assert_non_null(find(&r, "file-not-found"));
+		if (i == 3)
+			assert_non_null(strstr(find(&r, "file-not-found")->summary, "'binaries/photon_tinker.bin'"));
+		sf_diag_result_free(&r);
+		sf_transcript_free(&t);
+	}
+}
+
 static void test_ids_and_tlog(void **state)
 {
 	sf_transcript t;
@@ -567,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_host_facts_in_fix),
 		cmocka_unit_test(test_live_flags),
 		cmocka_unit_test(test_regions),
+		cmocka_unit_test(test_file_not_found_odd),
 		cmocka_unit_test(test_ids_and_tlog),
 		cmocka_unit_test(test_udev),
 	};

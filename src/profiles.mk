@@ -3,6 +3,7 @@ libsfcore_a_SOURCES += \
 	src/layout.c src/layout.h \
 	src/jsonpos.c src/jsonpos.h \
 	src/profile.c src/profile.h \
+	src/profmatch.c src/profmatch.h \
 	src/dfustate.c src/dfustate.h
 
 sparkflash_SOURCES += \

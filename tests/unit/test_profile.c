@@ -14,6 +14,7 @@
 
 #include "jsonpos.h"
 #include "profile.h"
+#include "profmatch.h"
 
 static const char *const shipped[] = { "core", "photon", "p1", "electron", "duo" };
 #define NSHIPPED (sizeof shipped / sizeof shipped[0])
@@ -261,6 +262,199 @@ static void test_match_usb(void **state)
 
 #define HEAD "{\n \"schema\": 1,\n \"id\": \"t\",\n \"name\": \"T\",\n \"usb\": { \"dfu\": \"1d50:607f\" },\n"
 #define ALTS " \"alts\": [ { \"alt\": 0, \"layout\": \"@F/0x08000000/4*1Kg\" } ],\n"
+
+/* Two families on one VID:PID, told apart by their layouts (made-up
+ * numbers: what matters is how the strings relate). */
+#define FAM(id, vary, l0, l1, seg) \
+	"{ \"schema\": 1, \"id\": \"" id "\", \"name\": \"" id "\", \"family\": \"Test ROM\",\n" \
+	"  \"layout_sizes_vary\": " vary ", \"usb\": { \"dfu\": \"0483:df11\" },\n" \
+	"  \"alts\": [ { \"alt\": 0, \"layout\": \"" l0 "\" }, { \"alt\": 1, \"layout\": \"" l1 "\" } ],\n" \
+	"  \"segments\": { " seg " } }\n"
+
+static void parse_text(const char *text, sf_profile *p)
+{
+	sf_err err = { 0, "" };
+	int r = sf_profile_parse(text, strlen(text), "t.json", p, &err);
+	if (r)
+		print_error("%s\n", err.msg);
+	assert_int_equal(r, 0);
+}
+
+static sf_dfu_device listed(uint16_t vid, uint16_t pid, sf_dfu_alt *alts, size_t n)
+{
+	sf_dfu_device d;
+	memset(&d, 0, sizeof d);
+	d.vid = vid;
+	d.pid = pid;
+	d.alts = alts;
+	d.nalts = n;
+	return d;
+}
+
+static void set_alt(sf_dfu_alt *a, unsigned alt, const char *name)
+{
+	a->alt = alt;
+	snprintf(a->name, sizeof a->name, "%s", name);
+}
+
+static void test_match_by_layout(void **state)
+{
+	sf_profile all[4];
+	sf_dfu_alt alts[3];
+	sf_dfu_device d;
+	sf_match m;
+	char buf[160];
+	(void)state;
+	parse_text(FAM("fa", "true", "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg",
+		       "@Option Bytes  /0x1FFFC000/01*016 e",
+		       "\"app\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": \"0x100000\" }"), &all[0]);
+	parse_text(FAM("fb", "true", "@Internal Flash  /0x08000000/064*0002Kg", "@Option Bytes  /0x1FFFF800/01*016 e",
+		       "\"app\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": \"0x20000\" }"), &all[1]);
+	parse_text(FAM("fc", "true", "@Internal Flash  /0x08000000/128*002Kg", "@Option Bytes  /0x1FFFF800/01*016 e",
+		       "\"app\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": \"0x40000\" }"), &all[2]);
+	load_shipped("core", &all[3]);
+
+	/* a VID:PID one profile has: that one, whatever the layouts say */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/99*001Kg");
+	d = listed(0x1d50, 0x607f, alts, 1);
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_UNIQUE);
+	assert_ptr_equal(m.profile, &all[3]);
+	d = listed(0x1234, 0x5678, alts, 1);
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_NONE);
+	assert_null(m.profile);
+	assert_null(sf_profiles_match_device(NULL, 0, &d).profile);
+
+	/* shared: the exact strings pick the family */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg");
+	set_alt(&alts[1], 1, "@Option Bytes  /0x1FFFC000/01*016 e");
+	set_alt(&alts[2], 2, "@OTP Memory /0x1FFF7800/01*512 e,01*016 e"); /* extra alts are fine */
+	d = listed(0x0483, 0xdf11, alts, 3);
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_EXACT);
+	assert_ptr_equal(m.profile, &all[0]);
+	assert_int_equal(m.nshared, 3);
+	assert_ptr_equal(m.first, &all[0]);
+	/* a smaller member of the family: by geometry */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg");
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_GEOMETRY);
+	assert_ptr_equal(m.profile, &all[0]);
+	/* a missing alt the profile declares: not that family */
+	d = listed(0x0483, 0xdf11, alts, 1);
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_UNKNOWN);
+	assert_null(m.profile);
+	sf_match_describe_unknown(&m, 0x0483, 0xdf11, buf, sizeof buf);
+	assert_string_equal(buf, "0483:df11 (Test ROM, unknown family)");
+
+	/* fb and fc: exact strings tell them apart although their geometry
+	 * is the same ... */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/128*002Kg");
+	set_alt(&alts[1], 1, "@Option Bytes  /0x1FFFF800/01*016 e");
+	d = listed(0x0483, 0xdf11, alts, 2);
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_EXACT);
+	assert_ptr_equal(m.profile, &all[2]);
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/064*0002Kg");
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_ptr_equal(m.profile, &all[1]);
+	/* ... a third spelling of that geometry fits both: not told apart */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/128*0002Kg");
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_AMBIGUOUS);
+	assert_null(m.profile);
+	sf_match_describe_unknown(&m, 0x0483, 0xdf11, buf, sizeof buf);
+	assert_string_equal(buf, "0483:df11 (Test ROM, family not told apart)");
+	/* another page size fits nothing */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/064*0001Kg");
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_UNKNOWN);
+	/* runtime mode has no layouts: a VID:PID no profile has at runtime */
+	d.runtime = true;
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_NONE);
+	d = listed(0x1d50, 0x607d, alts, 0);
+	d.runtime = true;
+	assert_ptr_equal(sf_profiles_match_device(all, 4, &d).profile, &all[3]);
+
+	sf_profiles_sharing(all, 4, 0x0483, 0xdf11, buf, sizeof buf);
+	assert_string_equal(buf, "fa, fb, fc");
+	sf_profiles_sharing(all, 4, 0x1d50, 0x607f, buf, 5);
+	assert_string_equal(buf, "core");
+	sf_profiles_sharing(all, 4, 0x0483, 0xdf11, buf, 6);
+	assert_string_equal(buf, "fa, f");
+	for (size_t i = 0; i < 4; i++)
+		sf_profile_free(&all[i]);
+}
+
+/* Without layout_sizes_vary only exact strings count. */
+static void test_match_exact_only(void **state)
+{
+	sf_profile all[2];
+	sf_dfu_alt alts[2];
+	sf_dfu_device d;
+	(void)state;
+	parse_text(FAM("xa", "false", "@Flash /0x08000000/08*001Kg", "@Opt /0x1FFF0000/01*016 e", ""), &all[0]);
+	parse_text(FAM("xb", "false", "@Flash /0x08000000/16*001Kg", "@Opt /0x1FFF0000/01*016 e", ""), &all[1]);
+	set_alt(&alts[0], 0, "@Flash /0x08000000/16*001Kg");
+	set_alt(&alts[1], 1, "@Opt /0x1FFF0000/01*016 e");
+	d = listed(0x0483, 0xdf11, alts, 2);
+	assert_ptr_equal(sf_profiles_match_device(all, 2, &d).profile, &all[1]);
+	set_alt(&alts[0], 0, "@Flash /0x08000000/04*001Kg");
+	assert_int_equal(sf_profiles_match_device(all, 2, &d).kind, SF_MATCH_UNKNOWN);
+	/* spelled differently is not "exactly" */
+	set_alt(&alts[0], 0, "@Flash /0x08000000/8*1Kg");
+	assert_int_equal(sf_profiles_match_device(all, 2, &d).kind, SF_MATCH_UNKNOWN);
+	for (size_t i = 0; i < 2; i++)
+		sf_profile_free(&all[i]);
+}
+
+/* A family member with less flash: the device's own map is adopted and the
+ * segments end where its flash does. */
+static void test_adopt_layouts(void **state)
+{
+	sf_profile p;
+	sf_dfu_alt alts[2];
+	sf_err err = { 0, "" };
+	const sf_segment *s;
+	(void)state;
+	parse_text(FAM("fa", "true", "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg",
+		       "@Option Bytes  /0x1FFFC000/01*016 e",
+		       "\"app\": { \"alt\": 0, \"address\": \"0x08020000\", \"size\": \"0xC0000\", \"leave\": true },\n"
+		       "    \"top\": { \"alt\": 0, \"address\": \"0x080E0000\", \"size\": \"0x20000\" },\n"
+		       "    \"sector0\": { \"alt\": 0, \"address\": \"0x08000000\" },\n"
+		       "    \"ob\": { \"alt\": 1, \"address\": \"0x1FFFC000\", \"size\": 16, \"protected\": true }"), &p);
+	/* the same strings: nothing to do */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg");
+	set_alt(&alts[1], 1, "@Option Bytes  /0x1FFFC000/01*016 e");
+	assert_int_equal(sf_profile_adopt_layouts(&p, alts, 2, &err), 0);
+	/* another map altogether is not adopted */
+	set_alt(&alts[0], 0, "@Internal Flash   /0x08000000/16*128Kg");
+	assert_int_equal(sf_profile_adopt_layouts(&p, alts, 2, &err), 0);
+	assert_string_equal(p.alts[0].layout_text, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg");
+	/* 512 KiB */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg");
+	assert_int_equal(sf_profile_adopt_layouts(&p, alts, 2, &err), 1);
+	assert_string_equal(p.alts[0].layout_text, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg");
+	assert_int_equal(p.alts[0].layout.nregions, 3);
+	assert_true(p.alts[0].layout.regions[2].end == 0x08080000);
+	assert_int_equal(p.nsegments, 3);
+	s = sf_profile_segment(&p, "app");
+	assert_non_null(s);
+	assert_int_equal(s->size, 0x60000);
+	assert_true(s->leave);
+	assert_null(sf_profile_segment(&p, "top")); /* past its flash */
+	assert_true(sf_segment_end(&p, sf_profile_segment(&p, "sector0")) == 0x08010000);
+	assert_int_equal(sf_profile_segment(&p, "ob")->size, 16);
+	/* a profile whose sizes do not vary is never changed */
+	p.layout_sizes_vary = false;
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,01*128Kg");
+	assert_int_equal(sf_profile_adopt_layouts(&p, alts, 2, &err), 0);
+	assert_string_equal(p.alts[0].layout_text, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg");
+	sf_profile_free(&p);
+}
 
 static void test_minimal_defaults(void **state)
 {
@@ -679,6 +873,9 @@ int main(void)
 		cmocka_unit_test(test_gen2_profiles),
 		cmocka_unit_test(test_duo_profile),
 		cmocka_unit_test(test_match_usb),
+		cmocka_unit_test(test_match_by_layout),
+		cmocka_unit_test(test_match_exact_only),
+		cmocka_unit_test(test_adopt_layouts),
 		cmocka_unit_test(test_bootloader_sections),
 		cmocka_unit_test(test_refused_words),
 		cmocka_unit_test(test_minimal_defaults),

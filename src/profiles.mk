@@ -11,7 +11,10 @@ sparkflash_SOURCES += \
 
 dist_pkgdata_profiles_DATA += \
 	profiles/core.json profiles/photon.json profiles/p1.json \
-	profiles/electron.json profiles/duo.json
+	profiles/electron.json profiles/duo.json \
+	profiles/argon.json profiles/boron.json profiles/xenon.json \
+	profiles/esomx.json profiles/bsom.json profiles/b5som.json \
+	profiles/tracker.json profiles/p2.json
 
 sparkflash_SOURCES += src/cmd_profiles.c
 

@@ -263,6 +263,85 @@ static void test_match_usb(void **state)
 #define HEAD "{\n \"schema\": 1,\n \"id\": \"t\",\n \"name\": \"T\",\n \"usb\": { \"dfu\": \"1d50:607f\" },\n"
 #define ALTS " \"alts\": [ { \"alt\": 0, \"layout\": \"@F/0x08000000/4*1Kg\" } ],\n"
 
+/* Gen 3 (nRF52840) and P2 (RTL872x): device-os' bootloader strings and
+ * memory maps, particle-cli's key slots (README "Where the shipped values
+ * come from"). */
+static void test_gen3_p2_profiles(void **state)
+{
+	static const struct {
+		const char *id;
+		int platform;
+		uint16_t pid;
+		bool ext8;     /* 8 MiB external flash */
+	} gen3[] = {
+		{ "argon", 12, 0x0c, false }, { "boron", 13, 0x0d, false }, { "esomx", 15, 0x0f, true },
+		{ "bsom", 23, 0x17, false }, { "b5som", 25, 0x19, true }, { "tracker", 26, 0x1a, true },
+		{ "xenon", 14, 0x0e, false },
+	};
+	sf_profile p;
+	(void)state;
+	for (size_t i = 0; i < sizeof gen3 / sizeof gen3[0]; i++) {
+		bool xenon = !strcmp(gen3[i].id, "xenon");
+		load_shipped(gen3[i].id, &p);
+		assert_int_equal(p.platform_id, gen3[i].platform);
+		assert_int_equal(p.dfu.vid, 0x2b04);
+		assert_int_equal(p.dfu.pid, 0xd000 | gen3[i].pid);
+		assert_int_equal(p.runtime.pid, 0xc000 | gen3[i].pid);
+		assert_int_equal(p.bcd_device, 0x0251);
+		assert_int_equal(p.transfer_size, 4096);
+		assert_string_equal(p.default_protocol, "udp");
+		assert_int_equal(p.nalts, 3);
+		assert_string_equal(sf_profile_alt(&p, 0)->layout_text,
+				    "@Internal Flash   /0x00000000/1*004Ka,47*004Kg,192*004Kg,4*004Kg,4*004Kg,8*004Ka");
+		assert_string_equal(sf_profile_alt(&p, 1)->layout_text, xenon ? "@DCD Flash   /0x00000000/1*016Ke"
+									       : "@DCT Flash   /0x00000000/1*016Ke");
+		assert_true(sf_profile_alt(&p, 1)->erase_none);
+		assert_string_equal(sf_profile_alt(&p, 2)->layout_text,
+				    gen3[i].ext8 ? "@External Flash   /0x80000000/2048*004Kg"
+						 : "@External Flash   /0x80000000/1024*004Kg");
+		if (xenon) {
+			expect_seg(&p, "systemFirmwareOne", 0, 0x30000, 0xA4000, false, false);
+			expect_seg(&p, "userFirmware", 0, 0xD4000, 0x20000, true, false);
+			expect_seg(&p, "radioStack", 0, 0x1000, 0x2F000, false, false);
+			expect_seg(&p, "factoryReset", 2, 0x80200000, 0x20000, false, false);
+		} else {
+			expect_seg(&p, "systemFirmwareOne", 0, 0x28000, 0x8C000, false, false);
+			expect_seg(&p, "userFirmware", 0, 0xB4000, 0x40000, true, false);
+			expect_seg(&p, "radioStack", 0, 0x1000, 0x26000, false, false);
+			expect_seg(&p, "factoryReset", 2, gen3[i].ext8 ? 0x80600000 : 0x80200000, 0x40000, false, false);
+		}
+		expect_seg(&p, "bootloader", 0, 0xF4000, 0xC000, false, true);
+		expect_seg(&p, "udpPrivateKey", 1, 3106, 192, false, true);
+		expect_seg(&p, "udpServerKey", 1, 3298, 320, false, true);
+		expect_seg(&p, "otaFlag", 1, 1753, 1, false, true);
+		assert_null(sf_profile_segment(&p, "tcpPrivateKey"));
+		assert_int_equal(sf_profile_segment(&p, "udpServerKey")->key.address_offset, 192);
+		assert_int_equal(sf_profile_segment(&p, "udpServerKey")->key.port_offset, 258);
+		assert_true(p.bootloader.present);
+		assert_int_equal(p.bootloader.first_status, 0);
+		assert_int_equal(p.bootloader.leave_state, 7); /* dfuMANIFEST */
+		assert_int_equal(p.bootloader.leave_reset_ms, 500);
+		assert_int_equal(p.bootloader.detach, SF_BL_DETACH_REENUMERATE);
+		assert_int_equal(p.bootloader.refused, SF_BL_REFUSED_STATUS);
+		assert_int_equal(p.bootloader.refused_status, 14); /* errUNKNOWN */
+		assert_int_equal(p.bootloader.commands, SF_BL_CMD_SET_ADDRESS | SF_BL_CMD_ERASE_PAGE);
+		sf_profile_free(&p);
+	}
+	load_shipped("p2", &p);
+	assert_int_equal(p.platform_id, 32);
+	assert_int_equal(p.dfu.pid, 0xd020);
+	assert_int_equal(p.runtime.pid, 0xc020);
+	assert_int_equal(p.bcd_device, 0x0252);
+	assert_int_equal(p.nalts, 2);
+	assert_string_equal(sf_profile_alt(&p, 0)->layout_text, "@Internal Flash   /0x08000000/2048*004Kg");
+	expect_seg(&p, "bootloader", 0, 0x08000000, 0x14000, false, true);
+	expect_seg(&p, "systemFirmwareOne", 0, 0x08060000, 0x180000, false, false);
+	expect_seg(&p, "userFirmware", 0, 0x08480000, 0x180000, true, false);
+	expect_seg(&p, "udpServerKey", 1, 3298, 320, false, true);
+	assert_int_equal(p.bootloader.refused_status, 14);
+	sf_profile_free(&p);
+}
+
 /* Two families on one VID:PID, told apart by their layouts (made-up
  * numbers: what matters is how the strings relate). */
 #define FAM(id, vary, l0, l1, seg) \
@@ -872,6 +951,7 @@ int main(void)
 		cmocka_unit_test(test_core_profile),
 		cmocka_unit_test(test_gen2_profiles),
 		cmocka_unit_test(test_duo_profile),
+		cmocka_unit_test(test_gen3_p2_profiles),
 		cmocka_unit_test(test_match_usb),
 		cmocka_unit_test(test_match_by_layout),
 		cmocka_unit_test(test_match_exact_only),

@@ -14,7 +14,9 @@ dist_pkgdata_profiles_DATA += \
 	profiles/electron.json profiles/duo.json \
 	profiles/argon.json profiles/boron.json profiles/xenon.json \
 	profiles/esomx.json profiles/bsom.json profiles/b5som.json \
-	profiles/tracker.json profiles/p2.json
+	profiles/tracker.json profiles/p2.json \
+	profiles/stm32f0.json profiles/stm32f1.json profiles/stm32f4.json \
+	profiles/stm32l4.json profiles/stm32h7.json
 
 sparkflash_SOURCES += src/cmd_profiles.c
 

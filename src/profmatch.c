@@ -94,6 +94,38 @@ sf_match sf_profiles_match_device(const sf_profile *profiles, size_t n, const sf
 	return m;
 }
 
+const sf_profile *sf_profiles_match_logged(const sf_profile *profiles, size_t n, const sf_dfu_list *list,
+					   uint16_t vid, uint16_t pid)
+{
+	const sf_profile *p = NULL;
+	bool seen = false;
+	sf_dfu_device bare;
+	sf_match m;
+	for (size_t i = 0; list && i < list->n; i++) {
+		const sf_dfu_device *d = &list->devs[i];
+		const sf_profile *q;
+		if (d->runtime || d->vid != vid || d->pid != pid)
+			continue;
+		q = sf_profiles_match_device(profiles, n, d).profile;
+		if (seen && q != p)
+			return NULL;
+		seen = true;
+		p = q;
+	}
+	if (seen)
+		return p;
+	memset(&bare, 0, sizeof bare);
+	bare.vid = vid;
+	bare.pid = pid;
+	m = sf_profiles_match_device(profiles, n, &bare);
+	if (m.kind == SF_MATCH_UNIQUE)
+		return m.profile;
+	if (m.kind != SF_MATCH_NONE)
+		return NULL;
+	bare.runtime = true;
+	return sf_profiles_match_device(profiles, n, &bare).profile;
+}
+
 void sf_profiles_sharing(const sf_profile *profiles, size_t n, uint16_t vid, uint16_t pid, char *buf,
 			 size_t size)
 {

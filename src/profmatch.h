@@ -36,6 +36,15 @@ typedef struct sf_match {
  * profiles with one VID:PID are ambiguous). */
 sf_match sf_profiles_match_device(const sf_profile *profiles, size_t n, const sf_dfu_device *d);
 
+/* The profile of a device a log names by vid:pid (`sparkflash diagnose`):
+ * from the DFU-mode devices with that VID:PID in the log's own `-l` lines
+ * (all of them must be the same profile), else, none listed, the only
+ * profile with that DFU VID:PID, else the one with it as runtime VID:PID.
+ * NULL when it cannot be told (profiles share it and nothing was listed).
+ * list may be NULL. */
+const sf_profile *sf_profiles_match_logged(const sf_profile *profiles, size_t n, const sf_dfu_list *list,
+					   uint16_t vid, uint16_t pid);
+
 /* "stm32f0, stm32f1, stm32f4": the ids of the profiles whose DFU VID:PID is
  * vid:pid, comma-separated, truncated to size. */
 void sf_profiles_sharing(const sf_profile *profiles, size_t n, uint16_t vid, uint16_t pid, char *buf,

@@ -458,6 +458,30 @@ static void test_match_by_layout(void **state)
 	d.runtime = true;
 	assert_ptr_equal(sf_profiles_match_device(all, 4, &d).profile, &all[3]);
 
+	/* a log: its listing decides; without one a shared VID:PID is not told */
+	{
+		sf_dfu_alt la[2], lb[2];
+		sf_dfu_device devs[2];
+		sf_dfu_list list;
+		memset(&list, 0, sizeof list);
+		set_alt(&la[0], 0, "@Internal Flash  /0x08000000/128*002Kg");
+		set_alt(&la[1], 1, "@Option Bytes  /0x1FFFF800/01*016 e");
+		devs[0] = listed(0x0483, 0xdf11, la, 2);
+		list.devs = devs;
+		list.n = 1;
+		assert_ptr_equal(sf_profiles_match_logged(all, 4, &list, 0x0483, 0xdf11), &all[2]);
+		/* two listed devices of different families: which one ran is not known */
+		set_alt(&lb[0], 0, "@Internal Flash  /0x08000000/064*0002Kg");
+		set_alt(&lb[1], 1, "@Option Bytes  /0x1FFFF800/01*016 e");
+		devs[1] = listed(0x0483, 0xdf11, lb, 2);
+		list.n = 2;
+		assert_null(sf_profiles_match_logged(all, 4, &list, 0x0483, 0xdf11));
+		assert_null(sf_profiles_match_logged(all, 4, NULL, 0x0483, 0xdf11));
+		assert_ptr_equal(sf_profiles_match_logged(all, 4, NULL, 0x1d50, 0x607f), &all[3]);
+		assert_ptr_equal(sf_profiles_match_logged(all, 4, &list, 0x1d50, 0x607d), &all[3]);
+		assert_null(sf_profiles_match_logged(all, 4, &list, 0x1234, 0x5678));
+	}
+
 	sf_profiles_sharing(all, 4, 0x0483, 0xdf11, buf, sizeof buf);
 	assert_string_equal(buf, "fa, fb, fc");
 	sf_profiles_sharing(all, 4, 0x1d50, 0x607f, buf, 5);

@@ -34,3 +34,8 @@ tests_unit_test_profile_LDADD = libsfcore.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/t010-profiles.sh
 dist_check_SCRIPTS += tests/t010-profiles.sh
 dist_check_DATA += tests/fixtures/profiles/stm32f4-rom.json
+
+TESTS += tests/t038-sim-new-profiles.sh
+dist_check_SCRIPTS += tests/t038-sim-new-profiles.sh
+EXTRA_DIST += tests/fixtures/profiles/variants/stm32f401-board.json \
+	tests/fixtures/profiles/variants/stm32-other-board.json

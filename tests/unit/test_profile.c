@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
 #include <cmocka.h>
 
 #include "jsonpos.h"
@@ -342,14 +343,6 @@ static void test_gen3_p2_profiles(void **state)
 	sf_profile_free(&p);
 }
 
-/* Two families on one VID:PID, told apart by their layouts (made-up
- * numbers: what matters is how the strings relate). */
-#define FAM(id, vary, l0, l1, seg) \
-	"{ \"schema\": 1, \"id\": \"" id "\", \"name\": \"" id "\", \"family\": \"Test ROM\",\n" \
-	"  \"layout_sizes_vary\": " vary ", \"usb\": { \"dfu\": \"0483:df11\" },\n" \
-	"  \"alts\": [ { \"alt\": 0, \"layout\": \"" l0 "\" }, { \"alt\": 1, \"layout\": \"" l1 "\" } ],\n" \
-	"  \"segments\": { " seg " } }\n"
-
 static void parse_text(const char *text, sf_profile *p)
 {
 	sf_err err = { 0, "" };
@@ -375,6 +368,126 @@ static void set_alt(sf_dfu_alt *a, unsigned alt, const char *name)
 	a->alt = alt;
 	snprintf(a->name, sizeof a->name, "%s", name);
 }
+
+/* Every file in the profiles directory parses, its id is its file name,
+ * and no two have one DFU VID:PID unless they say how to tell them apart
+ * (a family, layouts that differ). */
+static void test_every_shipped_profile(void **state)
+{
+	char *any = profile_file("core");
+	char *slash = strrchr(any, '/');
+	DIR *dir;
+	struct dirent *e;
+	sf_profile all[64];
+	size_t n = 0;
+	(void)state;
+	*slash = '\0';
+	dir = opendir(any);
+	assert_non_null(dir);
+	while ((e = readdir(dir))) {
+		size_t len = strlen(e->d_name);
+		char id[128];
+		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
+			continue;
+		assert_true(n < 64);
+		snprintf(id, sizeof id, "%.*s", (int)(len - 5), e->d_name);
+		load_shipped(id, &all[n]);
+		assert_non_null(all[n].dfu_mode_help);
+		assert_non_null(all[n].manufacturer);
+		assert_non_null(all[n].product);
+		assert_true(all[n].bootloader.present);
+		n++;
+	}
+	closedir(dir);
+	assert_true(n >= 18);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = i + 1; k < n; k++) {
+			if (all[i].dfu.vid != all[k].dfu.vid || all[i].dfu.pid != all[k].dfu.pid)
+				continue;
+			assert_non_null(all[i].family);
+			assert_non_null(all[k].family);
+			assert_string_equal(all[i].family, all[k].family);
+			assert_string_not_equal(all[i].alts[0].layout_text, all[k].alts[0].layout_text);
+		}
+	for (size_t i = 0; i < n; i++)
+		sf_profile_free(&all[i]);
+	free(any);
+}
+
+/* The shipped STM32 profiles against listings of real boards (README
+ * "Where the shipped values come from"). */
+static void test_match_stm32(void **state)
+{
+	static const char *const ids[] = { "stm32f0", "stm32f1", "stm32f4", "stm32l4", "stm32h7", "core", "photon" };
+	static const struct {
+		const char *board;
+		const char *alt[4];
+		const char *want; /* NULL: unknown or not told apart */
+		sf_match_kind kind;
+	} cases[] = {
+		{ "F407 (1 MiB)", { "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg", "@Option Bytes  /0x1FFFC000/01*016 e",
+				    "@OTP Memory /0x1FFF7800/01*512 e,01*016 e", "@Device Feature/0xFFFF0000/01*004 e" },
+		  "stm32f4", SF_MATCH_EXACT },
+		{ "F401/F411 (512 KiB)", { "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg", "@Option Bytes  /0x1FFFC000/01*016 e",
+					   "@OTP Memory /0x1FFF7800/01*512 e,01*016 e", "@Device Feature/0xFFFF0000/01*004 e" },
+		  "stm32f4", SF_MATCH_GEOMETRY },
+		{ "F072/F070 (128 KiB)", { "@Internal Flash  /0x08000000/064*0002Kg", "@Option Bytes  /0x1FFFF800/01*016 e" },
+		  "stm32f0", SF_MATCH_EXACT },
+		{ "F107 (256 KiB)", { "@Internal Flash  /0x08000000/128*002Kg", "@Option Bytes  /0x1FFFF800/01*016 e" },
+		  "stm32f1", SF_MATCH_EXACT },
+		{ "L4 (512 KiB)", { "@Internal Flash  /0x08000000/0256*0002Kg", "@Option Bytes  /0x1FFF7800/01*040 e",
+				    "@OTP Memory /0x1FFF7000/01*0001Ke", "@Device Feature/0xFFFF0000/01*004 e" },
+		  "stm32l4", SF_MATCH_EXACT },
+		{ "L476 (1 MiB)", { "@Internal Flash  /0x08000000/0512*0002Kg", "@Option Bytes  /0x1FFF7800/01*040 e",
+				    "@OTP Memory /0x1FFF7000/01*0001Ke", "@Device Feature/0xFFFF0000/01*004 e" },
+		  "stm32l4", SF_MATCH_GEOMETRY },
+		{ "H743 (2 MiB)", { "@Internal Flash   /0x08000000/16*128Kg", "@Option Bytes   /0x5200201C/01*128 e" },
+		  "stm32h7", SF_MATCH_EXACT },
+		{ "H7 (1 MiB)", { "@Internal Flash   /0x08000000/8*128Kg", "@Option Bytes   /0x5200201C/01*128 e" },
+		  "stm32h7", SF_MATCH_GEOMETRY },
+		/* an F303 spells its 2 KiB pages as the F0 does, counts them as
+		 * the F1 does: both fit, neither is named */
+		{ "F303 (256 KiB)", { "@Internal Flash  /0x08000000/128*0002Kg", "@Option Bytes  /0x1FFFF800/01*016 e" },
+		  NULL, SF_MATCH_AMBIGUOUS },
+		/* a family with no profile */
+		{ "U5", { "@Internal Flash   /0x08000000/128*08Kg", "@Option Bytes   /0x40022040/01*64 e", "@OTP Memory   /0x0BFA0000/01*512 e" },
+		  NULL, SF_MATCH_UNKNOWN },
+	};
+	sf_profile all[7];
+	(void)state;
+	for (size_t i = 0; i < 7; i++)
+		load_shipped(ids[i], &all[i]);
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		sf_dfu_alt alts[4];
+		size_t na = 0;
+		sf_dfu_device d;
+		sf_match m;
+		for (; na < 4 && cases[c].alt[na]; na++)
+			set_alt(&alts[na], (unsigned)na, cases[c].alt[na]);
+		d = listed(0x0483, 0xdf11, alts, na);
+		m = sf_profiles_match_device(all, 7, &d);
+		if (m.kind != cases[c].kind ||
+		    (cases[c].want ? !m.profile || strcmp(m.profile->id, cases[c].want) : m.profile != NULL))
+			print_error("%s: kind %d profile %s\n", cases[c].board, m.kind, m.profile ? m.profile->id : "-");
+		assert_int_equal(m.kind, cases[c].kind);
+		if (cases[c].want)
+			assert_string_equal(m.profile->id, cases[c].want);
+		else
+			assert_null(m.profile);
+		assert_int_equal(m.nshared, 5);
+		assert_string_equal(m.first->family, "STM32 system bootloader");
+	}
+	for (size_t i = 0; i < 7; i++)
+		sf_profile_free(&all[i]);
+}
+
+/* Two families on one VID:PID, told apart by their layouts (made-up
+ * numbers: what matters is how the strings relate). */
+#define FAM(id, vary, l0, l1, seg) \
+	"{ \"schema\": 1, \"id\": \"" id "\", \"name\": \"" id "\", \"family\": \"Test ROM\",\n" \
+	"  \"layout_sizes_vary\": " vary ", \"usb\": { \"dfu\": \"0483:df11\" },\n" \
+	"  \"alts\": [ { \"alt\": 0, \"layout\": \"" l0 "\" }, { \"alt\": 1, \"layout\": \"" l1 "\" } ],\n" \
+	"  \"segments\": { " seg " } }\n"
 
 static void test_match_by_layout(void **state)
 {
@@ -975,7 +1088,9 @@ int main(void)
 		cmocka_unit_test(test_core_profile),
 		cmocka_unit_test(test_gen2_profiles),
 		cmocka_unit_test(test_duo_profile),
+		cmocka_unit_test(test_every_shipped_profile),
 		cmocka_unit_test(test_gen3_p2_profiles),
+		cmocka_unit_test(test_match_stm32),
 		cmocka_unit_test(test_match_usb),
 		cmocka_unit_test(test_match_by_layout),
 		cmocka_unit_test(test_match_exact_only),

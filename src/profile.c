@@ -235,7 +235,7 @@ static const char *const usb_keys[] = {
 };
 static const char *const alt_keys[] = { "alt", "layout", "erase", "timing", NULL };
 static const char *const timing_keys[] = { "erase_ms", "program_ms", NULL };
-static const char *const seg_keys[] = { "alt", "address", "size", "leave", "protected", "key", NULL };
+static const char *const seg_keys[] = { "alt", "address", "size", "leave", "protected", "placement", "key", NULL };
 static const char *const bl_keys[] = {
 	"first_status", "leave_state", "leave_reset_ms", "detach", "refused", "refused_status",
 	"stall_error", "commands", "protected", NULL
@@ -490,6 +490,8 @@ static void describe_regions(const sf_layout *l, char *buf, size_t size)
 	}
 }
 
+static int get_word(pctx *c, const json_t *v, const char *const *words, size_t n, int *out);
+
 static int parse_segment(pctx *c, const char *name, json_t *o, sf_profile *p, sf_segment *s)
 {
 	json_t *v;
@@ -569,6 +571,16 @@ static int parse_segment(pctx *c, const char *name, json_t *o, sf_profile *p, sf
 		pop(c);
 		if (r)
 			return r;
+	}
+	if ((v = json_object_get(o, "placement"))) {
+		static const char *const words[] = { "start", "header" };
+		int k;
+		push(c, "placement");
+		r = get_word(c, v, words, 2, &k);
+		pop(c);
+		if (r)
+			return r;
+		s->header_placement = k == 1;
 	}
 	if ((v = json_object_get(o, "key"))) {
 		push(c, "key");

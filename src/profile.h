@@ -34,6 +34,9 @@ typedef struct sf_segment {
 	bool has_size;
 	bool leave;           /* flash with :leave by default */
 	bool is_protected;    /* key material: only keys commands write it */
+	bool header_placement; /* "placement": "header": a module image goes to the
+	                          start address its header names anywhere inside
+	                          (the P2's user part grows down from the end) */
 	sf_key_info key;
 } sf_segment;
 

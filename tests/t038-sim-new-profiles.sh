@@ -11,7 +11,7 @@ P="$srcdir/profiles"
 V="$srcdir/tests/fixtures/profiles/variants"
 particle="argon boron xenon esomx bsom b5som tracker p2"
 stm32="stm32f0 stm32f1 stm32f4 stm32l4 stm32h7"
-plan 105
+plan 113
 
 rand_file "$T/fw.bin" 30000 5
 for p in $particle $stm32; do
@@ -34,6 +34,32 @@ for p in $particle $stm32; do
 	expect_rc "$p: read $addr:30000" 0
 	same "$p: $seg read back identical" "$T/back.bin" "$T/fw.bin"
 done
+
+# --- Particle modules go where their headers say inside the segment ---
+M="${top_builddir:-.}/tests/tools/mkmodule"
+rm -rf "$SIM"
+sim add argon --serial ARGON
+sim add p2 --serial P2
+"$M" --argon-user --payload 20000 "$T/argon-user.bin" >/dev/null 2>&1
+"$M" --argon-system --payload 20000 "$T/argon-system.bin" >/dev/null 2>&1
+"$M" --platform 32 --function user --index 1 --start 0x085F4000 --payload 20000 "$T/p2-user.bin" >/dev/null 2>&1
+run_sf --sim "$SIM" --serial ARGON flash --usb "$T/argon-user.bin"
+expect_rc "argon: a pre-3.1 user part (0xD4000) with flash --usb" 0
+grep_out "argon: written at its header's address" 'to userFirmware at 0x000d4000 '
+sim reset ARGON
+run_sf --sim "$SIM" --serial ARGON flash --usb "$T/argon-system.bin"
+expect_rc "argon: a pre-6.0 system part (0x30000) with flash --usb" 0
+grep_out "argon: system part at its header's address" 'to systemFirmwareOne at 0x00030000 '
+rm -f "$T/back.bin"
+run_sf --sim "$SIM" --serial ARGON read "0xD4000:$(wc -c <"$T/argon-user.bin")" "$T/back.bin"
+same "argon: user part read back at 0xD4000" "$T/back.bin" "$T/argon-user.bin"
+run_sf --sim "$SIM" --serial P2 flash --usb "$T/p2-user.bin"
+expect_rc "p2: a user part linked at 0x085F4000 with flash --usb" 0
+grep_out "p2: written where it was linked" 'to userFirmware at 0x085f4000 '
+sim reset P2
+rm -f "$T/back.bin"
+run_sf --sim "$SIM" --serial P2 read "0x085F4000:$(wc -c <"$T/p2-user.bin")" "$T/back.bin"
+same "p2: read back identical" "$T/back.bin" "$T/p2-user.bin"
 
 # --- five STM32 system bootloaders at once ---
 rm -rf "$SIM"

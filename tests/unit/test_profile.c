@@ -311,7 +311,11 @@ static void test_gen3_p2_profiles(void **state)
 			expect_seg(&p, "radioStack", 0, 0x1000, 0x26000, false, false);
 			expect_seg(&p, "factoryReset", 2, gen3[i].ext8 ? 0x80600000 : 0x80200000, 0x40000, false, false);
 		}
-		expect_seg(&p, "bootloader", 0, 0xF4000, 0xC000, false, true);
+		expect_seg(&p, "bootloader", 0, 0xF4000, 0x4000, false, true);
+		/* 0xD4000 (before 3.1) and 0x30000 (before 6.0) modules land inside */
+		assert_true(sf_profile_segment(&p, "userFirmware")->header_placement);
+		assert_int_equal(sf_profile_segment(&p, "systemFirmwareOne")->header_placement, !xenon);
+		assert_false(sf_profile_segment(&p, "radioStack")->header_placement);
 		expect_seg(&p, "udpPrivateKey", 1, 3106, 192, false, true);
 		expect_seg(&p, "udpServerKey", 1, 3298, 320, false, true);
 		expect_seg(&p, "otaFlag", 1, 1753, 1, false, true);
@@ -338,6 +342,7 @@ static void test_gen3_p2_profiles(void **state)
 	expect_seg(&p, "bootloader", 0, 0x08000000, 0x14000, false, true);
 	expect_seg(&p, "systemFirmwareOne", 0, 0x08060000, 0x180000, false, false);
 	expect_seg(&p, "userFirmware", 0, 0x08480000, 0x180000, true, false);
+	assert_true(sf_profile_segment(&p, "userFirmware")->header_placement);
 	expect_seg(&p, "udpServerKey", 1, 3298, 320, false, true);
 	assert_int_equal(p.bootloader.refused_status, 14);
 	sf_profile_free(&p);
@@ -870,6 +875,7 @@ static const bad_profile bad[] = {
 	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"refused_status\": \"OK\" }\n}\n", "8:36", "'bootloader.refused_status' \"OK\" is not a DFU error status name" },
 	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"refused_status\": 14 }\n}\n", "8:36", "'bootloader.refused_status' must be a DFU error status name" },
 	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"refused\": \"stall\", \"refused_status\": \"errUNKNOWN\" }\n}\n", "8:56", "'bootloader.refused_status' needs \"refused\": \"status\" (a stall refusal reports no status)" },
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0x08000000\", \"placement\": \"end\" } }\n}\n", "7:71", "'segments.a.placement' is \"end\"; want one of \"start\", \"header\"" },
 	{ HEAD ALTS " \"family\": [\"STM32\"],\n \"segments\": {}\n}\n", "7:12", "'family' must be a string, not an array" },
 	{ HEAD ALTS " \"layout_sizes_vary\": 1,\n \"segments\": {}\n}\n", "7:23", "'layout_sizes_vary' must be true or false, not an integer" },
 	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"stall_error\": \"no\" }\n}\n", "8:33", "'bootloader.stall_error' must be true or false" },

@@ -11,7 +11,7 @@ P="$srcdir/profiles"
 V="$srcdir/tests/fixtures/profiles/variants"
 particle="argon boron xenon esomx bsom b5som tracker p2"
 stm32="stm32f0 stm32f1 stm32f4 stm32l4 stm32h7"
-plan 113
+plan 136
 
 rand_file "$T/fw.bin" 30000 5
 for p in $particle $stm32; do
@@ -34,6 +34,17 @@ for p in $particle $stm32; do
 	expect_rc "$p: read $addr:30000" 0
 	same "$p: $seg read back identical" "$T/back.bin" "$T/fw.bin"
 done
+
+# --- udev rules cover every new VID:PID (generated from the profiles) ---
+run_sf udev print
+expect_rc "udev print" 0
+for p in $particle $stm32; do
+	for id in $(json_get "$P/$p.json" "' '.join(v for k, v in d['usb'].items() if k in ('dfu', 'runtime'))"); do
+		vid=${id%:*} pid=${id#*:}
+		grep_out "udev print: $p $id" "ATTR\{idVendor\}==\"$vid\", ATTR\{idProduct\}==\"$pid\""
+	done
+done
+check "udev print: one rule for the shared 0483:df11" test "$(grep -c 'idProduct}=="df11"' "$T/out")" -eq 1
 
 # --- Particle modules go where their headers say inside the segment ---
 M="${top_builddir:-.}/tests/tools/mkmodule"

@@ -17,7 +17,9 @@
 #include "diag_print.h"
 #include "fileio.h"
 #include "out.h"
+#include "dfuout.h"
 #include "profile_io.h"
+#include "profmatch.h"
 #include "sf_error.h"
 #include "tlog.h"
 
@@ -131,13 +133,15 @@ static int read_all(int fd, const char *name, char **out, size_t *len, sf_err *e
 	return 0;
 }
 
-/* The profile that explains the device: --profile, else the first profile
- * whose DFU or runtime VID:PID the transcript names. Profile problems are
+/* The profile that explains the device: --profile, else the profile of the
+ * first VID:PID the transcript names that one can be told for (profiles
+ * sharing a VID:PID are told apart by the layouts in the log's listing,
+ * profmatch.h). Profile problems are
  * not fatal here (a log can be explained without profiles) unless --profile
  * was given. Fills the profile part of dctx; strings stay owned by *one or
  * *all. */
-static int pick_profile(const sf_ctx *ctx, const uint16_t (*ids)[2], size_t nids, sf_profile *one,
-			bool *have_one, sf_profile **all, size_t *nall, sf_diag_context *dctx)
+static int pick_profile(const sf_ctx *ctx, const sf_transcript *t, const uint16_t (*ids)[2], size_t nids,
+			sf_profile *one, bool *have_one, sf_profile **all, size_t *nall, sf_diag_context *dctx)
 {
 	sf_profile_path path;
 	const sf_profile *p = NULL;
@@ -153,11 +157,18 @@ static int pick_profile(const sf_ctx *ctx, const uint16_t (*ids)[2], size_t nids
 		*have_one = true;
 		p = one;
 	} else if (nids && sf_profile_load_all(&path, all, nall, &err) == 0) {
+		sf_dfu_list list = { 0 };
+		bool listed = sf_dfu_parse_list(t, &list);
 		for (size_t i = 0; i < nids && !p; i++) {
-			p = sf_profiles_match_usb(*all, *nall, ids[i][0], ids[i][1], false);
-			if (!p)
-				p = sf_profiles_match_usb(*all, *nall, ids[i][0], ids[i][1], true);
+			p = sf_profiles_match_logged(*all, *nall, listed ? &list : NULL, ids[i][0], ids[i][1]);
+			/* a family member with another flash size: its own map */
+			for (size_t k = 0; p && listed && k < list.n; k++)
+				if (!list.devs[k].runtime && list.devs[k].vid == ids[i][0] && list.devs[k].pid == ids[i][1]) {
+					sf_profile_adopt_layouts(&(*all)[p - *all], list.devs[k].alts, list.devs[k].nalts, &err);
+					break;
+				}
 		}
+		sf_dfu_list_free(&list);
 	}
 	sf_diag_context_profile(dctx, p);
 	return 0;
@@ -234,7 +245,7 @@ int cmd_diagnose(sf_ctx *ctx, int argc, char **argv)
 	}
 
 	nids = sf_diag_transcript_ids(&t, ids, SF_DIAG_MAX_RULES);
-	rc = pick_profile(ctx, (const uint16_t (*)[2])ids, nids, &prof, &have_prof, &all, &nall, &dctx);
+	rc = pick_profile(ctx, &t, (const uint16_t (*)[2])ids, nids, &prof, &have_prof, &all, &nall, &dctx);
 	if (rc) {
 		sf_transcript_free(&t);
 		return rc;

@@ -9,11 +9,13 @@
 
 #include "jsontext.h"
 #include "cli.h"
+#include "layout.h"
 #include "commands.h"
 #include "dfu_runner.h"
 #include "dfuout.h"
 #include "out.h"
 #include "profile_io.h"
+#include "profmatch.h"
 #include "result.h"
 
 typedef struct profiles {
@@ -23,12 +25,19 @@ typedef struct profiles {
 	bool has_explicit;
 } profiles;
 
-static const sf_profile *match_profile(const profiles *ps, const sf_dfu_device *d)
+/* --profile first; else the profile the device is, told apart by its
+ * layouts where profiles share its VID:PID (profmatch.h). */
+static sf_match match_profile(const profiles *ps, const sf_dfu_device *d)
 {
+	sf_match m = { 0 };
 	if (ps->has_explicit &&
-	    sf_profiles_match_usb(&ps->explicit_p, 1, d->vid, d->pid, d->runtime))
-		return &ps->explicit_p;
-	return ps->all ? sf_profiles_match_usb(ps->all, ps->n, d->vid, d->pid, d->runtime) : NULL;
+	    sf_profiles_match_usb(&ps->explicit_p, 1, d->vid, d->pid, d->runtime)) {
+		m.kind = SF_MATCH_UNIQUE;
+		m.profile = m.first = &ps->explicit_p;
+		m.nshared = 1;
+		return m;
+	}
+	return ps->all ? sf_profiles_match_device(ps->all, ps->n, d) : m;
 }
 
 static bool selected(const sf_ctx *ctx, const sf_dfu_device *d)
@@ -84,7 +93,10 @@ static void layout_warnings(const sf_ctx *ctx, const sf_dfu_device *d, const sf_
 			snprintf(msg, sizeof msg,
 				 "device %s reports alt %u ('%s') which profile '%s' does not describe; the profile may be wrong for this bootloader",
 				 label, d->alts[i].alt, d->alts[i].name, p->id);
-		else if (strcmp(pa->layout_text, d->alts[i].name))
+		/* a member of the family in another size is what the profile
+		 * says it may be */
+		else if (strcmp(pa->layout_text, d->alts[i].name) &&
+			 !(p->layout_sizes_vary && sf_layout_same_geometry(d->alts[i].name, pa->layout_text)))
 			snprintf(msg, sizeof msg,
 				 "device %s alt %u reports layout '%s' but profile '%s' says '%s'; the profile may be wrong for this bootloader",
 				 label, d->alts[i].alt, d->alts[i].name, p->id, pa->layout_text);
@@ -119,10 +131,14 @@ static const char *runtime_hint(const sf_profile *p)
 				     : "put the device in DFU mode (see its documentation)";
 }
 
-static json_t *show_device(const sf_ctx *ctx, const sf_dfu_device *d, const sf_profile *p)
+static json_t *show_device(const sf_ctx *ctx, const sf_dfu_device *d, const sf_match *m,
+			   const profiles *ps)
 {
 	json_t *o = json_object(), *alts = json_array(), *warnings = json_array();
-	char buf[16];
+	const sf_profile *p = m->profile;
+	/* several profiles share its VID:PID and none (or more than one) fits */
+	bool untold = !p && m->nshared > 1;
+	char buf[16], what[160] = "", ids[200] = "";
 
 	snprintf(buf, sizeof buf, "%04x:%04x", d->vid, d->pid);
 	json_object_set_new(o, "mode", json_string(d->runtime ? "runtime" : "dfu"));
@@ -138,13 +154,22 @@ static json_t *show_device(const sf_ctx *ctx, const sf_dfu_device *d, const sf_p
 	json_object_set_new(o, "devnum", json_integer(d->devnum));
 	json_object_set_new(o, "profile", p ? json_string(p->id) : json_null());
 	json_object_set_new(o, "profile_name", p ? json_string(p->name) : json_null());
+	json_object_set_new(o, "family", m->first && m->first->family ? json_string(m->first->family) : json_null());
+	if (untold) {
+		sf_profiles_sharing(ps->all, ps->n, d->vid, d->pid, ids, sizeof ids);
+		snprintf(what, sizeof what, "%s", m->first && m->first->family ? m->first->family : "unknown device");
+	}
 	for (size_t i = 0; i < d->nalts; i++)
 		json_array_append_new(alts, json_pack("{s:i, s:o}", "alt", (int)d->alts[i].alt,
 						      "name", jstr(d->alts[i].name)));
 	json_object_set_new(o, "alts", alts);
 
 	if (!ctx->json) {
-		printf("%04x:%04x  %s", d->vid, d->pid, p ? p->name : "unknown device");
+		if (untold)
+			printf("%04x:%04x  %s, %s", d->vid, d->pid, what,
+			       m->kind == SF_MATCH_AMBIGUOUS ? "family not told apart" : "unknown family");
+		else
+			printf("%04x:%04x  %s", d->vid, d->pid, p ? p->name : "unknown device");
 		if (p)
 			printf(" (%s)", p->id);
 		if (d->runtime)
@@ -160,7 +185,16 @@ static json_t *show_device(const sf_ctx *ctx, const sf_dfu_device *d, const sf_p
 			printf("  alt %u  %s\n", d->alts[a].alt, d->alts[a].name);
 		if (d->runtime)
 			printf("  not in DFU mode: %s\n", runtime_hint(p));
+		if (untold && !d->runtime)
+			printf("  its layouts fit %s of the profiles %s: pass --profile NAME to use one\n",
+			       m->kind == SF_MATCH_AMBIGUOUS ? "more than one" : "none", ids);
 		fflush(stdout);
+	}
+	if (untold && !d->runtime) {
+		char hint[400];
+		snprintf(hint, sizeof hint, "its layouts fit %s of the profiles %s: pass --profile NAME to use one",
+			 m->kind == SF_MATCH_AMBIGUOUS ? "more than one" : "none", ids);
+		json_object_set_new(o, "hint", json_string(hint));
 	}
 	if (d->runtime) {
 		json_object_set_new(o, "hint", json_string(runtime_hint(p)));
@@ -267,12 +301,12 @@ int cmd_list(sf_ctx *ctx, int argc, char **argv)
 	devices = json_array();
 	for (size_t i = 0; i < list.n; i++) {
 		const sf_dfu_device *d = &list.devs[i];
-		const sf_profile *p;
+		sf_match m;
 		json_t *o;
 		if (!selected(ctx, d))
 			continue;
-		p = match_profile(&ps, d);
-		o = show_device(ctx, d, p);
+		m = match_profile(&ps, d);
+		o = show_device(ctx, d, &m, &ps);
 		sf_out_event(ctx, "device", json_deep_copy(o));
 		json_array_append_new(devices, o);
 		shown++;

@@ -112,6 +112,8 @@ static json_t *profile_json(const sf_profile *p)
 	json_object_set_new(o, "write_padding", json_integer(p->write_padding));
 	json_object_set_new(o, "default_protocol", str_or_null(p->default_protocol));
 	json_object_set_new(o, "dfu_mode_help", str_or_null(p->dfu_mode_help));
+	json_object_set_new(o, "family", str_or_null(p->family));
+	json_object_set_new(o, "layout_sizes_vary", json_boolean(p->layout_sizes_vary));
 	for (size_t i = 0; i < p->nalts; i++) {
 		const sf_alt *a = &p->alts[i];
 		json_t *ja = json_object(), *regs = json_array();
@@ -150,6 +152,7 @@ static json_t *profile_json(const sf_profile *p)
 		json_object_set_new(js, "end", hex32(end));
 		json_object_set_new(js, "leave", json_boolean(s->leave));
 		json_object_set_new(js, "protected", json_boolean(s->is_protected));
+		json_object_set_new(js, "placement", json_string(s->header_placement ? "header" : "start"));
 		if (s->key.present) {
 			json_t *k = json_object();
 			json_object_set_new(k, "format", json_string(s->key.format));
@@ -192,6 +195,9 @@ static void print_profile(const sf_profile *p)
 		printf("  default protocol: %s\n", p->default_protocol);
 	if (p->dfu_mode_help)
 		printf("  DFU mode:         %s\n", p->dfu_mode_help);
+	if (p->family)
+		printf("  family:           %s%s\n", p->family,
+		       p->layout_sizes_vary ? " (members in other flash sizes use their own map)" : "");
 	printf("alts:\n");
 	for (size_t i = 0; i < p->nalts; i++) {
 		const sf_alt *a = &p->alts[i];
@@ -220,6 +226,8 @@ static void print_profile(const sf_profile *p)
 		printf("  %-20s alt %d  0x%08X-0x%08" PRIX64 "  size %s%s%s", s->name, s->alt,
 		       (unsigned)s->address, end > s->address ? end - 1 : end, b2,
 		       s->leave ? "  leave" : "", s->is_protected ? "  protected" : "");
+		if (s->header_placement)
+			printf("  modules where their header says");
 		if (s->key.present) {
 			printf("  key %s/%s", s->key.format, s->key.alg);
 			if (s->key.has_address_offset)

@@ -11,6 +11,7 @@
 #include "layout.h"
 #include "out.h"
 #include "profile_io.h"
+#include "profmatch.h"
 #include "result.h"
 
 void sf_target_free(sf_target *t)
@@ -97,6 +98,14 @@ static const sf_profile *locked_profile(const sf_profile *chosen, const sf_profi
 	if (chosen)
 		return f->vid == chosen->dfu.vid && f->pid == chosen->dfu.pid ? chosen : NULL;
 	return sf_profiles_match_usb(all, nall, f->vid, f->pid, false);
+}
+
+/* The profile a DFU-mode device in the listing is: profiles that share its
+ * VID:PID (the STM32 system bootloaders) are told apart by the layouts it
+ * reports (profmatch.h); NULL when none, or none of those, fits. */
+static const sf_profile *listed_profile(const sf_profile *all, size_t nall, const sf_dfu_device *d)
+{
+	return sf_profiles_match_device(all, nall, d).profile;
 }
 
 /* select_once's answer when it asked a runtime-mode device to detach. */
@@ -248,7 +257,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		if (chosen)
 			p = (d->vid == chosen->dfu.vid && d->pid == chosen->dfu.pid) ? chosen : NULL;
 		else
-			p = sf_profiles_match_usb(all, nall, d->vid, d->pid, false);
+			p = listed_profile(all, nall, d);
 		if (!p)
 			continue;
 		if (!npick++) {
@@ -289,6 +298,12 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 			}
 			memcpy(out->alts, pick->alts, pick->nalts * sizeof *out->alts);
 			out->nalts = pick->nalts;
+			/* a member of a family with another flash size: plans are
+			 * checked against its own map */
+			if (sf_profile_adopt_layouts(&out->profile, pick->alts, pick->nalts, err) < 0) {
+				rc = SF_EXIT_INTERNAL;
+				goto done;
+			}
 		}
 		rc = 0;
 		goto done;
@@ -299,7 +314,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		size_t used = 0;
 		for (size_t i = 0; i < list.n && used < sizeof msg - 1; i++) {
 			const sf_dfu_device *d = &list.devs[i];
-			const sf_profile *p = chosen ? chosen : sf_profiles_match_usb(all, nall, d->vid, d->pid, false);
+			const sf_profile *p = chosen ? chosen : listed_profile(all, nall, d);
 			if (d->runtime || !device_matches(ctx, d) || !p ||
 			    (chosen && (d->vid != chosen->dfu.vid || d->pid != chosen->dfu.pid)))
 				continue;
@@ -381,6 +396,27 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 				p->id, d->vid, d->pid, p->dfu_mode_help ? p->dfu_mode_help : generic_help);
 		goto done;
 	}
+	/* A device whose VID:PID several profiles share (the STM32 system
+	 * bootloaders) but whose layouts fit none of them, or more than one:
+	 * the user says which it is. */
+	for (size_t i = 0; !chosen && i < list.n; i++) {
+		const sf_dfu_device *d = &list.devs[i];
+		sf_match m;
+		char what[160], ids[200];
+		if (d->runtime || !device_matches(ctx, d))
+			continue;
+		m = sf_profiles_match_device(all, nall, d);
+		if (m.nshared < 2 || m.profile)
+			continue;
+		sf_match_describe_unknown(&m, d->vid, d->pid, what, sizeof what);
+		sf_profiles_sharing(all, nall, d->vid, d->pid, ids, sizeof ids);
+		rc = sf_err_set(err, SF_EXIT_NO_DEVICE,
+				"the DFU-mode device %s serial %s path %s reports alt layouts that %s of the profiles sharing %04x:%04x (%s) %s; pass --profile NAME to say which it is, or --profile FILE with a profile for it",
+				what, d->has_serial ? d->serial : "(none)", d->has_path ? d->path : "(unknown)",
+				m.kind == SF_MATCH_AMBIGUOUS ? "more than one" : "none", d->vid, d->pid, ids,
+				m.kind == SF_MATCH_AMBIGUOUS ? "fit equally" : "has");
+		goto done;
+	}
 	/* Devices in DFU mode that no (or not the chosen) profile describes:
 	 * they are in DFU mode already, so do not ask for that; say that the
 	 * profile is what is missing. */
@@ -393,7 +429,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 			if (d->runtime || !device_matches(ctx, d))
 				continue;
 			append_dev(seen, sizeof seen, &used, used ? "; " : "", d,
-				   chosen ? NULL : sf_profiles_match_usb(all, nall, d->vid, d->pid, false));
+				   chosen ? NULL : listed_profile(all, nall, d));
 			nseen++;
 		}
 		for (size_t i = 0; !chosen && i < nall && iused < sizeof ids - 1; i++) {
@@ -424,8 +460,9 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 		size_t used = 0;
 		for (size_t i = 0; i < list.n && used < sizeof seen - 1; i++) {
 			const sf_dfu_device *d = &list.devs[i];
-			const sf_profile *p = sf_profiles_match_usb(chosen ? chosen : all, chosen ? 1 : nall,
-								    d->vid, d->pid, d->runtime);
+			const sf_profile *p = chosen || d->runtime
+				? sf_profiles_match_usb(chosen ? chosen : all, chosen ? 1 : nall, d->vid, d->pid, d->runtime)
+				: listed_profile(all, nall, d);
 			append_dev(seen, sizeof seen, &used, used ? "; " : " (seen, not matching: ", d, p);
 		}
 		if (used && used < sizeof seen - 1)

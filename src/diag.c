@@ -451,11 +451,22 @@ static void run_map(const builder *b, mapinfo *m)
 		m->source = "the memory segments dfu-util printed";
 		return;
 	}
-	for (size_t i = 0; i < b->ps->nlisted && !m->n; i++) {
-		const sf_listed *e = &b->ps->listed[i];
-		if (!e->runtime && e->alt == alt && e->name[0] == '@' &&
-		    (!f->opened_id || (e->vid == f->dev_vid && e->pid == f->dev_pid)))
-			map_from_layout(m, e->name, "the device's listing in the log");
+	/* listed devices that could be the one opened must agree on the map
+	 * (several STM32 families share 0483:df11): else the profile's */
+	{
+		const char *name = NULL;
+		bool agree = true;
+		for (size_t i = 0; i < b->ps->nlisted; i++) {
+			const sf_listed *e = &b->ps->listed[i];
+			if (!e->runtime && e->alt == alt && e->name[0] == '@' &&
+			    (!f->opened_id || (e->vid == f->dev_vid && e->pid == f->dev_pid))) {
+				if (name && strcmp(name, e->name))
+					agree = false;
+				name = e->name;
+			}
+		}
+		if (name && agree)
+			map_from_layout(m, name, "the device's listing in the log");
 	}
 	for (size_t i = 0; b->ctx && i < b->ctx->nalts; i++) {
 		const sf_diag_alt_map *a = &b->ctx->alts[i];

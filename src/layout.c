@@ -310,3 +310,60 @@ sf_layout_match sf_layout_compare(const char *a, const char *b)
 	sf_layout_free(&lb);
 	return m;
 }
+
+/* The name without surrounding spaces: bootloaders of one family pad it
+ * differently ("Internal Flash  " and "Internal Flash   "). */
+static void trimmed(const char *name, const char **start, size_t *len)
+{
+	size_t n = strlen(name);
+	while (*name == ' ') {
+		name++;
+		n--;
+	}
+	while (n && name[n - 1] == ' ')
+		n--;
+	*start = name;
+	*len = n;
+}
+
+bool sf_layout_same_geometry(const char *a, const char *b)
+{
+	sf_layout la, lb;
+	const char *na, *nb;
+	size_t lna, lnb, i = 0, j = 0;
+	uint64_t used_a = 0, used_b = 0; /* pages of region i / j already compared */
+	bool ok;
+
+	if (!a || !b || sf_layout_parse(a, &la, NULL))
+		return false;
+	if (sf_layout_parse(b, &lb, NULL)) {
+		sf_layout_free(&la);
+		return false;
+	}
+	trimmed(la.name, &na, &lna);
+	trimmed(lb.name, &nb, &lnb);
+	ok = lna == lnb && !memcmp(na, nb, lna) && la.nregions && lb.nregions;
+	/* walk both maps page run by page run until the shorter one ends */
+	while (ok && i < la.nregions && j < lb.nregions) {
+		const sf_region *x = &la.regions[i], *y = &lb.regions[j];
+		uint64_t ax = x->start + used_a * x->page_size, by = y->start + used_b * y->page_size;
+		uint64_t n = x->pages - used_a < y->pages - used_b ? x->pages - used_a : y->pages - used_b;
+		if (ax != by || x->page_size != y->page_size || x->flags != y->flags) {
+			ok = false;
+			break;
+		}
+		used_a += n;
+		used_b += n;
+		if (used_a == x->pages) {
+			i++;
+			used_a = 0;
+		}
+		if (used_b == y->pages) {
+			j++;
+			used_b = 0;
+		}
+	}
+	sf_layout_free(&la);
+	sf_layout_free(&lb);
+	return ok;
+}

@@ -62,4 +62,13 @@ typedef enum sf_layout_match {
 
 sf_layout_match sf_layout_compare(const char *a, const char *b);
 
+/* True when two layout strings describe the same memory in the same
+ * geometry, one perhaps larger than the other: the names agree (surrounding
+ * spaces aside), and page by page from the first address, each page of the
+ * shorter map has the same address, size and attribute letter as the longer
+ * one's. How the members of one chip family with different flash sizes
+ * report their memory: "04*016Kg,01*064Kg,03*128Kg" (512 KiB) fits
+ * "04*016Kg,01*064Kg,07*128Kg" (1 MiB). False when either does not parse. */
+bool sf_layout_same_geometry(const char *a, const char *b);
+
 #endif

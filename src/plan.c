@@ -560,6 +560,13 @@ int sf_plan_make(const sf_profile *p, const sf_op_request *req, sf_plan *out, sf
 						  seg->alt, req->alt);
 		}
 		out->address = seg->address;
+		/* a segment a module may sit anywhere in (the P2's user part
+		 * grows down from the segment's end): where its header says */
+		if (seg->header_placement && req->module && req->module->is_module && !out->upload &&
+		    kind_is_firmware(req->kind) && req->kind != SF_OP_FLASH_FACTORY &&
+		    req->module->start_address > seg->address &&
+		    req->module->start_address < sf_segment_end(p, seg))
+			out->address = req->module->start_address;
 	} else {
 		if ((rc = parse_num("address", req->address, &out->address, err)))
 			return rc;

@@ -227,7 +227,7 @@ static int missing(pctx *c, const char *key)
 
 static const char *const root_keys[] = {
 	"schema", "id", "name", "platform_id", "usb", "write_padding", "default_protocol",
-	"dfu_mode_help", "alts", "segments", "bootloader", NULL
+	"dfu_mode_help", "family", "layout_sizes_vary", "alts", "segments", "bootloader", NULL
 };
 static const char *const usb_keys[] = {
 	"dfu", "runtime", "bcd_device", "transfer_size", "detach_timeout", "manufacturer",
@@ -235,10 +235,10 @@ static const char *const usb_keys[] = {
 };
 static const char *const alt_keys[] = { "alt", "layout", "erase", "timing", NULL };
 static const char *const timing_keys[] = { "erase_ms", "program_ms", NULL };
-static const char *const seg_keys[] = { "alt", "address", "size", "leave", "protected", "key", NULL };
+static const char *const seg_keys[] = { "alt", "address", "size", "leave", "protected", "placement", "key", NULL };
 static const char *const bl_keys[] = {
-	"first_status", "leave_state", "leave_reset_ms", "detach", "refused", "stall_error",
-	"commands", "protected", NULL
+	"first_status", "leave_state", "leave_reset_ms", "detach", "refused", "refused_status",
+	"stall_error", "commands", "protected", NULL
 };
 static const char *const range_keys[] = { "alt", "start", "end", NULL };
 static const char *const key_keys[] = { "format", "alg", "address_offset", "port_offset", NULL };
@@ -490,6 +490,8 @@ static void describe_regions(const sf_layout *l, char *buf, size_t size)
 	}
 }
 
+static int get_word(pctx *c, const json_t *v, const char *const *words, size_t n, int *out);
+
 static int parse_segment(pctx *c, const char *name, json_t *o, sf_profile *p, sf_segment *s)
 {
 	json_t *v;
@@ -569,6 +571,16 @@ static int parse_segment(pctx *c, const char *name, json_t *o, sf_profile *p, sf
 		pop(c);
 		if (r)
 			return r;
+	}
+	if ((v = json_object_get(o, "placement"))) {
+		static const char *const words[] = { "start", "header" };
+		int k;
+		push(c, "placement");
+		r = get_word(c, v, words, 2, &k);
+		pop(c);
+		if (r)
+			return r;
+		s->header_placement = k == 1;
 	}
 	if ((v = json_object_get(o, "key"))) {
 		push(c, "key");
@@ -777,13 +789,14 @@ static int parse_bootloader(pctx *c, json_t *o, sf_profile *p)
 			return r;
 	}
 	if ((v = json_object_get(o, "leave_state"))) {
-		static const char *const words[] = { "dfuMANIFEST", "dfuDNLOAD-IDLE" };
+		static const char *const words[] = { "dfuMANIFEST", "dfuDNLOAD-IDLE", "none" };
+		static const uint8_t states[] = { SF_DFU_MANIFEST, SF_DFU_DNLOAD_IDLE, SF_BL_LEAVE_NO_ANSWER };
 		push(c, "leave_state");
-		r = get_word(c, v, words, 2, &k);
+		r = get_word(c, v, words, 3, &k);
 		pop(c);
 		if (r)
 			return r;
-		b->leave_state = k ? SF_DFU_DNLOAD_IDLE : SF_DFU_MANIFEST;
+		b->leave_state = states[k];
 	}
 	if ((v = json_object_get(o, "leave_reset_ms"))) {
 		push(c, "leave_reset_ms");
@@ -807,6 +820,22 @@ static int parse_bootloader(pctx *c, json_t *o, sf_profile *p)
 		if (r)
 			return r;
 		b->refused = (enum sf_bl_refused)k;
+	}
+	if ((v = json_object_get(o, "refused_status"))) {
+		push(c, "refused_status");
+		if (!json_is_string(v))
+			r = wrong_type(c, v, "a DFU error status name such as \"errUNKNOWN\"");
+		else if ((k = sf_dfu_status_from_name(json_string_value(v))) <= 0)
+			r = perr(c, false, "'bootloader.refused_status' \"%.40s\" is not a DFU error status name (errTARGET, ..., errUNKNOWN, errSTALLEDPKT)",
+				 json_string_value(v));
+		else if (b->refused != SF_BL_REFUSED_STATUS)
+			r = perr(c, false, "'bootloader.refused_status' needs \"refused\": \"status\" (a %s refusal reports no status)",
+				 refused_words[b->refused]);
+		else
+			b->refused_status = (uint8_t)k;
+		pop(c);
+		if (r)
+			return r;
 	}
 	if ((v = json_object_get(o, "stall_error"))) {
 		push(c, "stall_error");
@@ -949,6 +978,20 @@ static int parse_root(pctx *c, json_t *root, sf_profile *p)
 		if (r)
 			return r;
 	}
+	if ((v = json_object_get(root, "family"))) {
+		push(c, "family");
+		r = get_str(c, v, &p->family);
+		pop(c);
+		if (r)
+			return r;
+	}
+	if ((v = json_object_get(root, "layout_sizes_vary"))) {
+		push(c, "layout_sizes_vary");
+		r = get_bool(c, v, &p->layout_sizes_vary);
+		pop(c);
+		if (r)
+			return r;
+	}
 
 	if (!(v = json_object_get(root, "alts")))
 		return missing(c, "alts");
@@ -1023,6 +1066,7 @@ void sf_profile_free(sf_profile *p)
 	free(p->manufacturer);
 	free(p->product);
 	free(p->dfu_mode_help);
+	free(p->family);
 	free(p->default_protocol);
 	for (size_t i = 0; i < p->nalts; i++) {
 		free(p->alts[i].layout_text);

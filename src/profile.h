@@ -34,6 +34,9 @@ typedef struct sf_segment {
 	bool has_size;
 	bool leave;           /* flash with :leave by default */
 	bool is_protected;    /* key material: only keys commands write it */
+	bool header_placement; /* "placement": "header": a module image goes to the
+	                          start address its header names anywhere inside
+	                          (the P2's user part grows down from the end) */
 	sf_key_info key;
 } sf_segment;
 
@@ -74,6 +77,10 @@ enum {
 	SF_BL_CMD_ALL = 15
 };
 
+/* leave_state: the bootloader resets on the leave request before it
+ * answers the GETSTATUS that follows (no DFU state names that). */
+#define SF_BL_LEAVE_NO_ANSWER 0xFF
+
 /* [start, end) on an alt that the bootloader refuses to erase or write. */
 typedef struct sf_bl_range {
 	int alt;
@@ -86,10 +93,14 @@ typedef struct sf_bootloader {
 	uint8_t first_status;     /* bStatus of the first GETSTATUS after power-on or
 	                             reset: OK means dfuIDLE, else dfuERROR */
 	uint8_t leave_state;      /* bState answering the leave GETSTATUS:
-	                             dfuMANIFEST or dfuDNLOAD-IDLE */
+	                             dfuMANIFEST, dfuDNLOAD-IDLE, or
+	                             SF_BL_LEAVE_NO_ANSWER */
 	uint32_t leave_reset_ms;  /* it resets this long after that answer */
 	enum sf_bl_detach detach; /* DFU_DETACH while in DFU mode */
 	enum sf_bl_refused refused;
+	uint8_t refused_status;   /* with refused "status": the one DFU status every
+	                             refusal reports (0: errTARGET for an erase,
+	                             errWRITE for a write, errADDRESS unmapped) */
 	bool stall_error;         /* a stalled request leaves dfuERROR/errSTALLEDPKT */
 	unsigned commands;        /* SF_BL_CMD_* */
 	sf_bl_range *protected_ranges;
@@ -121,6 +132,11 @@ typedef struct sf_profile {
 	char *manufacturer;      /* iManufacturer string */
 	char *product;           /* iProduct string */
 	char *dfu_mode_help;     /* how to put the device in DFU mode (may be NULL) */
+	char *family;            /* what the devices sharing this DFU VID:PID are
+	                            called ("STM32 system bootloader"; may be NULL) */
+	bool layout_sizes_vary;  /* the family's members report the same memories
+	                            in other sizes: a listed device's own layout
+	                            strings are used when their geometry fits */
 	char *default_protocol;  /* "tcp" | "udp" (may be NULL) */
 	sf_alt *alts;
 	size_t nalts;

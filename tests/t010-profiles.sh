@@ -3,7 +3,7 @@
 # JSON, exit codes, search-path precedence, profiles given by path.
 . "$srcdir/tests/lib.sh"
 
-plan 66
+plan 67
 
 P="$srcdir/profiles"
 F="$srcdir/tests/fixtures/profiles"
@@ -17,12 +17,13 @@ grep_out "list: photon row" '^photon +Photon +2b04:d006 +6 '
 grep_out "list: electron row" '^electron +Electron +2b04:d00a +10 '
 grep_out "list: duo row" '^duo +RedBear Duo +2b04:d058 +88 '
 grep_out "list: p1 row" '^p1 +P1 +2b04:d008 +8 '
-check "list: sorted by id" test "$(awk 'NR>1{print $1}' "$T/out" | tr '\n' ' ')" = "core duo electron p1 photon "
+check "list: sorted by id" test "$(awk 'NR>1{print $1}' "$T/out" | tr '\n' ' ')" = "argon b5som boron bsom core duo electron esomx p1 p2 photon stm32f0 stm32f1 stm32f4 stm32h7 stm32l4 tracker xenon "
 
 run_sf profiles list --json
 expect_rc "list --json" 0
-grep_out "list --json: one JSON array" '^\[\{"id":"core","name":"Spark Core","dfu":"1d50:607f","runtime":"1d50:607d","platform_id":0,"source":"[^"]*/core\.json"\},'
-check "list --json: five profiles" test "$(grep -o '"id":' "$T/out" | wc -l)" -eq 5
+grep_out "list --json: one JSON array" '^\[\{"id":"argon","name":"Argon","dfu":"2b04:d00c","runtime":"2b04:c00c","platform_id":12,"source":"[^"]*/argon\.json"\},'
+grep_out "list --json: core in it" '\{"id":"core","name":"Spark Core","dfu":"1d50:607f","runtime":"1d50:607d","platform_id":0,"source":"[^"]*/core\.json"\}'
+check "list --json: eighteen profiles" test "$(grep -o '"id":' "$T/out" | wc -l)" -eq 18
 
 # --- show ---
 run_sf profiles show core

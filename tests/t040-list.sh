@@ -3,7 +3,7 @@
 # dfu-util missing / not executable (exit 8); --timeout (exit 9).
 . "$srcdir/tests/lib.sh"
 F="$srcdir/tests/fixtures/run"
-plan 57
+plan 58
 
 cp "$F/fake-dfu-util.sh" "$T/dfu-util" && chmod +x "$T/dfu-util"
 export SPARKFLASH_PROFILES
@@ -69,7 +69,9 @@ FAKE_DFU_LIST="$F/dfu-l-runtime-unknown.txt" run_sf list $DFU
 expect_rc "runtime + unknown" 0
 grep_out "runtime core recognised by its runtime id" '^1d50:607d  Spark Core \(core\)  runtime mode  serial 8D82477F5353  path 1-4$'
 grep_out "runtime hint says how to enter DFU mode" 'not in DFU mode: hold MODE and RESET'
-grep_out "unknown device shown as unknown" '^0483:df11  unknown device  serial 336F35773436  path 2-3$'
+# an STM32 system bootloader whose option-bytes alt fits none of the STM32 profiles
+grep_out "unknown STM32 family shown as such" '^0483:df11  STM32 system bootloader, unknown family  serial 336F35773436  path 2-3$'
+grep_out "unknown family: --profile is the way" '^  its layouts fit none of the profiles stm32f0, stm32f1, stm32f4, stm32h7, stm32l4: pass --profile NAME to use one$'
 FAKE_DFU_LIST="$F/dfu-l-runtime-unknown.txt" run_sf list --json $DFU
 check "json: runtime mode, hint, unknown profile null" py '
 import json, sys
@@ -77,6 +79,9 @@ ev = [json.loads(l) for l in open(sys.argv[1])]
 devs = {e["usb"]: e for e in ev if e["event"] == "device"}
 assert devs["1d50:607d"]["mode"] == "runtime" and "MODE" in devs["1d50:607d"]["hint"]
 assert devs["0483:df11"]["profile"] is None
+assert devs["0483:df11"]["family"] == "STM32 system bootloader"
+assert "pass --profile NAME" in devs["0483:df11"]["hint"]
+assert devs["1d50:607d"]["family"] is None
 '
 
 # --- a layout that differs from the profile ---

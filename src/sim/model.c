@@ -457,7 +457,8 @@ static uint8_t refuse(sf_sim_model *m, uint8_t status)
 		return SF_DFU_OK;
 	case SF_BL_REFUSED_STATUS:
 	default:
-		return status;
+		/* Particle's Gen 3 / P2 code reports errUNKNOWN for them all */
+		return m->bl.refused_status ? m->bl.refused_status : status;
 	}
 }
 
@@ -558,8 +559,9 @@ static int get_status(sf_sim_model *m, uint8_t *data, uint16_t length)
 		/* Not manifestation tolerant: it resets into the application
 		 * (or, with ignore-leave, straight back into the bootloader). */
 		enum sf_sim_presence to = m->faults.ignore_leave ? SF_SIM_REENUMERATED : SF_SIM_LEFT;
-		if (m->faults.reset_on_leave) {
-			m->presence = SF_SIM_LEFT;
+		/* (the STM32H7 system bootloader resets before answering) */
+		if (m->faults.reset_on_leave || m->bl.leave_state == SF_BL_LEAVE_NO_ANSWER) {
+			m->presence = m->faults.reset_on_leave ? SF_SIM_LEFT : to;
 			return SF_SIM_ERR_NO_DEVICE;
 		}
 		if (m->bl.leave_state == SF_DFU_DNLOAD_IDLE)
@@ -618,8 +620,10 @@ static int dnload(sf_sim_model *m, uint16_t block, const uint8_t *data, uint16_t
 		return stall(m);
 	if (block == 0) {
 		/* A generic device refuses an unknown command at once; the
-		 * Spark code takes any command and decides when it runs. */
-		if (m->bl.refused == SF_BL_REFUSED_STATUS && !(command_of(data, length) & m->bl.commands))
+		 * Spark and Particle code takes any command and decides when
+		 * it runs (Gen 3 / P2: the refused_status then). */
+		if (m->bl.refused == SF_BL_REFUSED_STATUS && !m->bl.refused_status &&
+		    !(command_of(data, length) & m->bl.commands))
 			return stall(m);
 	} else {
 		if (gone(m))

@@ -691,8 +691,9 @@ int sf_sim_device_create(const char *sim_dir, const sf_sim_new *spec, char *seri
 				goto out;
 			}
 	} else {
-		/* Spark Core serials are 12 hex digits, Particle's 24. */
-		size_t len = spec->profile->dfu.vid == 0x1d50 ? 12 : 24;
+		/* Particle's serials are 24 hex digits (the device ID); the
+		 * Spark Core's and the STM32 system bootloaders' 12. */
+		size_t len = spec->profile->dfu.vid == 0x2b04 ? 24 : 12;
 		bool unique = false;
 		for (int tries = 0; tries < 100 && !unique; tries++) {
 			if (random_serial(serial, len) != 0)

@@ -473,6 +473,47 @@ static void test_compare(void **state)
 	assert_int_equal(sf_layout_compare(dct_g, "@DCT Flash   /0x00000000/01*016Kz"), SF_LAYOUT_DIFFERENT);
 }
 
+/* One family, several flash sizes: the page geometry is what tells a family
+ * apart (profmatch), not the size. */
+static void test_same_geometry(void **state)
+{
+	static const char f4[] = "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg";
+	static const char f401[] = "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg";
+	static const char f429[] = "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg,04*016Kg,01*064Kg,07*128Kg";
+	static const char f0[] = "@Internal Flash  /0x08000000/064*0002Kg";
+	static const char f1[] = "@Internal Flash  /0x08000000/128*002Kg";
+	static const char h7[] = "@Internal Flash   /0x08000000/16*128Kg";
+	(void)state;
+
+	assert_true(sf_layout_same_geometry(f4, f4));
+	assert_true(sf_layout_same_geometry(f4, f401));
+	assert_true(sf_layout_same_geometry(f401, f4));
+	/* a dual-bank part repeats the sectors after the first bank */
+	assert_true(sf_layout_same_geometry(f4, f429));
+	/* uniform pages: any count, any spelling, any padding of the name */
+	assert_true(sf_layout_same_geometry(f0, f1));
+	assert_true(sf_layout_same_geometry(f0, "@Internal Flash   /0x08000000/32*2Kg"));
+	assert_true(sf_layout_same_geometry(h7, "@Internal Flash /0x08000000/8*128Kg"));
+	/* one page split differently is another geometry */
+	assert_false(sf_layout_same_geometry(f4, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*064Kg"));
+	assert_false(sf_layout_same_geometry(f4, "@Internal Flash  /0x08000000/02*032Kg,01*064Kg,07*128Kg"));
+	assert_false(sf_layout_same_geometry(f0, "@Internal Flash  /0x08000000/032*0001Kg"));
+	assert_false(sf_layout_same_geometry(f4, h7));
+	/* another base, name or attribute letter */
+	assert_false(sf_layout_same_geometry(f0, "@Internal Flash  /0x08004000/064*0002Kg"));
+	assert_false(sf_layout_same_geometry(f0, "@Option Bytes  /0x08000000/064*0002Kg"));
+	assert_false(sf_layout_same_geometry(f0, "@Internal Flash  /0x08000000/064*0002Ka"));
+	assert_false(sf_layout_same_geometry(f4, "@Internal Flash  /0x08000000/04*016Ka,01*064Kg,07*128Kg"));
+	/* a gap where the other map has pages */
+	assert_false(sf_layout_same_geometry(f0, "@Internal Flash  /0x08000000/02*0002Kg/0x08002000/10*0002Kg"));
+	assert_true(sf_layout_same_geometry("@X /0x00000000/02*1Kg/0x00000800/02*1Kg", "@X /0x00000000/04*1Kg"));
+	/* what does not parse fits nothing */
+	assert_false(sf_layout_same_geometry(f0, "UNKNOWN"));
+	assert_false(sf_layout_same_geometry("UNKNOWN", "UNKNOWN"));
+	assert_false(sf_layout_same_geometry(NULL, f0));
+	assert_false(sf_layout_same_geometry(f0, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_flags_str),
 		cmocka_unit_test(test_fuzz),
 		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_same_geometry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

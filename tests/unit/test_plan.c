@@ -476,6 +476,36 @@ static void module_destinations(void **s)
 	assert_int_equal(req(&photon, SF_OP_FLASH_USB, NULL, 1000, &m, false), 0);
 }
 
+/* "placement": "header" (the P2's user part): a module goes where its
+ * header says inside the segment; the rest of the plan is the segment's. */
+static void header_placement(void **s)
+{
+	sf_segment *seg = (sf_segment *)sf_profile_segment(&photon, "userFirmware");
+	sf_module_info m;
+	(void)s;
+	seg->header_placement = true;
+	m = mod(SF_MODFN_USER_PART, 1, 6, 0x080B0000);
+	assert_int_equal(req(&photon, SF_OP_FLASH_USB, NULL, 1000, &m, false), 0);
+	assert_string_equal(pl.segment, "userFirmware");
+	assert_int_equal(pl.address, 0x080B0000);
+	assert_true(pl.leave);
+	assert_int_equal(req(&photon, SF_OP_WRITE_SEGMENT, "userFirmware", 1000, &m, false), 0);
+	assert_int_equal(pl.address, 0x080B0000);
+	/* it must end inside the segment */
+	m = mod(SF_MODFN_USER_PART, 1, 6, 0x080BF000);
+	REFUSED_WITH(req(&photon, SF_OP_FLASH_USB, NULL, 0x2000, &m, false), "segment userFirmware holds");
+	/* outside the segment: the header check as ever */
+	m = mod(SF_MODFN_USER_PART, 1, 6, 0x080C0000);
+	REFUSED_WITH(req(&photon, SF_OP_FLASH_USB, NULL, 1000, &m, false), "header says it runs at 0x080c0000");
+	/* a raw image and a read: the segment's start */
+	m = (sf_module_info){ .is_module = false };
+	assert_int_equal(req(&photon, SF_OP_FLASH_USB, NULL, 1000, &m, false), 0);
+	assert_int_equal(pl.address, 0x080A0000);
+	assert_int_equal(req(&photon, SF_OP_READ_SEGMENT, "userFirmware", 0, NULL, false), 0);
+	assert_int_equal(pl.address, 0x080A0000);
+	seg->header_placement = false;
+}
+
 /* Random requests must never crash and a plan must always satisfy its own
  * invariants (inside the layout, footprint contains the written bytes). */
 static void fuzz_requests(void **s)
@@ -538,6 +568,7 @@ int main(void)
 		cmocka_unit_test(leave_override),
 		cmocka_unit_test(verified_steps),
 		cmocka_unit_test(module_destinations),
+		cmocka_unit_test(header_placement),
 		cmocka_unit_test(fuzz_requests),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

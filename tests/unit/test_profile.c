@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
 #include <cmocka.h>
 
 #include "jsonpos.h"
 #include "profile.h"
+#include "profmatch.h"
 
 static const char *const shipped[] = { "core", "photon", "p1", "electron", "duo" };
 #define NSHIPPED (sizeof shipped / sizeof shipped[0])
@@ -262,6 +264,419 @@ static void test_match_usb(void **state)
 #define HEAD "{\n \"schema\": 1,\n \"id\": \"t\",\n \"name\": \"T\",\n \"usb\": { \"dfu\": \"1d50:607f\" },\n"
 #define ALTS " \"alts\": [ { \"alt\": 0, \"layout\": \"@F/0x08000000/4*1Kg\" } ],\n"
 
+/* Gen 3 (nRF52840) and P2 (RTL872x): device-os' bootloader strings and
+ * memory maps, particle-cli's key slots (README "Where the shipped values
+ * come from"). */
+static void test_gen3_p2_profiles(void **state)
+{
+	static const struct {
+		const char *id;
+		int platform;
+		uint16_t pid;
+		bool ext8;     /* 8 MiB external flash */
+	} gen3[] = {
+		{ "argon", 12, 0x0c, false }, { "boron", 13, 0x0d, false }, { "esomx", 15, 0x0f, true },
+		{ "bsom", 23, 0x17, false }, { "b5som", 25, 0x19, true }, { "tracker", 26, 0x1a, true },
+		{ "xenon", 14, 0x0e, false },
+	};
+	sf_profile p;
+	(void)state;
+	for (size_t i = 0; i < sizeof gen3 / sizeof gen3[0]; i++) {
+		bool xenon = !strcmp(gen3[i].id, "xenon");
+		load_shipped(gen3[i].id, &p);
+		assert_int_equal(p.platform_id, gen3[i].platform);
+		assert_int_equal(p.dfu.vid, 0x2b04);
+		assert_int_equal(p.dfu.pid, 0xd000 | gen3[i].pid);
+		assert_int_equal(p.runtime.pid, 0xc000 | gen3[i].pid);
+		assert_int_equal(p.bcd_device, 0x0251);
+		assert_int_equal(p.transfer_size, 4096);
+		assert_string_equal(p.default_protocol, "udp");
+		assert_int_equal(p.nalts, 3);
+		assert_string_equal(sf_profile_alt(&p, 0)->layout_text,
+				    "@Internal Flash   /0x00000000/1*004Ka,47*004Kg,192*004Kg,4*004Kg,4*004Kg,8*004Ka");
+		assert_string_equal(sf_profile_alt(&p, 1)->layout_text, xenon ? "@DCD Flash   /0x00000000/1*016Ke"
+									       : "@DCT Flash   /0x00000000/1*016Ke");
+		assert_true(sf_profile_alt(&p, 1)->erase_none);
+		assert_string_equal(sf_profile_alt(&p, 2)->layout_text,
+				    gen3[i].ext8 ? "@External Flash   /0x80000000/2048*004Kg"
+						 : "@External Flash   /0x80000000/1024*004Kg");
+		if (xenon) {
+			expect_seg(&p, "systemFirmwareOne", 0, 0x30000, 0xA4000, false, false);
+			expect_seg(&p, "userFirmware", 0, 0xD4000, 0x20000, true, false);
+			expect_seg(&p, "radioStack", 0, 0x1000, 0x2F000, false, false);
+			expect_seg(&p, "factoryReset", 2, 0x80200000, 0x20000, false, false);
+		} else {
+			expect_seg(&p, "systemFirmwareOne", 0, 0x28000, 0x8C000, false, false);
+			expect_seg(&p, "userFirmware", 0, 0xB4000, 0x40000, true, false);
+			expect_seg(&p, "radioStack", 0, 0x1000, 0x26000, false, false);
+			expect_seg(&p, "factoryReset", 2, gen3[i].ext8 ? 0x80600000 : 0x80200000, 0x40000, false, false);
+		}
+		expect_seg(&p, "bootloader", 0, 0xF4000, 0x4000, false, true);
+		/* 0xD4000 (before 3.1) and 0x30000 (before 6.0) modules land inside */
+		assert_true(sf_profile_segment(&p, "userFirmware")->header_placement);
+		assert_int_equal(sf_profile_segment(&p, "systemFirmwareOne")->header_placement, !xenon);
+		assert_false(sf_profile_segment(&p, "radioStack")->header_placement);
+		expect_seg(&p, "udpPrivateKey", 1, 3106, 192, false, true);
+		expect_seg(&p, "udpServerKey", 1, 3298, 320, false, true);
+		expect_seg(&p, "otaFlag", 1, 1753, 1, false, true);
+		assert_null(sf_profile_segment(&p, "tcpPrivateKey"));
+		assert_int_equal(sf_profile_segment(&p, "udpServerKey")->key.address_offset, 192);
+		assert_int_equal(sf_profile_segment(&p, "udpServerKey")->key.port_offset, 258);
+		assert_true(p.bootloader.present);
+		assert_int_equal(p.bootloader.first_status, 0);
+		assert_int_equal(p.bootloader.leave_state, 7); /* dfuMANIFEST */
+		assert_int_equal(p.bootloader.leave_reset_ms, 500);
+		assert_int_equal(p.bootloader.detach, SF_BL_DETACH_REENUMERATE);
+		assert_int_equal(p.bootloader.refused, SF_BL_REFUSED_STATUS);
+		assert_int_equal(p.bootloader.refused_status, 14); /* errUNKNOWN */
+		assert_int_equal(p.bootloader.commands, SF_BL_CMD_SET_ADDRESS | SF_BL_CMD_ERASE_PAGE);
+		sf_profile_free(&p);
+	}
+	load_shipped("p2", &p);
+	assert_int_equal(p.platform_id, 32);
+	assert_int_equal(p.dfu.pid, 0xd020);
+	assert_int_equal(p.runtime.pid, 0xc020);
+	assert_int_equal(p.bcd_device, 0x0252);
+	assert_int_equal(p.nalts, 2);
+	assert_string_equal(sf_profile_alt(&p, 0)->layout_text, "@Internal Flash   /0x08000000/2048*004Kg");
+	expect_seg(&p, "bootloader", 0, 0x08000000, 0x14000, false, true);
+	expect_seg(&p, "systemFirmwareOne", 0, 0x08060000, 0x180000, false, false);
+	expect_seg(&p, "userFirmware", 0, 0x08480000, 0x180000, true, false);
+	assert_true(sf_profile_segment(&p, "userFirmware")->header_placement);
+	expect_seg(&p, "udpServerKey", 1, 3298, 320, false, true);
+	assert_int_equal(p.bootloader.refused_status, 14);
+	sf_profile_free(&p);
+}
+
+static void parse_text(const char *text, sf_profile *p)
+{
+	sf_err err = { 0, "" };
+	int r = sf_profile_parse(text, strlen(text), "t.json", p, &err);
+	if (r)
+		print_error("%s\n", err.msg);
+	assert_int_equal(r, 0);
+}
+
+static sf_dfu_device listed(uint16_t vid, uint16_t pid, sf_dfu_alt *alts, size_t n)
+{
+	sf_dfu_device d;
+	memset(&d, 0, sizeof d);
+	d.vid = vid;
+	d.pid = pid;
+	d.alts = alts;
+	d.nalts = n;
+	return d;
+}
+
+static void set_alt(sf_dfu_alt *a, unsigned alt, const char *name)
+{
+	a->alt = alt;
+	snprintf(a->name, sizeof a->name, "%s", name);
+}
+
+/* Every file in the profiles directory parses, its id is its file name,
+ * and no two have one DFU VID:PID unless they say how to tell them apart
+ * (a family, layouts that differ). */
+static void test_every_shipped_profile(void **state)
+{
+	char *any = profile_file("core");
+	char *slash = strrchr(any, '/');
+	DIR *dir;
+	struct dirent *e;
+	sf_profile all[64];
+	size_t n = 0;
+	(void)state;
+	*slash = '\0';
+	dir = opendir(any);
+	assert_non_null(dir);
+	while ((e = readdir(dir))) {
+		size_t len = strlen(e->d_name);
+		char id[128];
+		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
+			continue;
+		assert_true(n < 64);
+		snprintf(id, sizeof id, "%.*s", (int)(len - 5), e->d_name);
+		load_shipped(id, &all[n]);
+		assert_non_null(all[n].dfu_mode_help);
+		assert_non_null(all[n].manufacturer);
+		assert_non_null(all[n].product);
+		assert_true(all[n].bootloader.present);
+		n++;
+	}
+	closedir(dir);
+	assert_true(n >= 18);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = i + 1; k < n; k++) {
+			if (all[i].dfu.vid != all[k].dfu.vid || all[i].dfu.pid != all[k].dfu.pid)
+				continue;
+			assert_non_null(all[i].family);
+			assert_non_null(all[k].family);
+			assert_string_equal(all[i].family, all[k].family);
+			assert_string_not_equal(all[i].alts[0].layout_text, all[k].alts[0].layout_text);
+		}
+	for (size_t i = 0; i < n; i++)
+		sf_profile_free(&all[i]);
+	free(any);
+}
+
+/* The shipped STM32 profiles against listings of real boards (README
+ * "Where the shipped values come from"). */
+static void test_match_stm32(void **state)
+{
+	static const char *const ids[] = { "stm32f0", "stm32f1", "stm32f4", "stm32l4", "stm32h7", "core", "photon" };
+	static const struct {
+		const char *board;
+		const char *alt[4];
+		const char *want; /* NULL: unknown or not told apart */
+		sf_match_kind kind;
+	} cases[] = {
+		{ "F407 (1 MiB)", { "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg", "@Option Bytes  /0x1FFFC000/01*016 e",
+				    "@OTP Memory /0x1FFF7800/01*512 e,01*016 e", "@Device Feature/0xFFFF0000/01*004 e" },
+		  "stm32f4", SF_MATCH_EXACT },
+		{ "F401/F411 (512 KiB)", { "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg", "@Option Bytes  /0x1FFFC000/01*016 e",
+					   "@OTP Memory /0x1FFF7800/01*512 e,01*016 e", "@Device Feature/0xFFFF0000/01*004 e" },
+		  "stm32f4", SF_MATCH_GEOMETRY },
+		{ "F072/F070 (128 KiB)", { "@Internal Flash  /0x08000000/064*0002Kg", "@Option Bytes  /0x1FFFF800/01*016 e" },
+		  "stm32f0", SF_MATCH_EXACT },
+		{ "F107 (256 KiB)", { "@Internal Flash  /0x08000000/128*002Kg", "@Option Bytes  /0x1FFFF800/01*016 e" },
+		  "stm32f1", SF_MATCH_EXACT },
+		{ "L4 (512 KiB)", { "@Internal Flash  /0x08000000/0256*0002Kg", "@Option Bytes  /0x1FFF7800/01*040 e",
+				    "@OTP Memory /0x1FFF7000/01*0001Ke", "@Device Feature/0xFFFF0000/01*004 e" },
+		  "stm32l4", SF_MATCH_EXACT },
+		{ "L476 (1 MiB)", { "@Internal Flash  /0x08000000/0512*0002Kg", "@Option Bytes  /0x1FFF7800/01*040 e",
+				    "@OTP Memory /0x1FFF7000/01*0001Ke", "@Device Feature/0xFFFF0000/01*004 e" },
+		  "stm32l4", SF_MATCH_GEOMETRY },
+		{ "H743 (2 MiB)", { "@Internal Flash   /0x08000000/16*128Kg", "@Option Bytes   /0x5200201C/01*128 e" },
+		  "stm32h7", SF_MATCH_EXACT },
+		{ "H7 (1 MiB)", { "@Internal Flash   /0x08000000/8*128Kg", "@Option Bytes   /0x5200201C/01*128 e" },
+		  "stm32h7", SF_MATCH_GEOMETRY },
+		/* an F303 spells its 2 KiB pages as the F0 does, counts them as
+		 * the F1 does: both fit, neither is named */
+		{ "F303 (256 KiB)", { "@Internal Flash  /0x08000000/128*0002Kg", "@Option Bytes  /0x1FFFF800/01*016 e" },
+		  NULL, SF_MATCH_AMBIGUOUS },
+		/* a family with no profile */
+		{ "U5", { "@Internal Flash   /0x08000000/128*08Kg", "@Option Bytes   /0x40022040/01*64 e", "@OTP Memory   /0x0BFA0000/01*512 e" },
+		  NULL, SF_MATCH_UNKNOWN },
+	};
+	sf_profile all[7];
+	(void)state;
+	for (size_t i = 0; i < 7; i++)
+		load_shipped(ids[i], &all[i]);
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		sf_dfu_alt alts[4];
+		size_t na = 0;
+		sf_dfu_device d;
+		sf_match m;
+		for (; na < 4 && cases[c].alt[na]; na++)
+			set_alt(&alts[na], (unsigned)na, cases[c].alt[na]);
+		d = listed(0x0483, 0xdf11, alts, na);
+		m = sf_profiles_match_device(all, 7, &d);
+		if (m.kind != cases[c].kind ||
+		    (cases[c].want ? !m.profile || strcmp(m.profile->id, cases[c].want) : m.profile != NULL))
+			print_error("%s: kind %d profile %s\n", cases[c].board, m.kind, m.profile ? m.profile->id : "-");
+		assert_int_equal(m.kind, cases[c].kind);
+		if (cases[c].want)
+			assert_string_equal(m.profile->id, cases[c].want);
+		else
+			assert_null(m.profile);
+		assert_int_equal(m.nshared, 5);
+		assert_string_equal(m.first->family, "STM32 system bootloader");
+	}
+	for (size_t i = 0; i < 7; i++)
+		sf_profile_free(&all[i]);
+}
+
+/* Two families on one VID:PID, told apart by their layouts (made-up
+ * numbers: what matters is how the strings relate). */
+#define FAM(id, vary, l0, l1, seg) \
+	"{ \"schema\": 1, \"id\": \"" id "\", \"name\": \"" id "\", \"family\": \"Test ROM\",\n" \
+	"  \"layout_sizes_vary\": " vary ", \"usb\": { \"dfu\": \"0483:df11\" },\n" \
+	"  \"alts\": [ { \"alt\": 0, \"layout\": \"" l0 "\" }, { \"alt\": 1, \"layout\": \"" l1 "\" } ],\n" \
+	"  \"segments\": { " seg " } }\n"
+
+static void test_match_by_layout(void **state)
+{
+	sf_profile all[4];
+	sf_dfu_alt alts[3];
+	sf_dfu_device d;
+	sf_match m;
+	char buf[160];
+	(void)state;
+	parse_text(FAM("fa", "true", "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg",
+		       "@Option Bytes  /0x1FFFC000/01*016 e",
+		       "\"app\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": \"0x100000\" }"), &all[0]);
+	parse_text(FAM("fb", "true", "@Internal Flash  /0x08000000/064*0002Kg", "@Option Bytes  /0x1FFFF800/01*016 e",
+		       "\"app\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": \"0x20000\" }"), &all[1]);
+	parse_text(FAM("fc", "true", "@Internal Flash  /0x08000000/128*002Kg", "@Option Bytes  /0x1FFFF800/01*016 e",
+		       "\"app\": { \"alt\": 0, \"address\": \"0x08000000\", \"size\": \"0x40000\" }"), &all[2]);
+	load_shipped("core", &all[3]);
+
+	/* a VID:PID one profile has: that one, whatever the layouts say */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/99*001Kg");
+	d = listed(0x1d50, 0x607f, alts, 1);
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_UNIQUE);
+	assert_ptr_equal(m.profile, &all[3]);
+	d = listed(0x1234, 0x5678, alts, 1);
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_NONE);
+	assert_null(m.profile);
+	assert_null(sf_profiles_match_device(NULL, 0, &d).profile);
+
+	/* shared: the exact strings pick the family */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg");
+	set_alt(&alts[1], 1, "@Option Bytes  /0x1FFFC000/01*016 e");
+	set_alt(&alts[2], 2, "@OTP Memory /0x1FFF7800/01*512 e,01*016 e"); /* extra alts are fine */
+	d = listed(0x0483, 0xdf11, alts, 3);
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_EXACT);
+	assert_ptr_equal(m.profile, &all[0]);
+	assert_int_equal(m.nshared, 3);
+	assert_ptr_equal(m.first, &all[0]);
+	/* a smaller member of the family: by geometry */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg");
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_GEOMETRY);
+	assert_ptr_equal(m.profile, &all[0]);
+	/* a missing alt the profile declares: not that family */
+	d = listed(0x0483, 0xdf11, alts, 1);
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_UNKNOWN);
+	assert_null(m.profile);
+	sf_match_describe_unknown(&m, 0x0483, 0xdf11, buf, sizeof buf);
+	assert_string_equal(buf, "0483:df11 (Test ROM, unknown family)");
+
+	/* fb and fc: exact strings tell them apart although their geometry
+	 * is the same ... */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/128*002Kg");
+	set_alt(&alts[1], 1, "@Option Bytes  /0x1FFFF800/01*016 e");
+	d = listed(0x0483, 0xdf11, alts, 2);
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_EXACT);
+	assert_ptr_equal(m.profile, &all[2]);
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/064*0002Kg");
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_ptr_equal(m.profile, &all[1]);
+	/* ... a third spelling of that geometry fits both: not told apart */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/128*0002Kg");
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_AMBIGUOUS);
+	assert_null(m.profile);
+	sf_match_describe_unknown(&m, 0x0483, 0xdf11, buf, sizeof buf);
+	assert_string_equal(buf, "0483:df11 (Test ROM, family not told apart)");
+	/* another page size fits nothing */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/064*0001Kg");
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_UNKNOWN);
+	/* runtime mode has no layouts: a VID:PID no profile has at runtime */
+	d.runtime = true;
+	m = sf_profiles_match_device(all, 4, &d);
+	assert_int_equal(m.kind, SF_MATCH_NONE);
+	d = listed(0x1d50, 0x607d, alts, 0);
+	d.runtime = true;
+	assert_ptr_equal(sf_profiles_match_device(all, 4, &d).profile, &all[3]);
+
+	/* a log: its listing decides; without one a shared VID:PID is not told */
+	{
+		sf_dfu_alt la[2], lb[2];
+		sf_dfu_device devs[2];
+		sf_dfu_list list;
+		memset(&list, 0, sizeof list);
+		set_alt(&la[0], 0, "@Internal Flash  /0x08000000/128*002Kg");
+		set_alt(&la[1], 1, "@Option Bytes  /0x1FFFF800/01*016 e");
+		devs[0] = listed(0x0483, 0xdf11, la, 2);
+		list.devs = devs;
+		list.n = 1;
+		assert_ptr_equal(sf_profiles_match_logged(all, 4, &list, 0x0483, 0xdf11), &all[2]);
+		/* two listed devices of different families: which one ran is not known */
+		set_alt(&lb[0], 0, "@Internal Flash  /0x08000000/064*0002Kg");
+		set_alt(&lb[1], 1, "@Option Bytes  /0x1FFFF800/01*016 e");
+		devs[1] = listed(0x0483, 0xdf11, lb, 2);
+		list.n = 2;
+		assert_null(sf_profiles_match_logged(all, 4, &list, 0x0483, 0xdf11));
+		assert_null(sf_profiles_match_logged(all, 4, NULL, 0x0483, 0xdf11));
+		assert_ptr_equal(sf_profiles_match_logged(all, 4, NULL, 0x1d50, 0x607f), &all[3]);
+		assert_ptr_equal(sf_profiles_match_logged(all, 4, &list, 0x1d50, 0x607d), &all[3]);
+		assert_null(sf_profiles_match_logged(all, 4, &list, 0x1234, 0x5678));
+	}
+
+	sf_profiles_sharing(all, 4, 0x0483, 0xdf11, buf, sizeof buf);
+	assert_string_equal(buf, "fa, fb, fc");
+	sf_profiles_sharing(all, 4, 0x1d50, 0x607f, buf, 5);
+	assert_string_equal(buf, "core");
+	sf_profiles_sharing(all, 4, 0x0483, 0xdf11, buf, 6);
+	assert_string_equal(buf, "fa, f");
+	for (size_t i = 0; i < 4; i++)
+		sf_profile_free(&all[i]);
+}
+
+/* Without layout_sizes_vary only exact strings count. */
+static void test_match_exact_only(void **state)
+{
+	sf_profile all[2];
+	sf_dfu_alt alts[2];
+	sf_dfu_device d;
+	(void)state;
+	parse_text(FAM("xa", "false", "@Flash /0x08000000/08*001Kg", "@Opt /0x1FFF0000/01*016 e", ""), &all[0]);
+	parse_text(FAM("xb", "false", "@Flash /0x08000000/16*001Kg", "@Opt /0x1FFF0000/01*016 e", ""), &all[1]);
+	set_alt(&alts[0], 0, "@Flash /0x08000000/16*001Kg");
+	set_alt(&alts[1], 1, "@Opt /0x1FFF0000/01*016 e");
+	d = listed(0x0483, 0xdf11, alts, 2);
+	assert_ptr_equal(sf_profiles_match_device(all, 2, &d).profile, &all[1]);
+	set_alt(&alts[0], 0, "@Flash /0x08000000/04*001Kg");
+	assert_int_equal(sf_profiles_match_device(all, 2, &d).kind, SF_MATCH_UNKNOWN);
+	/* spelled differently is not "exactly" */
+	set_alt(&alts[0], 0, "@Flash /0x08000000/8*1Kg");
+	assert_int_equal(sf_profiles_match_device(all, 2, &d).kind, SF_MATCH_UNKNOWN);
+	for (size_t i = 0; i < 2; i++)
+		sf_profile_free(&all[i]);
+}
+
+/* A family member with less flash: the device's own map is adopted and the
+ * segments end where its flash does. */
+static void test_adopt_layouts(void **state)
+{
+	sf_profile p;
+	sf_dfu_alt alts[2];
+	sf_err err = { 0, "" };
+	const sf_segment *s;
+	(void)state;
+	parse_text(FAM("fa", "true", "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg",
+		       "@Option Bytes  /0x1FFFC000/01*016 e",
+		       "\"app\": { \"alt\": 0, \"address\": \"0x08020000\", \"size\": \"0xC0000\", \"leave\": true },\n"
+		       "    \"top\": { \"alt\": 0, \"address\": \"0x080E0000\", \"size\": \"0x20000\" },\n"
+		       "    \"sector0\": { \"alt\": 0, \"address\": \"0x08000000\" },\n"
+		       "    \"ob\": { \"alt\": 1, \"address\": \"0x1FFFC000\", \"size\": 16, \"protected\": true }"), &p);
+	/* the same strings: nothing to do */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg");
+	set_alt(&alts[1], 1, "@Option Bytes  /0x1FFFC000/01*016 e");
+	assert_int_equal(sf_profile_adopt_layouts(&p, alts, 2, &err), 0);
+	/* another map altogether is not adopted */
+	set_alt(&alts[0], 0, "@Internal Flash   /0x08000000/16*128Kg");
+	assert_int_equal(sf_profile_adopt_layouts(&p, alts, 2, &err), 0);
+	assert_string_equal(p.alts[0].layout_text, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg");
+	/* 512 KiB */
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg");
+	assert_int_equal(sf_profile_adopt_layouts(&p, alts, 2, &err), 1);
+	assert_string_equal(p.alts[0].layout_text, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg");
+	assert_int_equal(p.alts[0].layout.nregions, 3);
+	assert_true(p.alts[0].layout.regions[2].end == 0x08080000);
+	assert_int_equal(p.nsegments, 3);
+	s = sf_profile_segment(&p, "app");
+	assert_non_null(s);
+	assert_int_equal(s->size, 0x60000);
+	assert_true(s->leave);
+	assert_null(sf_profile_segment(&p, "top")); /* past its flash */
+	assert_true(sf_segment_end(&p, sf_profile_segment(&p, "sector0")) == 0x08010000);
+	assert_int_equal(sf_profile_segment(&p, "ob")->size, 16);
+	/* a profile whose sizes do not vary is never changed */
+	p.layout_sizes_vary = false;
+	set_alt(&alts[0], 0, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,01*128Kg");
+	assert_int_equal(sf_profile_adopt_layouts(&p, alts, 2, &err), 0);
+	assert_string_equal(p.alts[0].layout_text, "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg");
+	sf_profile_free(&p);
+}
+
 static void test_minimal_defaults(void **state)
 {
 	static const char text[] = HEAD ALTS " \"segments\": {}\n}\n";
@@ -457,6 +872,12 @@ static const bad_profile bad[] = {
 	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"leave_state\": \"dfuIDLE\" }\n}\n", "8:33", "'bootloader.leave_state' is \"dfuIDLE\"; want one of \"dfuMANIFEST\", \"dfuDNLOAD-IDLE\"" },
 	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"leave_reset_ms\": 60001 }\n}\n", "8:36", "'bootloader.leave_reset_ms' is 60001; it must be between 0 and 60000" },
 	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"detach\": true }\n}\n", "8:28", "'bootloader.detach' must be a string, not a boolean" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"refused_status\": \"OK\" }\n}\n", "8:36", "'bootloader.refused_status' \"OK\" is not a DFU error status name" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"refused_status\": 14 }\n}\n", "8:36", "'bootloader.refused_status' must be a DFU error status name" },
+	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"refused\": \"stall\", \"refused_status\": \"errUNKNOWN\" }\n}\n", "8:56", "'bootloader.refused_status' needs \"refused\": \"status\" (a stall refusal reports no status)" },
+	{ HEAD ALTS " \"segments\": { \"a\": { \"alt\": 0, \"address\": \"0x08000000\", \"placement\": \"end\" } }\n}\n", "7:71", "'segments.a.placement' is \"end\"; want one of \"start\", \"header\"" },
+	{ HEAD ALTS " \"family\": [\"STM32\"],\n \"segments\": {}\n}\n", "7:12", "'family' must be a string, not an array" },
+	{ HEAD ALTS " \"layout_sizes_vary\": 1,\n \"segments\": {}\n}\n", "7:23", "'layout_sizes_vary' must be true or false, not an integer" },
 	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"stall_error\": \"no\" }\n}\n", "8:33", "'bootloader.stall_error' must be true or false" },
 	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"commands\": [\"set-address\", \"set-address\"] }\n}\n", "8:46", "command \"set-address\" is listed twice" },
 	{ HEAD ALTS " \"segments\": {},\n \"bootloader\": { \"commands\": [\"erase\"] }\n}\n", "8:31", "'bootloader.commands.0' is \"erase\"; want one of" },
@@ -673,7 +1094,13 @@ int main(void)
 		cmocka_unit_test(test_core_profile),
 		cmocka_unit_test(test_gen2_profiles),
 		cmocka_unit_test(test_duo_profile),
+		cmocka_unit_test(test_every_shipped_profile),
+		cmocka_unit_test(test_gen3_p2_profiles),
+		cmocka_unit_test(test_match_stm32),
 		cmocka_unit_test(test_match_usb),
+		cmocka_unit_test(test_match_by_layout),
+		cmocka_unit_test(test_match_exact_only),
+		cmocka_unit_test(test_adopt_layouts),
 		cmocka_unit_test(test_bootloader_sections),
 		cmocka_unit_test(test_refused_words),
 		cmocka_unit_test(test_minimal_defaults),

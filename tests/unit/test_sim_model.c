@@ -537,6 +537,69 @@ static void test_gen2_detach_and_finish(void **state)
 	assert_int_equal(f->m.presence, SF_SIM_LEFT);
 }
 
+/* A Gen 3 / P2-like one (device-os bootloader/src/nRF52840/usbd_dfu.cpp):
+ * every refusal is dfuERROR/errUNKNOWN after the dfuDNBUSY answer, an
+ * unknown command included; the leave answers dfuMANIFEST. */
+static void gen3_bl(sf_bootloader *b)
+{
+	sf_bootloader_generic(b);
+	b->leave_reset_ms = 500;
+	b->detach = SF_BL_DETACH_REENUMERATE;
+	b->refused_status = SF_DFU_ERR_UNKNOWN;
+	b->commands = SF_BL_CMD_SET_ADDRESS | SF_BL_CMD_ERASE_PAGE;
+}
+
+static void test_gen3_bootloader(void **state)
+{
+	fixture *f = *state;
+	sf_bootloader b;
+	uint8_t st[6], d[16], one = 0x41, odd = 0x55;
+	gen3_bl(&b);
+	sf_sim_model_bootloader(&f->m, &b);
+	memset(d, 0, sizeof d);
+	/* read-only page: erase and write refused with errUNKNOWN */
+	assert_int_equal(run(&f->m, cmd5(&f->m, 0x41, 0x08000000)), SF_DFU_ERR_UNKNOWN);
+	clrstatus(&f->m);
+	assert_int_equal(write_at(&f->m, 0x08000000, d, 16), SF_DFU_ERR_UNKNOWN);
+	assert_int_equal(f->mem0[0], 0xFF);
+	clrstatus(&f->m);
+	/* unmapped: the same status, not errADDRESS */
+	assert_int_equal(write_at(&f->m, 0x09000000, d, 16), SF_DFU_ERR_UNKNOWN);
+	clrstatus(&f->m);
+	/* mass erase and an unknown command are taken, then refused */
+	assert_int_equal(run(&f->m, dnload(&f->m, 0, &one, 1)), SF_DFU_ERR_UNKNOWN);
+	clrstatus(&f->m);
+	assert_int_equal(run(&f->m, dnload(&f->m, 0, &odd, 1)), SF_DFU_ERR_UNKNOWN);
+	clrstatus(&f->m);
+	/* writable page: works */
+	assert_int_equal(run(&f->m, cmd5(&f->m, 0x41, 0x08001000)), SF_DFU_OK);
+	assert_int_equal(write_at(&f->m, 0x08001000, d, 16), SF_DFU_OK);
+	assert_int_equal(f->mem0[0x1000], 0x00);
+	/* leave: dfuMANIFEST, gone 500 ms later */
+	abort_req(&f->m);
+	assert_int_equal(sf_sim_tick(&f->m, 100), SF_SIM_PRESENT);
+	assert_int_equal(dnload(&f->m, 2, NULL, 0), 0);
+	assert_int_equal(getstatus(&f->m, st), 6);
+	assert_int_equal(st[4], SF_DFU_MANIFEST);
+	assert_int_equal(sf_sim_tick(&f->m, 599), SF_SIM_PRESENT);
+	assert_int_equal(sf_sim_tick(&f->m, 600), SF_SIM_LEFT);
+}
+
+/* leave_state "none" (the STM32H7 system bootloader): the device resets on
+ * the leave request, the GETSTATUS after it finds no device. */
+static void test_leave_no_answer(void **state)
+{
+	fixture *f = *state;
+	sf_bootloader b;
+	uint8_t st[6];
+	sf_bootloader_generic(&b);
+	b.leave_state = SF_BL_LEAVE_NO_ANSWER;
+	sf_sim_model_bootloader(&f->m, &b);
+	assert_int_equal(dnload(&f->m, 2, NULL, 0), 0);
+	assert_int_equal(getstatus(&f->m, st), SF_SIM_ERR_NO_DEVICE);
+	assert_int_equal(f->m.presence, SF_SIM_LEFT);
+}
+
 /* stall_error false: an illegal request stalls, the state stays. */
 static void test_stall_keeps_state(void **state)
 {
@@ -783,6 +846,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gen2_bootloader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gen2_detach_and_finish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_keeps_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gen3_bootloader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leave_no_answer, setup, teardown),
 		cmocka_unit_test(test_new_faults),
 		cmocka_unit_test(test_fuzz_faults),
 		cmocka_unit_test(test_fuzz_requests),

@@ -187,7 +187,7 @@ typedef struct paste {
 	size_t nruns;
 	sf_listed listed[SF_MAX_LISTED];
 	size_t nlisted;
-	bool windows, macos;      /* the host it came from, as far as the text tells */
+	bool windows, macos, gnu_linux; /* the host it came from, as far as the text tells */
 	char version[24];         /* the first dfu-util banner */
 	int vmajor, vminor;
 } paste;
@@ -664,6 +664,18 @@ static void diag_no_device(builder *b)
 	set_text(b, &d->fix, &fix);
 }
 
+/* USB IDs of gadgets that expose a DFU (runtime) interface of their own and
+ * that a loose dfu-util picks up: Bluetooth radios and webcams. */
+static const char *bystander_id(uint16_t vid, uint16_t pid)
+{
+	if (vid == 0x0489 || vid == 0x0a5c || vid == 0x8087 || vid == 0x0cf3 || vid == 0x13d3 ||
+	    (vid == 0x05ac && pid >= 0x8200 && pid < 0x8300))
+		return "a Bluetooth adapter";
+	if (vid == 0x046d || vid == 0x04f2 || vid == 0x0c45 || vid == 0x5986 || (vid == 0x0bda && pid >= 0x5000 && pid < 0x6000))
+		return "a webcam";
+	return NULL;
+}
+
 /* What a listed device is, for the text: a camera or radio exposes a DFU
  * runtime interface for its own updates and matches a loose dfu-util. */
 static const char *bystander_kind(const sf_listed *e)
@@ -678,9 +690,7 @@ static const char *bystander_kind(const sf_listed *e)
 	if (has(low, "bluetooth") || has(low, "bt ") || has(low, "radio"))
 		return "a Bluetooth radio";
 	/* Bluetooth modules often show a DFU runtime interface with no name */
-	if (e->vid == 0x0489 || e->vid == 0x0a5c || e->vid == 0x8087 || (e->vid == 0x05ac && e->pid >= 0x8200 && e->pid < 0x8300))
-		return "a Bluetooth adapter";
-	return NULL;
+	return bystander_id(e->vid, e->pid);
 }
 
 static void diag_multiple(builder *b)
@@ -771,11 +781,13 @@ static void diag_wrong_device(builder *b, const sf_listed *ok)
 	evidence(b, d, ok->line);
 	SET(b, d, summary, "the wrong DFU device was picked: %04x:%04x could not be opened while %04x:%04x is ready",
 	    f->open_vid, f->open_pid, ok->vid, ok->pid);
-	SET(b, d, explanation, "two DFU-capable devices are attached: %04x:%04x%s%s and %04x:%04x; the tool went for "
-				"the one it cannot open instead of %04x:%04x",
-	    f->open_vid, f->open_pid, f->open_vid == 0x0489 || f->open_vid == 0x0a5c || f->open_vid == 0x8087 ||
-	    f->open_vid == 0x05ac ? " (a Bluetooth adapter with a DFU interface)" : "", "", ok->vid, ok->pid, ok->vid,
-	    ok->pid);
+	{
+		const char *kind = bystander_id(f->open_vid, f->open_pid);
+		SET(b, d, explanation, "two DFU-capable devices are attached: %04x:%04x%s%s%s and %04x:%04x; the tool "
+					"went for the one it cannot open instead of %04x:%04x",
+		    f->open_vid, f->open_pid, kind ? " (" : "", kind ? kind : "", kind ? " with a DFU interface)" : "",
+		    ok->vid, ok->pid, ok->vid, ok->pid);
+	}
 	SET(b, d, fix, "select the device explicitly: dfu-util -d %04x:%04x -a ALT (sparkflash: --serial SN or "
 		       "--path BUS-PORT); a newer particle-cli matches the Particle device only",
 	    ok->vid, ok->pid);
@@ -1048,7 +1060,8 @@ static void diag_interrupted(builder *b)
 
 static bool special_is_erase(const sf_run_facts *f)
 {
-	return !strcmp(f->special_cmd, "ERASE_PAGE") || !strcmp(f->special_cmd, "MASS_ERASE");
+	/* ERASE_PAGE, MASS_ERASE (dfu-util), ERASE_SECTOR (particle-cli) */
+	return strstr(f->special_cmd, "ERASE") != NULL;
 }
 
 /* Is line i after line j in time? Different known streams are not ordered
@@ -1296,7 +1309,24 @@ static run_verdict judge_run(builder *b)
 			diag_open_refused(b, false);
 		}
 	}
-	if (HAS(P_CLAIM) || (HAS(P_BUSY) && !open_denied)) {
+	if ((HAS(P_CLAIM) || HAS(P_SET_ALT_ZERO)) && f->opened_id && bystander_id(f->dev_vid, f->dev_pid)) {
+		/* the only DFU interface dfu-util found is a gadget's own */
+		sf_diagnosis *d = add(b, "no-device");
+		sbuf fix = { 0 };
+		evidence_pat(b, d, P_OPENING);
+		evidence_pat(b, d, P_CLAIM);
+		SET(b, d, summary, "no device of yours in DFU mode: dfu-util opened %04x:%04x, %s", f->dev_vid, f->dev_pid,
+		    bystander_id(f->dev_vid, f->dev_pid));
+		SET(b, d, explanation, "the only DFU-capable interface dfu-util found belongs to %s of this computer "
+					"(%04x:%04x), not to the board being flashed, and it could not claim it: the "
+					"board is not in DFU mode (or not connected)", bystander_id(f->dev_vid, f->dev_pid),
+		    f->dev_vid, f->dev_pid);
+		append_dfu_help(&fix, ctx);
+		sb_printf(&fix, "; then name the board with -d VID:PID so that the %04x:%04x interface is never picked",
+			  f->dev_vid, f->dev_pid);
+		if (d)
+			set_text(b, &d->fix, &fix);
+	} else if (HAS(P_CLAIM) || (HAS(P_BUSY) && !open_denied)) {
 		if (on_windows(b) && (has(f->claim_error, "NOT_SUPPORTED") || has(f->claim_error, "NOT_FOUND"))) {
 			sf_diagnosis *d = add(b, "windows-driver");
 			sbuf fix = { 0 };
@@ -1325,7 +1355,7 @@ static run_verdict judge_run(builder *b)
 					"with everything it needs attached");
 		}
 	}
-	if (HAS(P_SET_ALT_ZERO)) {
+	if (HAS(P_SET_ALT_ZERO) && !added(b, "no-device")) {
 		sf_diagnosis *d;
 		if (on_windows(b)) {
 			sbuf fix = { 0 };
@@ -1348,6 +1378,21 @@ static run_verdict judge_run(builder *b)
 			SET(b, d, fix, "update libusb (brew upgrade libusb) or use a dfu-util build with libusb 1.0.25 or "
 				       "newer; meanwhile put the device in DFU mode by hand (buttons) and flash it there");
 		}
+	}
+	/* "Cannot set alternate interface" right after the claim: the device is
+	 * there (it was just opened and claimed); macOS libusb 1.0.23/1.0.24 fail
+	 * this way. A vanished device names NO_DEVICE/IO; Linux and Windows
+	 * pastes are read as the lost device / the driver. */
+	if (HAS(P_CANNOT_SET_ALT) && !HAS(P_SET_ALT_ZERO) && !HAS(P_NODEV) && !HAS(P_IO) && !HAS(P_LINUX) &&
+	    !b->ps->gnu_linux && !on_windows(b)) {
+		sf_diagnosis *d = add(b, "libusb-bug");
+		evidence_pat(b, d, P_CANNOT_SET_ALT);
+		SET(b, d, summary, "dfu-util could not select the DFU alt setting of a device it had just claimed");
+		SET(b, d, explanation, "the device answered and was claimed, then selecting its alt setting failed: "
+					"the known defect of libusb 1.0.23 and 1.0.24 on macOS (and of dfu-util builds "
+					"that bundle them)");
+		SET(b, d, fix, "update libusb (brew upgrade libusb) and use a dfu-util built with libusb 1.0.25 or "
+			       "newer (brew reinstall dfu-util); on another OS it works as is");
 	}
 	if (HAS(P_MULTIPLE) || run->select == SF_SELECT_AMBIGUOUS)
 		diag_multiple(b);
@@ -1439,7 +1484,21 @@ static run_verdict judge_run(builder *b)
 		diag_no_device(b);
 
 	/* 6. Refusals before any data moved. */
-	if (HAS(P_NOT_DFUSE)) {
+	if (HAS(P_NOT_DFUSE) && f->rt_dfu_version == 0x011a &&
+	    ((f->vmajor == 0 && f->vminor >= 0 && f->vminor < 11) ||
+	     (f->vmajor < 0 && b->ps->vmajor == 0 && b->ps->vminor >= 0 && b->ps->vminor < 11))) {
+		/* a DfuSe device (DFU 1.1a) whose layout string this dfu-util
+		 * cannot parse: 0.11 reads past junk after the last segment */
+		sf_diagnosis *d = add(b, "tool-too-old");
+		evidence_pat(b, d, P_NOT_DFUSE_HINT);
+		evidence_pat(b, d, P_NOT_DFUSE);
+		SET(b, d, summary, "dfu-util %s cannot read this DfuSe device's memory layout",
+		    f->version[0] ? f->version : b->ps->version[0] ? b->ps->version : "(an old version)");
+		SET(b, d, explanation, "the device is a DfuSe device (DFU version 1.1a), but its alt setting name does "
+					"not parse as a memory layout for this dfu-util (some bootloaders append stray "
+					"characters, which dfu-util 0.11 tolerates)");
+		SET(b, d, fix, "install dfu-util 0.11 and run the command again");
+	} else if (HAS(P_NOT_DFUSE)) {
 		sf_diagnosis *d = add(b, "not-dfuse-device");
 		evidence_pat(b, d, P_NOT_DFUSE_HINT);
 		evidence_pat(b, d, P_NOT_DFUSE);
@@ -1485,7 +1544,9 @@ static run_verdict judge_run(builder *b)
 			 * ends past the writable part is too big; a small image, or
 			 * one aimed outside that window, has the wrong address. */
 			bool in_flash = f->elem_addr >= 0x08000000u && f->elem_addr < 0x08200000u;
-			start_ok = in_flash && f->elem_size > 16 * 1024 ? 2 : 0;
+			/* no MCU bootloader exposes 16 MiB of writable memory: an image
+			 * that big does not fit wherever it starts */
+			start_ok = (in_flash && f->elem_size > 16 * 1024) || f->elem_size >= 16L * 1024 * 1024 ? 2 : 0;
 		}
 		if (HAS(P_FILE_TOO_BIG) || (HAS(P_LAST_PAGE) && !HAS(P_PAGE_NOT_WRITABLE) && start_ok >= 1)) {
 			sf_diagnosis *d = add(b, "file-too-large");
@@ -1583,6 +1644,11 @@ static run_verdict judge_run(builder *b)
 						(HAS(P_CHUNK_FAILED) || HAS(P_ERASE_NOT_EXEC));
 			if ((st == 4 || st == 5 || (st < 0 && HAS(P_ERASE_NOT_EXEC))) && refused_at_start)
 				diag_status(b, "target-protected", st);
+			/* an erase command the device answered with an error and no
+			 * erase status, or with errTARGET/errVENDOR: read/write
+			 * protection (STM32 read-out protection refuses every erase) */
+			else if ((st < 0 && HAS(P_ERASE_NOT_EXEC)) || ((st == 1 || st == 11) && erase_cmd))
+				diag_status(b, "target-protected", st);
 			else if (st == 4 || st == 5 || (st < 0 && erase_cmd))
 				diag_status(b, "erase-failed", st);
 			else if (st == 3 || st == 6 || st == 7)
@@ -1637,8 +1703,7 @@ static run_verdict judge_run(builder *b)
 			SET(b, d, fix, "nothing to do if the device now runs the new firmware; run the dfu-util command "
 				       "directly (or sparkflash) to see the whole output and be sure");
 			before_anchor_err = false;
-		} else if (special_is_erase(f) && HAS(P_ERR_SPECIAL) && f->special_getstatus && !status_found &&
-			   !HAS(P_NODEV) && !HAS(P_IO)) {
+		} else if (special_is_erase(f) && HAS(P_ERR_SPECIAL) && !status_found && !HAS(P_NODEV) && !HAS(P_IO)) {
 			/* the erase was accepted, then the device stopped answering
 			 * while erasing (stalls, time-outs or silence); in the range
 			 * its bootloader protects, that is the refusal */
@@ -1661,7 +1726,8 @@ static run_verdict judge_run(builder *b)
 			SET(b, d, fix, "reset the device into DFU mode and retry; if it stalls at the same point, "
 					"check the address and that the image suits this device; otherwise try another "
 					"cable or port (no hub)");
-		} else if (lost && !status_found && !added(b, "device-lost")) {
+		} else if (lost && !status_found && !added(b, "device-lost") && !added(b, "libusb-bug") &&
+			   !added(b, "windows-driver")) {
 			sf_diagnosis *d = add(b, "device-lost");
 			static const enum sf_pat ev[] = {
 				P_NODEV, P_IO, P_ERR_SPECIAL, P_ERR_DOWNLOAD, P_ERR_GETSTATUS, P_GET_STATUS_ERR, P_ERR_UPLOAD,
@@ -1841,6 +1907,10 @@ static void gather_paste(paste *ps, const sf_transcript *t, const sf_run *runs, 
 		if (strstr(l, "macbook") || strstr(l, "-mbp:") || strstr(l, "/users/") || strstr(l, "darwin") ||
 		    strstr(l, "/opt/homebrew") || strstr(l, "/usr/local/cellar"))
 			ps->macos = true;
+		if (strstr(l, "ubuntu") || strstr(l, "debian") || strstr(l, "fedora") || strstr(l, "raspberrypi") ||
+		    strstr(l, "pi@") || strstr(l, "manjaro") || strstr(l, "/dev/tty") || strstr(l, "/home/") ||
+		    !strncmp(l, "bus 0", 5))
+			ps->gnu_linux = true;
 	}
 	free(nl);
 }

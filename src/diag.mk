@@ -33,4 +33,4 @@ TESTS += tests/t500-diagnose.sh tests/t501-udev.sh tests/t502-doctor.sh tests/t5
 	tests/t504-field-logs.sh tests/t505-verdict-matrix.sh tests/t506-interrupted.sh
 dist_check_SCRIPTS += tests/t500-diagnose.sh tests/t501-udev.sh tests/t502-doctor.sh tests/t503-diag-live.sh \
 	tests/t504-field-logs.sh tests/t505-verdict-matrix.sh tests/t506-interrupted.sh
-EXTRA_DIST += tests/fixtures/diag tests/fixtures/field
+EXTRA_DIST += tests/fixtures/diag tests/fixtures/field tests/fixtures/field2

@@ -561,6 +561,11 @@ static void classify(sf_run_facts *f, const sf_nline *nl, size_t idx, sf_stream 
 	    has(nl->full, "/cygdrive/") || has(nl->full, "zadig") || has(nl->full, "winusb") ||
 	    has(nl->full, "libusbk") || has(nl->full, "mingw"))
 		hit(f, P_WINDOWS, idx);
+	if (has(nl->full, "ubuntu") || has(nl->full, "debian") || has(nl->full, "fedora") ||
+	    has(nl->full, "raspberrypi") || has(nl->full, "pi@") || has(nl->full, "manjaro") ||
+	    has(nl->full, "/dev/tty") || has(nl->full, "/home/") || starts(nl->full, "bus 0") ||
+	    has(nl->full, "udev") || has(nl->full, "linux"))
+		hit(f, P_LINUX, idx);
 	if (has(nl->full, "macbook") || has(nl->full, "-mbp") || has(nl->full, "imac") ||
 	    has(nl->full, "/usr/local/cellar") || has(nl->full, "/opt/homebrew") || has(nl->full, "darwin") ||
 	    has(nl->full, "/users/") || has(nl->full, "dyld"))
@@ -570,7 +575,7 @@ static void classify(sf_run_facts *f, const sf_nline *nl, size_t idx, sf_stream 
 	if ((has(nl->full, "dfu-util") &&
 	     (has(nl->full, "command not found") || has(nl->full, "not recognized as an internal or external command") ||
 	      has(nl->full, "spawn dfu-util enoent") || has(nl->full, "spawn dfu-util eacces") ||
-	      has(nl->full, "dfu-util: not found") ||
+	      has(nl->full, "dfu-util: not found") || has(nl->full, "cannot run program") ||
 	      (has(nl->full, "dfu-util: no such file or directory") && !nl->prefixed) ||
 	      (has(nl->full, "dfu-util: permission denied") && !nl->prefixed) ||
 	      has(nl->full, "exec format error"))) ||
@@ -599,6 +604,12 @@ static void classify(sf_run_facts *f, const sf_nline *nl, size_t idx, sf_stream 
 			e = NULL;
 		if (e && parse_dec(e, &v) && v < 256)
 			f->exit_hint = v;
+		/* a wrapper that says the flash failed: dfu-util's exit was not 0 */
+		else if (f->exit_hint < 0 &&
+			 (has(l, "error writing firmware") || has(l, "flash failed") || has(l, "flashing failed") ||
+			  has(l, "writing over dfu failed") || has(l, "error: command failed") ||
+			  has(l, "failed to flash")))
+			f->exit_hint = 1;
 	}
 
 	if (starts(l, "file downloaded successfully")) hit(f, P_FILE_DL_OK, idx);
@@ -771,14 +782,19 @@ static void classify(sf_run_facts *f, const sf_nline *nl, size_t idx, sf_stream 
 	else if (starts(l, "failed to write whole chunk") || !strcmp(l, "failed!") || !strcmp(l, "failed."))
 		hit(f, P_CHUNK_FAILED, idx);
 	else if (starts(l, "error during download get_status")) hit(f, P_ERR_GETSTATUS, idx);
-	else if (starts(l, "error during special command")) {
-		const char *q = strchr(nl->orig, '"');
+	else if (starts(l, "error during special command") || starts(l, "error during special dfuse command")) {
+		/* dfu-util: Error during special command "ERASE_PAGE" get_status;
+		 * particle-cli's own DFU: ... special DfuSe command ERASE_SECTOR:... */
+		const char *q = strstr(nl->orig + (strstr(l, "command") - l), "command") + 7;
+		size_t k = 0;
 		hit(f, P_ERR_SPECIAL, idx);
 		f->special_getstatus = has(l, "get_status");
-		if (q) {
-			copy_word(f->special_cmd, sizeof f->special_cmd, q + 1, "\"");
-			f->special_line = (long)idx;
-		}
+		while (*q == ' ' || *q == '"')
+			q++;
+		while (k + 1 < sizeof f->special_cmd && ((q[k] >= 'A' && q[k] <= 'Z') || q[k] == '_'))
+			k++;
+		snprintf(f->special_cmd, sizeof f->special_cmd, "%.*s", (int)k, q);
+		f->special_line = (long)idx;
 	} else if (starts(l, "error during download")) hit(f, P_ERR_DOWNLOAD, idx);
 	else if (starts(l, "dfuse_download: libusb_control_transfer returned")) hit(f, P_DFUSE_XFER, idx);
 	else if (starts(l, "error during upload") || starts(l, "dfuse_upload: libusb_control_transfer returned"))
@@ -901,6 +917,52 @@ static void classify(sf_run_facts *f, const sf_nline *nl, size_t idx, sf_stream 
 	}
 }
 
+/* dfu-util messages that a wrapper or a flattened paste puts after other
+ * text on the same line ("Error writing firmware...Cannot open DFU device",
+ * "Error: Invalid dfuse address: ...", suffix warnings and the error on one
+ * line): where one starts after position 0, or 0 when none. */
+static size_t embedded_message(const char *l)
+{
+	static const char *const strong[] = {
+		"error during ", "cannot open dfu device", "no dfu capable usb device", "more than one dfu capable",
+		"invalid dfuse address", "invalid dfuse modifier", "last page at 0x", "page at 0x",
+		"cannot claim interface", "lost device after reset", "wrong state after command", "status is not ok",
+		"error: file id", "only dfuse file version", "not correctly executed", "no such alternate setting",
+		"failed to parse memory layout", "this is a dfuse file", "cannot set alt",
+	};
+	size_t best = 0, lead = 0;
+	/* the line's own message (a phrase at its start) is not "later on" */
+	for (size_t i = 0; i < sizeof strong / sizeof strong[0]; i++)
+		if (starts(l, strong[i]) && strlen(strong[i]) > lead)
+			lead = strlen(strong[i]);
+	if (starts(l, "last page at 0x"))
+		lead = 15;
+	for (size_t i = 0; i < sizeof strong / sizeof strong[0]; i++) {
+		for (const char *p = strstr(l + 1, strong[i]); p; p = strstr(p + 1, strong[i])) {
+			size_t at = (size_t)(p - l);
+			if (at < lead)
+				continue;
+			char before = l[at - 1];
+			if (!strcmp(strong[i], "not correctly executed")) {
+				/* the command word before it belongs to the message */
+				while (at > 0 && l[at - 1] == ' ')
+					at--;
+				while (at > 0 && ((l[at - 1] >= 'a' && l[at - 1] <= 'z') || l[at - 1] == '_'))
+					at--;
+				if (at == 0)
+					break;
+				before = l[at - 1];
+			}
+			if (strchr(" :.!)]", before) || (before >= '0' && before <= '9')) {
+				if (!best || at < best)
+					best = at;
+				break;
+			}
+		}
+	}
+	return best;
+}
+
 /* Classifies a transcript line: a progress bar first, then what follows it on
  * the same line (Windows and pasted logs glue the next message to the bar,
  * "... 0 bytesPage at 0x08005000 is not writeable"). */
@@ -914,7 +976,15 @@ static void classify_line(sf_run_facts *f, sf_nline *nl, const char *raw, size_t
 	sf_diag_normalise(raw, nl);
 	rest = progress_end(nl->low, &pct, &bytes, &failed);
 	if (!rest) {
+		size_t at;
 		classify(f, nl, idx, st);
+		/* and a dfu-util message later on the line, once (bounded) */
+		if (!sf_diag_is_command(nl) && (at = embedded_message(nl->low)) > 0) {
+			char tail[SF_NORM_MAX];
+			snprintf(tail, sizeof tail, "%s", nl->orig + at);
+			sf_diag_normalise(tail, nl);
+			classify(f, nl, idx, st);
+		}
 		return;
 	}
 	hit(f, P_PROGRESS, idx);
@@ -1098,6 +1168,7 @@ size_t sf_diag_split_runs(const sf_transcript *t, sf_run **out)
 	sf_run *runs = NULL, *cur;
 	size_t n = 0, cap = 0;
 	sf_nline *nl = malloc(sizeof *nl);
+	bool *substantive = NULL; /* per run: shows more of dfu-util than its banner */
 	/* the current run so far */
 	bool content = false, banner = false, ended = false, device = false;
 
@@ -1109,16 +1180,22 @@ size_t sf_diag_split_runs(const sf_transcript *t, sf_run **out)
 		if (n == cap) {                                                  \
 			size_t c_ = cap ? cap * 2 : 4;                           \
 			sf_run *g_ = realloc(runs, c_ * sizeof *g_);             \
-			if (!g_) {                                               \
+			bool *s_ = realloc(substantive, c_ * sizeof *s_);        \
+			if (g_)                                                  \
+				runs = g_;                                       \
+			if (s_)                                                  \
+				substantive = s_;                                \
+			if (!g_ || !s_) {                                        \
 				free(runs);                                      \
+				free(substantive);                               \
 				free(nl);                                        \
 				return (size_t)-1;                               \
 			}                                                        \
-			runs = g_;                                               \
 			cap = c_;                                                \
 		}                                                                \
 		if (n)                                                           \
 			runs[n - 1].end = (at);                                  \
+		substantive[n] = false;                                          \
 		run_init(&runs[n++], (at));                                      \
 		content = banner = ended = device = false;                       \
 	} while (0)
@@ -1137,6 +1214,9 @@ size_t sf_diag_split_runs(const sf_transcript *t, sf_run **out)
 		}
 		sf_diag_normalise(tl->text, nl);
 		role = line_role(nl);
+		if (role == ROLE_COMMAND || role == ROLE_OPENING || role == ROLE_FOUND || role == ROLE_END ||
+		    nl->prefixed || is_dfu_util_message(nl->low))
+			substantive[n - 1] = true;
 		switch (role) {
 		case ROLE_BLANK:
 			continue;
@@ -1169,6 +1249,19 @@ size_t sf_diag_split_runs(const sf_transcript *t, sf_run **out)
 		}
 	}
 	runs[n - 1].end = t->n;
+	/* A "run" that shows nothing of dfu-util but its banner is the stdout of
+	 * the run before it, pasted after that run's stderr (old dfu-util builds
+	 * buffer stdout in a pipe): one run. */
+	for (size_t i = n; i-- > 1;) {
+		if (substantive[i] || runs[i].outcome_known || runs[i].after_leave || runs[i].select ||
+		    runs[i].verify_bytes >= 0 || substantive[i - 1] == false)
+			continue;
+		runs[i - 1].end = runs[i].end;
+		memmove(&runs[i], &runs[i + 1], (n - i - 1) * sizeof *runs);
+		memmove(&substantive[i], &substantive[i + 1], (n - i - 1) * sizeof *substantive);
+		n--;
+	}
+	free(substantive);
 	/* The transcript's own outcome fields describe its last run (live runs,
 	 * marked fixtures and the runner log's last record). */
 	cur = &runs[n - 1];

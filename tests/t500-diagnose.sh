@@ -63,7 +63,7 @@ while IFS="$(printf '\t')" read -r name want code; do
 done <"$T/simtable"
 
 # status-error names the DFU status in JSON
-timeout 60 "$SPARKFLASH" --json diagnose --no-host "$fx/status-error-vendor-0.11.log" >"$T/out" 2>/dev/null
+timeout 60 "$SPARKFLASH" --json diagnose --no-host "$fx/target-protected-vendor-erase-0.11.log" >"$T/out" 2>/dev/null
 if grep -q '"status_name":"errVENDOR"' "$T/out"; then ok "status_name errVENDOR in json"; else not_ok "status_name errVENDOR in json"; fi
 
 # human output: explanation, fix and quoted evidence

@@ -7,7 +7,7 @@
 # table of results is printed in the test log.
 . "$srcdir/tests/lib.sh"
 
-dirs="$srcdir/tests/fixtures/field"
+dirs="$srcdir/tests/fixtures/field $srcdir/tests/fixtures/field2"
 shared="$srcdir/../shared/field-logs"
 if [ -f "$shared/index.tsv" ]; then dirs="$shared $dirs"; else diag "no $shared (a checkout without ../shared): only tests/fixtures/field"; fi
 

@@ -278,9 +278,10 @@ static void test_status_name(void **state)
 	sf_diag_result r;
 	const sf_diagnosis *d;
 	(void)state;
-	load_fixture("status-error-vendor-0.11.log", &t);
+	/* errVENDOR answering an erase: STM32 read protection */
+	load_fixture("target-protected-vendor-erase-0.11.log", &t);
 	assert_int_equal(sf_diagnose(&t, NULL, &r), 0);
-	d = find(&r, "status-error");
+	d = find(&r, "target-protected");
 	assert_non_null(d);
 	assert_string_equal(d->status_name, "errVENDOR");
 	assert_int_equal(d->status, 11);

@@ -34,8 +34,8 @@ sparkflash_SOURCES += \
 if HAVE_MHD
 check_PROGRAMS += tests/server/sfcloudd
 tests_server_sfcloudd_SOURCES = tests/server/sfcloudd.c tests/server/sha256.c tests/server/sha256.h
-tests_server_sfcloudd_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
-tests_server_sfcloudd_LDADD = $(JANSSON_LIBS) $(MHD_LIBS) -lpthread
+tests_server_sfcloudd_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS) $(LIBCRYPTO_CFLAGS)
+tests_server_sfcloudd_LDADD = $(JANSSON_LIBS) $(MHD_LIBS) $(LIBCRYPTO_LIBS) -lpthread
 # No sanitizers for the test server: LeakSanitizer's exit-time stop-the-world
 # can wedge a process that ran many threads, holding up the whole test.
 tests_server_sfcloudd_CFLAGS = $(WARN_CFLAGS)

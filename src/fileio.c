@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -8,7 +9,8 @@
 
 #include "fileio.h"
 
-int sf_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* Writes a temporary file beside `path`; then rename() or link() it. */
+static int write_then(const char *path, const void *data, size_t len, mode_t mode, bool replace)
 {
 	char tmp[4096];
 	const char *p = data;
@@ -40,8 +42,10 @@ int sf_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path))
+	if (replace ? rename(tmp, path) : link(tmp, path))
 		goto fail;
+	if (!replace)
+		unlink(tmp);
 	return 0;
 fail:
 	e = errno;
@@ -50,4 +54,14 @@ fail:
 	unlink(tmp);
 	errno = e;
 	return -1;
+}
+
+int sf_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_then(path, data, len, mode, true);
+}
+
+int sf_write_file_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_then(path, data, len, mode, false);
 }

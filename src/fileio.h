@@ -11,4 +11,9 @@
  * errno set (the temporary file is removed). */
 int sf_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* The same, but never replaces: the finished temporary file is linked to
+ * `path`, which fails with EEXIST when something is there (even if it
+ * appeared meanwhile). For files that must not clobber, e.g. key backups. */
+int sf_write_file_new(const char *path, const void *data, size_t len, mode_t mode);
+
 #endif

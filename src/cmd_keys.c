@@ -417,15 +417,16 @@ static int load_key(sf_usbop *u, const struct keys_args *k, const sf_key *key, c
 	if (!s || !s->has_size)
 		return sf_err_set(err, SF_EXIT_REFUSED, "segment %s has no size in profile %s", ls->seg,
 				  u->target.profile.id);
-	if ((rc = sf_key_device_der(key, &der, &dlen, err)))
-		return rc;
-	ls->der_len = dlen;
-	if ((rc = sf_key_check_slot(key, &u->target.profile, s, dlen, err))) {
+	/* the kind of key first (a public key has no device form), then its size */
+	if ((rc = sf_key_check_slot(key, &u->target.profile, s, 0, err)) ||
+	    (rc = sf_key_device_der(key, &der, &dlen, err)) ||
+	    (rc = sf_key_check_slot(key, &u->target.profile, s, dlen, err))) {
 		char m[SF_ERR_MSG_MAX];
 		snprintf(m, sizeof m, "%s", err->msg);
 		sf_err_set(err, rc, "%s: %s", label, m);
 		goto out;
 	}
+	ls->der_len = dlen;
 	if (!(img = malloc(s->size))) {
 		rc = sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
 		goto out;

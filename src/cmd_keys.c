@@ -1063,8 +1063,10 @@ static int keys_doctor(sf_usbop *u, const struct keys_args *k, const char *given
 		goto out;
 	}
 	if (!u->ctx->dry_run)
-		sf_usbop_done(u, "new %s in place on device %s and in the cloud (%s; the old key is saved in %s); the device restarts with it",
-			      what, id, f.der, ls.backup);
+		sf_usbop_done(u, "new %s in place on device %s and in the cloud (%s; the old key is saved in %s); %s",
+			      what, id, f.der, ls.backup,
+			      u->stayed_in_dfu ? "the device stayed in DFU mode: reset it to start with the new key"
+					       : "the device restarts with it");
 out:
 	sf_key_free(&key);
 	return rc;

@@ -45,7 +45,7 @@ usb_shell_tests = tests/t050-usb-validate.sh tests/t051-usb-roundtrip.sh \
 	tests/t052-usb-files.sh tests/t053-usb-json.sh \
 	tests/t054-usb-faults.sh tests/t055-usb-layout-letters.sh \
 	tests/t056-usb-unopenable.sh tests/t057-usb-verify.sh \
-	tests/t090-keys-forms.sh tests/t091-keys-send.sh
+	tests/t090-keys-forms.sh tests/t091-keys-send.sh tests/t092-keys-doctor.sh
 TESTS += $(usb_shell_tests)
 dist_check_SCRIPTS += $(usb_shell_tests)
 EXTRA_DIST += tests/fixtures/keys/README $(key_fixtures)

@@ -14,7 +14,7 @@ cloud_unit_tests = tests/unit/test_cloud_config tests/unit/test_cloud_resp \
 check_PROGRAMS += $(cloud_unit_tests)
 TESTS += $(cloud_unit_tests)
 cloud_unit_cppflags = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
-cloud_unit_ldadd = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(CMOCKA_LIBS)
+cloud_unit_ldadd = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(LIBCRYPTO_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_cloud_config_CPPFLAGS = $(cloud_unit_cppflags)
 tests_unit_test_cloud_config_LDADD = $(cloud_unit_ldadd)
 tests_unit_test_cloud_resp_CPPFLAGS = $(cloud_unit_cppflags)
@@ -34,8 +34,8 @@ sparkflash_SOURCES += \
 if HAVE_MHD
 check_PROGRAMS += tests/server/sfcloudd
 tests_server_sfcloudd_SOURCES = tests/server/sfcloudd.c tests/server/sha256.c tests/server/sha256.h
-tests_server_sfcloudd_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
-tests_server_sfcloudd_LDADD = $(JANSSON_LIBS) $(MHD_LIBS) -lpthread
+tests_server_sfcloudd_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS) $(LIBCRYPTO_CFLAGS)
+tests_server_sfcloudd_LDADD = $(JANSSON_LIBS) $(MHD_LIBS) $(LIBCRYPTO_LIBS) -lpthread
 # No sanitizers for the test server: LeakSanitizer's exit-time stop-the-world
 # can wedge a process that ran many threads, holding up the whole test.
 tests_server_sfcloudd_CFLAGS = $(WARN_CFLAGS)

@@ -236,6 +236,7 @@ static int setup(sf_http_req *r, const sf_http_opts *o, sf_err *err)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
 		break;
 	}
+	case SF_REQ_POST:
 	case SF_REQ_LOGIN:
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->form);
 		if (r->basic_auth) {

@@ -1,5 +1,6 @@
 /* libcurl transport for the cloud commands: one request type per use
- * (GET with Bearer token, multipart flash PUT, urlencoded login POST), run
+ * (GET with Bearer token, multipart flash PUT, urlencoded login POST,
+ * urlencoded POST with Bearer token), run
  * through one curl multi handle so several devices can be flashed at once.
  * Retries follow cloud_retry.h; every delay and timeout is bounded.
  *
@@ -33,11 +34,11 @@ struct sf_http_req {
 	/* set by the caller */
 	sf_req_kind kind;
 	char url[2048];
-	const char *token;          /* Bearer token (GET, PUT) */
+	const char *token;          /* Bearer token (GET, PUT, DELETE, POST) */
 	const unsigned char *file_data; /* PUT: the image */
 	size_t file_len;
 	const char *upload_name;    /* PUT: filename of the part (ends in .bin) */
-	const char *form;           /* LOGIN: urlencoded body */
+	const char *form;           /* LOGIN, POST: urlencoded body */
 	const char *basic_auth;     /* LOGIN: "client:secret" */
 	sf_http_progress_fn progress;
 	void *progress_ud;

@@ -174,6 +174,8 @@ static void phrase(sf_cloud_op op, const char *what, char *buf, size_t size)
 	case SF_CLOUD_OP_LOOKUP: snprintf(buf, size, "lookup of device '%.100s'", what); break;
 	case SF_CLOUD_OP_FLASH: snprintf(buf, size, "flash of '%.100s'", what); break;
 	case SF_CLOUD_OP_LIST: snprintf(buf, size, "device list"); break;
+	case SF_CLOUD_OP_PROVISION: snprintf(buf, size, "sending the public key of '%.100s'", what); break;
+	case SF_CLOUD_OP_USER: snprintf(buf, size, "token check"); break;
 	default: snprintf(buf, size, "login"); break;
 	}
 }
@@ -215,6 +217,16 @@ static int classify_error(sf_cloud_op op, long status, const char *what, const c
 			   act, status, detail);
 	if (op == SF_CLOUD_OP_LIST)
 		return set(out, SF_EXIT_CLOUD_NETWORK, "listing devices failed (HTTP %ld)%s", status, detail);
+	if (op == SF_CLOUD_OP_USER)
+		return set(out, SF_EXIT_CLOUD_NETWORK, "the token check failed (HTTP %ld)%s", status, detail);
+	if (op == SF_CLOUD_OP_PROVISION) {
+		if (status == 403)
+			return set(out, SF_EXIT_CLOUD_DEVICE,
+				   "the cloud refused the key for device '%s' (HTTP 403%s): the device belongs to another account, or this account may not provision it",
+				   what, detail);
+		return set(out, SF_EXIT_CLOUD_DEVICE, "the cloud rejected the public key of device '%s' (HTTP %ld)%s",
+			   what, status, detail);
+	}
 	if (status == 403 || (op == SF_CLOUD_OP_LOOKUP && status == 404))
 		return set(out, SF_EXIT_CLOUD_DEVICE,
 			   "device '%s' not found in this account (HTTP %ld%s); see 'sparkflash cloud list'",
@@ -284,6 +296,18 @@ int sf_cloud_classify(sf_cloud_op op, long status, const char *body, size_t len,
 	case SF_CLOUD_OP_LOGIN:
 		if (!json_is_object(doc) || !json_is_string(json_object_get(doc, "access_token")))
 			return set(out, SF_EXIT_CLOUD_NETWORK, "unexpected login answer from the server (no access_token)");
+		return set(out, 0, "ok");
+	case SF_CLOUD_OP_USER:
+		return set(out, 0, "ok");
+	case SF_CLOUD_OP_PROVISION:
+		/* spark-server answers the bare string "Success!"; particle-cli
+		 * takes anything without `error` as accepted */
+		if (json_is_object(doc) && (json_is_false(json_object_get(doc, "ok")) ||
+					    json_object_get(doc, "error") || json_object_get(doc, "errors"))) {
+			sf_cloud_body_message(doc, text, sizeof text);
+			return set(out, SF_EXIT_CLOUD_DEVICE, "the cloud rejected the public key of device '%s': %s", what,
+				   text[0] ? text : "ok:false without a reason");
+		}
 		return set(out, 0, "ok");
 	case SF_CLOUD_OP_FLASH:
 		break;

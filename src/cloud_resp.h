@@ -14,7 +14,9 @@ typedef enum sf_cloud_op {
 	SF_CLOUD_OP_LOOKUP,   /* GET /v1/devices/:idOrName */
 	SF_CLOUD_OP_LIST,     /* GET /v1/devices */
 	SF_CLOUD_OP_FLASH,    /* PUT /v1/devices/:id (multipart) */
-	SF_CLOUD_OP_LOGIN     /* POST /oauth/token */
+	SF_CLOUD_OP_LOGIN,    /* POST /oauth/token */
+	SF_CLOUD_OP_PROVISION, /* POST /v1/provisioning/:id (a device's public key) */
+	SF_CLOUD_OP_USER      /* GET /v1/user (is the token good?) */
 } sf_cloud_op;
 
 typedef struct sf_cloud_outcome {

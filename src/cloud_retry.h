@@ -2,7 +2,7 @@
  * passes the clock and a jitter value.
  *  - GET: retried after connection failures (request never answered: DNS,
  *    connect, reset), 429 (Retry-After honoured) and 502/503/504.
- *  - PUT (flash) and POST (login): retried only when the server said it did
+ *  - PUT (flash) and POST (login, key provisioning): retried only when the server said it did
  *    not process the request (429, 503) or the connection was never made;
  *    never after a timeout or a failure mid-upload. Login is not retried on
  *    HTTP errors (the token endpoint locks out after repeated failures).
@@ -23,8 +23,9 @@ typedef struct sf_retry_policy {
 
 #define SF_RETRY_POLICY_DEFAULT { 4, 500, 8000, 30000 }
 
-/* DELETE (token revocation) is idempotent and retried like a GET. */
-typedef enum sf_req_kind { SF_REQ_GET, SF_REQ_PUT, SF_REQ_LOGIN, SF_REQ_DELETE } sf_req_kind;
+/* DELETE (token revocation) is idempotent and retried like a GET; POST (a
+ * form with the Bearer token: the device key for provisioning) like the PUT. */
+typedef enum sf_req_kind { SF_REQ_GET, SF_REQ_PUT, SF_REQ_LOGIN, SF_REQ_DELETE, SF_REQ_POST } sf_req_kind;
 
 typedef enum sf_fail_kind {
 	SF_FAIL_NONE = 0,      /* an HTTP answer arrived */

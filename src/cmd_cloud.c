@@ -1224,6 +1224,121 @@ static int cloud_logout(sf_ctx *ctx, int argc, char **argv)
 	return revoke_rc;
 }
 
+/* ---- device keys (keys send, keys doctor) ------------------------------- */
+
+static int key_env(const sf_ctx *ctx, const sf_cloud_key_req *req, cloud_env *ce, char *url,
+		   size_t url_size, sf_err *err)
+{
+	cloud_opts o = { 0 };
+	const char *seg[] = { "v1", "provisioning", req->device_id };
+	int rc;
+	o.api_url = req->api_url;
+	o.cacert = req->cacert;
+	o.connect_timeout = req->connect_timeout;
+	o.max_time = req->max_time;
+	if ((rc = load_env(ctx, &o, ce, true, err)) != 0)
+		return rc;
+	if (!ce->s.token_source)
+		return sf_err_set(err, SF_EXIT_CLOUD_AUTH,
+				  "not logged in: no token in PARTICLE_ACCESS_TOKEN, %s or %s; run 'sparkflash cloud login' or set PARTICLE_ACCESS_TOKEN",
+				  ce->profile_path[0] ? ce->profile_path : "~/.particle/particle.config.json",
+				  ce->spark_path[0] ? ce->spark_path : "~/.spark/spark.config.json");
+	return sf_cloud_url(url, url_size, ce->s.api_url, seg, 3, err);
+}
+
+/* One request, retried as its kind allows; classified as `op`. */
+static int key_request(const sf_ctx *ctx, cloud_env *ce, sf_http_job *job, sf_cloud_op op, const char *what,
+		       long *http_status, sf_err *err)
+{
+	sf_http_job *one = job;
+	sf_cloud_outcome out = { 0 };
+	int rc;
+	(void)ctx;
+	if ((rc = sf_http_global_init(err)) != 0)
+		return rc;
+	rc = sf_http_run(&one, 1, 1, &ce->http, err);
+	sf_http_global_cleanup();
+	if (http_status)
+		*http_status = job->req.status;
+	if (rc)
+		return rc;
+	if (job->req.fail != SF_FAIL_NONE) {
+		char opn[200];
+		snprintf(opn, sizeof opn, "%s", op == SF_CLOUD_OP_USER ? "the token check" : "sending the key");
+		return sf_http_transport_error(&job->req, opn, err);
+	}
+	rc = sf_cloud_classify(op, job->req.status, job->req.body, job->req.body_len, what, &out);
+	if (rc) {
+		if (job->req.status == 429 && job->req.retry_after[0])
+			sf_err_set(err, rc, "%.400s (the server asks to wait %.40s s before retrying)", out.msg,
+				   job->req.retry_after);
+		else
+			sf_err_set(err, rc, "%s", out.msg);
+		sf_cloud_redact(err->msg, sizeof err->msg, ce->s.token);
+	}
+	json_decref(out.body);
+	return rc;
+}
+
+int sf_cloud_key_check(const sf_ctx *ctx, const sf_cloud_key_req *req, bool online, char *url,
+		       size_t url_size, sf_err *err)
+{
+	cloud_env ce;
+	sf_http_job job;
+	const char *seg[] = { "v1", "user" };
+	int rc = key_env(ctx, req, &ce, url, url_size, err);
+	if (rc || !online)
+		goto out;
+	memset(&job, 0, sizeof job);
+	job.req.kind = SF_REQ_GET;
+	job.req.token = ce.s.token;
+	if ((rc = sf_cloud_url(job.req.url, sizeof job.req.url, ce.s.api_url, seg, 2, err)) == 0)
+		rc = key_request(ctx, &ce, &job, SF_CLOUD_OP_USER, req->device_id, NULL, err);
+	sf_http_req_reset(&job.req);
+out:
+	sf_cloud_redact(err->msg, sizeof err->msg, ce.s.token);
+	memset(&ce.s.token, 0, sizeof ce.s.token);
+	return rc;
+}
+
+int sf_cloud_send_key(const sf_ctx *ctx, const sf_cloud_key_req *req, long *http_status, sf_err *err)
+{
+	cloud_env ce;
+	sf_http_job job;
+	char *pem = NULL, *prod = NULL, *form = NULL;
+	struct timespec ts;
+	long long ms;
+	int rc;
+
+	*http_status = 0;
+	memset(&job, 0, sizeof job);
+	if ((rc = key_env(ctx, req, &ce, job.req.url, sizeof job.req.url, err)) != 0)
+		goto out;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	pem = sf_http_escape(req->public_pem);
+	prod = req->product ? sf_http_escape(req->product) : NULL;
+	if (!pem || (req->product && !prod) ||
+	    asprintf(&form, "deviceID=%s&publicKey=%s&filename=cli&order=manual_%lld&algorithm=%s%s%s",
+		     req->device_id, pem, ms, req->algorithm, prod ? "&product_id=" : "", prod ? prod : "") < 0) {
+		form = NULL;
+		rc = sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+		goto out;
+	}
+	job.req.kind = SF_REQ_POST;
+	job.req.token = ce.s.token;
+	job.req.form = form;
+	rc = key_request(ctx, &ce, &job, SF_CLOUD_OP_PROVISION, req->device_id, http_status, err);
+out:
+	sf_cloud_redact(err->msg, sizeof err->msg, ce.s.token);
+	sf_http_req_reset(&job.req);
+	memset(&ce.s.token, 0, sizeof ce.s.token);
+	free(pem);
+	free(prod);
+	free(form);
+	return rc;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 int cmd_cloud(sf_ctx *ctx, int argc, char **argv)

@@ -20,13 +20,13 @@ tests_unit_test_diag_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS
 	-DSF_DIAG_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/diag"' \
 	-DSF_TRANSCRIPT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/transcripts"' \
 	-DSF_PROFILES_SRC='"$(abs_top_srcdir)/profiles"'
-tests_unit_test_diag_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_diag_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(LIBCRYPTO_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_diag_fuzz_SOURCES = tests/unit/test_diag_fuzz.c
 tests_unit_test_diag_fuzz_CPPFLAGS = $(tests_unit_test_diag_CPPFLAGS)
-tests_unit_test_diag_fuzz_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_diag_fuzz_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(LIBCRYPTO_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_verdict_SOURCES = tests/unit/test_verdict.c
 tests_unit_test_verdict_CPPFLAGS = $(tests_unit_test_diag_CPPFLAGS)
-tests_unit_test_verdict_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_verdict_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(LIBCRYPTO_LIBS) $(CMOCKA_LIBS)
 endif
 
 TESTS += tests/t500-diagnose.sh tests/t501-udev.sh tests/t502-doctor.sh tests/t503-diag-live.sh \

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,8 @@
 
 #include "fileio.h"
 
-int sf_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* Writes a temporary file beside `path`; then rename() or link() it. */
+static int write_then(const char *path, const void *data, size_t len, mode_t mode, bool replace)
 {
 	char tmp[4096];
 	const char *p = data;
@@ -43,8 +45,10 @@ int sf_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path))
+	if (replace ? rename(tmp, path) : link(tmp, path))
 		goto fail;
+	if (!replace)
+		unlink(tmp);
 	return 0;
 fail:
 	e = errno;
@@ -85,4 +89,12 @@ int sf_open_input(const char *path, double fifo_wait_s, int *fd_out, struct stat
 		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	*fd_out = fd;
 	return 0;
+int sf_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_then(path, data, len, mode, true);
+}
+
+int sf_write_file_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_then(path, data, len, mode, false);
 }

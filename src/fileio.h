@@ -24,5 +24,9 @@ int sf_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
  * open or reading as empty. Returns 0 with *fd set, or an exit code with
  * err set. */
 int sf_open_input(const char *path, double fifo_wait_s, int *fd, struct stat *st, sf_err *err);
+/* The same, but never replaces: the finished temporary file is linked to
+ * `path`, which fails with EEXIST when something is there (even if it
+ * appeared meanwhile). For files that must not clobber, e.g. key backups. */
+int sf_write_file_new(const char *path, const void *data, size_t len, mode_t mode);
 
 #endif

@@ -5,126 +5,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+
 #include "keyimg.h"
-
-bool sf_is_pem(const uint8_t *data, size_t len)
-{
-	size_t i = 0;
-	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
-		i++;
-	return len - i >= 11 && !memcmp(data + i, "-----BEGIN ", 11);
-}
-
-static const uint8_t *find_bytes(const uint8_t *hay, size_t hlen, const char *needle)
-{
-	size_t nlen = strlen(needle);
-	if (nlen > hlen)
-		return NULL;
-	for (size_t i = 0; i + nlen <= hlen; i++)
-		if (!memcmp(hay + i, needle, nlen))
-			return hay + i;
-	return NULL;
-}
-
-static int b64val(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
-
-int sf_pem_to_der(const uint8_t *data, size_t len, char *label, size_t label_size,
-		  uint8_t **der, size_t *der_len, sf_err *err)
-{
-	const uint8_t *begin = find_bytes(data, len, "-----BEGIN ");
-	const uint8_t *lab, *lab_end, *body, *end;
-	uint8_t *out;
-	size_t n = 0, lablen;
-	uint32_t acc = 0;
-	int bits = 0;
-	bool padding = false;
-
-	*der = NULL;
-	*der_len = 0;
-	if (!begin)
-		return sf_err_set(err, SF_EXIT_REFUSED, "no PEM '-----BEGIN' line found");
-	lab = begin + 11;
-	lab_end = find_bytes(lab, len - (size_t)(lab - data), "-----");
-	if (!lab_end || memchr(lab, '\n', (size_t)(lab_end - lab)))
-		return sf_err_set(err, SF_EXIT_REFUSED, "malformed PEM '-----BEGIN' line");
-	lablen = (size_t)(lab_end - lab);
-	if (label_size) {
-		size_t c = lablen < label_size - 1 ? lablen : label_size - 1;
-		memcpy(label, lab, c);
-		label[c] = '\0';
-	}
-	body = lab_end + 5;
-	end = find_bytes(body, len - (size_t)(body - data), "-----END ");
-	if (!end)
-		return sf_err_set(err, SF_EXIT_REFUSED, "PEM block has no '-----END' line");
-	if (find_bytes(body, (size_t)(end - body), ":"))
-		return sf_err_set(err, SF_EXIT_REFUSED,
-				  "PEM block has headers (an encrypted key?); decrypt it first, e.g. with openssl");
-	out = malloc((size_t)(end - body) / 4 * 3 + 3);
-	if (!out)
-		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
-	for (const uint8_t *c = body; c < end; c++) {
-		int v;
-		if (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n')
-			continue;
-		if (*c == '=') {
-			padding = true;
-			continue;
-		}
-		v = b64val(*c);
-		if (v < 0 || padding) {
-			free(out);
-			return sf_err_set(err, SF_EXIT_REFUSED,
-					  "PEM body is not valid base64 (byte 0x%02x at offset %zu)",
-					  *c, (size_t)(c - data));
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	if (n == 0) {
-		free(out);
-		return sf_err_set(err, SF_EXIT_REFUSED, "PEM block is empty");
-	}
-	*der = out;
-	*der_len = n;
-	return 0;
-}
 
 int sf_der_length(const uint8_t *d, size_t len, size_t *total, sf_err *err)
 {
-	size_t body, hdr;
+	const unsigned char *p = d;
+	long body = 0;
+	int tag = 0, cls = 0, r;
 	if (len < 2 || d[0] != 0x30)
 		return sf_err_set(err, SF_EXIT_REFUSED,
 				  "not a DER key: it does not start with an ASN.1 SEQUENCE (0x30)");
-	if (d[1] < 0x80) {
-		body = d[1];
-		hdr = 2;
-	} else {
-		size_t nb = d[1] & 0x7F;
-		if (nb == 0 || nb > 3 || len < 2 + nb)
-			return sf_err_set(err, SF_EXIT_REFUSED, "not a DER key: bad ASN.1 length");
-		body = 0;
-		for (size_t i = 0; i < nb; i++)
-			body = (body << 8) | d[2 + i];
-		hdr = 2 + nb;
-	}
-	if (body > len - hdr)
+	r = ASN1_get_object(&p, &body, &tag, &cls, (long)(len > 0x7fffffff ? 0x7fffffff : len));
+	ERR_clear_error();
+	/* 0x80 alone: no readable header; bit 0: indefinite length (not DER) */
+	if (r == 0x80 || (r & 1) || body < 0)
+		return sf_err_set(err, SF_EXIT_REFUSED, "not a DER key: bad ASN.1 length");
+	/* ASN1_get_object flags a body longer than the data (0x80 with the
+	 * lengths set): the key was cut short */
+	if ((size_t)body > len - (size_t)(p - d))
 		return sf_err_set(err, SF_EXIT_REFUSED,
 				  "DER key is truncated: its header says %zu bytes, the file has %zu",
-				  body + hdr, len);
-	*total = body + hdr;
+				  (size_t)body + (size_t)(p - d), len);
+	*total = (size_t)body + (size_t)(p - d);
 	return 0;
 }
 
@@ -345,18 +250,23 @@ void sf_server_addr_url(const sf_server_addr *a, char *buf, size_t size)
 }
 
 bool sf_key_backup_name(const char *dir, const char *base, const char *serial,
-			const char *segment, char *out, size_t size)
+			const char *segment, const char *stamp, unsigned n, char *out, size_t size)
 {
 	char safe[128];
-	size_t n = 0;
+	size_t len = 0;
 	int w;
-	for (const char *c = serial ? serial : ""; *c && n < sizeof safe - 1; c++) {
+	for (const char *c = serial ? serial : ""; *c && len < sizeof safe - 1; c++) {
 		unsigned char ch = (unsigned char)*c;
 		bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
 			  (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '_';
-		safe[n++] = ok ? (char)ch : '_';
+		safe[len++] = ok ? (char)ch : '_';
 	}
-	safe[n] = '\0';
-	w = snprintf(out, size, "%s/%s.backup-%s-%s.der", dir, base, n ? safe : "device", segment);
+	safe[len] = '\0';
+	if (n)
+		w = snprintf(out, size, "%s/%s.backup-%s-%s-%s-%u.der", dir, base, len ? safe : "device", segment,
+			     stamp, n);
+	else
+		w = snprintf(out, size, "%s/%s.backup-%s-%s-%s.der", dir, base, len ? safe : "device", segment,
+			     stamp);
 	return w >= 0 && (size_t)w < size;
 }

@@ -1,7 +1,7 @@
-/* Key material: PEM → DER, the server-key image a key segment holds (DER
- * public key at 0, 0xFF fill, address TLV at the profile's address offset,
- * big-endian port at its port offset; spark-cli.md §5.2) and its decoding
- * (`keys address`). Pure. */
+/* The server-key image a key segment holds (DER public key at 0, 0xFF
+ * fill, address TLV at the profile's address offset, big-endian port at its
+ * port offset; spark-cli.md §5.2), its decoding (`keys address`), and the
+ * names of key backups. Reading and checking keys is keyfmt.h's. Pure. */
 #ifndef SF_KEYIMG_H
 #define SF_KEYIMG_H
 
@@ -12,16 +12,8 @@
 #include "profile.h"
 #include "sf_error.h"
 
-/* True when the data starts (after blank space) with a PEM "-----BEGIN ". */
-bool sf_is_pem(const uint8_t *data, size_t len);
-
-/* Decodes the first PEM block: *label gets the text after BEGIN (e.g.
- * "PUBLIC KEY"), *der a malloc'd DER buffer. Refuses encrypted PEM and
- * bad base64. */
-int sf_pem_to_der(const uint8_t *data, size_t len, char *label, size_t label_size,
-		  uint8_t **der, size_t *der_len, sf_err *err);
-
-/* Total length (header + body) of the DER SEQUENCE at data[0]. */
+/* Total length (header + body) of the DER SEQUENCE at data[0] (libcrypto's
+ * ASN.1 header reader): where the key ends in an image or a saved segment. */
 int sf_der_length(const uint8_t *data, size_t len, size_t *total, sf_err *err);
 
 /* Builds the image for `seg` (size seg_size): `input` is a DER public key,
@@ -54,11 +46,14 @@ int sf_keyimg_decode(const uint8_t *img, size_t len, const sf_segment *seg,
 /* "tcp://device.spark.io:5683" */
 void sf_server_addr_url(const sf_server_addr *a, char *buf, size_t size);
 
-/* "DIR/BASE.backup-SERIAL-SEGMENT.der", the keys load backup name. The
- * serial comes from the device (USB string): anything but letters, digits,
- * '-' and '_' becomes '_' so it cannot leave DIR ("../", '/'); empty gives
- * "device". Returns false when it does not fit in out. */
+/* "DIR/BASE.backup-SERIAL-SEGMENT-STAMP.der", or with "-N" before ".der"
+ * when n > 0: a keys load backup. STAMP is the UTC time
+ * ("20260102T030405Z") so every load gets its own name; the caller counts n
+ * up until the name is free. The serial comes from the device (USB string):
+ * anything but letters, digits, '-' and '_' becomes '_' so it cannot leave
+ * DIR ("../", '/'); empty gives "device". Returns false when it does not fit
+ * in out. */
 bool sf_key_backup_name(const char *dir, const char *base, const char *serial,
-			const char *segment, char *out, size_t size);
+			const char *segment, const char *stamp, unsigned n, char *out, size_t size);
 
 #endif

@@ -19,4 +19,4 @@ TESTS += tests/unit/test_rtpath
 endif
 tests_unit_test_rtpath_SOURCES = tests/unit/test_rtpath.c
 tests_unit_test_rtpath_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_rtpath_LDADD = libsfcore.a $(ZLIB_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_rtpath_LDADD = libsfcore.a $(ZLIB_LIBS) $(LIBCRYPTO_LIBS) $(CMOCKA_LIBS)

@@ -26,10 +26,10 @@ TESTS += tests/unit/test_layout tests/unit/test_profile
 endif
 tests_unit_test_layout_SOURCES = tests/unit/test_layout.c
 tests_unit_test_layout_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_layout_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_layout_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(LIBCRYPTO_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_profile_SOURCES = tests/unit/test_profile.c
 tests_unit_test_profile_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_profile_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_profile_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(LIBCRYPTO_LIBS) $(CMOCKA_LIBS)
 
 TESTS += tests/t010-profiles.sh
 dist_check_SCRIPTS += tests/t010-profiles.sh

@@ -80,6 +80,7 @@ usb flash --usb "$T/bad.bin" --force --no-leave
 expect_rc "bad CRC with --force" 0
 
 # --- keys on the Core (alt 1, 4 KiB sectors) and the Photon (DCT) ---
+KEYS="$srcdir/tests/fixtures/keys"
 for dev in core:KC photon:KP; do
 	prof=${dev%%:*}; sn=${dev#*:}
 	rm -rf "$S"
@@ -87,11 +88,7 @@ for dev in core:KC photon:KP; do
 	usb keys address
 	expect_rc "$prof: keys address on a blank device" 0
 	grep_out "$prof: default server" "^tcp://device.spark.io:5683$"
-	python3 - "$T/pub.der" <<'PY'
-import sys
-body = bytes([0x30, 0x82, 0x01, 0x22]) + bytes((i * 7 + 3) & 0xff for i in range(0x122))
-open(sys.argv[1], "wb").write(body)
-PY
+	cp "$KEYS/rsa2048.pub.der" "$T/pub.der"
 	usb keys server "$T/pub.der" --host 10.20.30.40 --port 5683
 	expect_rc "$prof: keys server" 0
 	mode_is "$prof: keys server stays in DFU mode" "$sn" dfu
@@ -109,30 +106,46 @@ PY
 	check "$prof: PEM file unchanged" test "$(sha256sum <"$T/pub.pem")" = "$pem_hash"
 	usb keys address
 	grep_out "$prof: PEM-built image reads back" "^tcp://192.168.1.2:9999$"
-	usb keys save "$T/srv-check.der" --protocol tcp
 	usb read tcpServerKey "$T/srv.img"
 	python3 -c "import sys; a=open(sys.argv[1],'rb').read(); b=open(sys.argv[2],'rb').read(); sys.exit(0 if b[:len(a)]==a and all(x==0xff for x in b[len(a):384]) else 1)" "$T/pub.der" "$T/srv.img"
 	check "$prof: image = DER, then 0xFF up to the address field" test $? -eq 0
-	rm -f "$T/srv-check.der" "$T/srv.img"
+	# an image read back goes in as it is (key, address and port kept)
+	usb keys server "$T/srv.img"
+	expect_rc "$prof: keys server from a saved image" 0
+	usb read tcpServerKey "$T/srv2.img"
+	check "$prof: the saved image is written unchanged" cmp -s "$T/srv.img" "$T/srv2.img"
+	rm -f "$T/srv.img" "$T/srv2.img"
 	usb keys server "$T/pub.der" --host my.example.org
 	usb keys address --json
 	grep_out "$prof: domain reads back (json)" '"address":"tcp://my.example.org:5683"'
 	usb keys save "$T/$prof-key.der"
 	expect_rc "$prof: keys save" 0
-	head -c 609 /dev/urandom | python3 -c "import sys; d=sys.stdin.buffer.read(); sys.stdout.buffer.write(bytes([0x30,0x82,0x02,0x5d])+d[:605])" >"$T/new.der"
+	check "$prof: saved key file is mode 0600" test "$(stat -c %a "$T/$prof-key.der")" = 600
+	cp "$KEYS/rsa1024-pkcs1.der" "$T/new.der"
 	usb keys load "$T/new.der"
 	expect_rc "$prof: keys load" 0
-	check "$prof: backup written next to the key" test -s "$T/new.der.backup-$sn-tcpPrivateKey.der"
-	same "$prof: backup equals the saved key" "$T/$prof-key.der" "$T/new.der.backup-$sn-tcpPrivateKey.der"
+	b1=$(ls "$T"/new.der.backup-"$sn"-tcpPrivateKey-*.der 2>/dev/null)
+	check "$prof: backup written next to the key" test -s "$b1"
+	same "$prof: backup equals the saved key" "$T/$prof-key.der" "$b1"
+	check "$prof: backup is mode 0600" test "$(stat -c %a "$b1")" = 600
 	mode_is "$prof: keys load stays in DFU mode" "$sn" dfu
 	usb keys load "$T/new.der"
-	expect_rc "$prof: second load refuses to clobber the backup" 3
+	expect_rc "$prof: a second load is not blocked by the first backup" 0
+	check "$prof: it made a second backup" test "$(ls "$T"/new.der.backup-"$sn"-tcpPrivateKey-*.der | wc -l)" -eq 2
+	same "$prof: the first backup is untouched" "$T/$prof-key.der" "$b1"
 	usb keys save "$T/$prof-key2.der"
-	python3 -c "import sys; a=open(sys.argv[1],'rb').read(); b=open(sys.argv[2],'rb').read(); sys.exit(0 if b[:len(a)]==a else 1)" "$T/new.der" "$T/$prof-key2.der"
-	check "$prof: loaded key reads back" test $? -eq 0
+	python3 -c "import sys; a=open(sys.argv[1],'rb').read(); b=open(sys.argv[2],'rb').read(); sys.exit(0 if b[:len(a)]==a and all(x==0xff for x in b[len(a):]) else 1)" "$T/new.der" "$T/$prof-key2.der"
+	check "$prof: loaded key reads back, 0xFF after it" test $? -eq 0
+	# PKCS#8 PEM (OpenSSL 3's default) goes in as the PKCS#1 DER the device reads
+	cp "$KEYS/rsa1024-pkcs8.pem" "$T/new8.pem"
+	usb keys load "$T/new8.pem"
+	expect_rc "$prof: keys load of a PKCS#8 PEM" 0
+	usb keys save "$T/$prof-key3.der" --force
+	python3 -c "import sys; a=open(sys.argv[1],'rb').read(); b=open(sys.argv[2],'rb').read(); sys.exit(0 if b[:len(a)]==a else 1)" "$KEYS/rsa1024-pkcs1.der" "$T/$prof-key3.der"
+	check "$prof: PKCS#8 PEM stored as PKCS#1 DER" test $? -eq 0
 	usb keys address
 	grep_out "$prof: server key untouched by keys load" "^tcp://my.example.org:5683$"
-	rm -f "$T/new.der.backup-$sn-tcpPrivateKey.der"
+	rm -f "$T"/new.der.backup-* "$T"/new8.pem.backup-* "$T"/$prof-key*.der
 done
 
 plan "$_tap_n"

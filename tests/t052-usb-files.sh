@@ -47,16 +47,18 @@ done
 check "no command substitution ran" test ! -e pwned -a ! -e "$T/w/pwned"
 
 # key files are read, never written
-printf '\060\003\002\001\007' >"$T/w/key one.der"
-before=$(h "$T/w/key one.der")
-usb --serial NASTY keys load "$T/w/key one.der"
+cp "$srcdir/tests/fixtures/keys/rsa1024-pkcs8.pem" "$T/w/key one.pem"
+cp "$srcdir/tests/fixtures/keys/rsa2048.pub.der" "$T/w/server key.der"
+before=$(h "$T/w/key one.pem")
+usb --serial NASTY keys load "$T/w/key one.pem"
 expect_rc "keys load from a name with a space" 0
-check "key file unchanged" test "$(h "$T/w/key one.der")" = "$before"
-check "backup next to it" test -s "$T/w/key one.der.backup-NASTY-tcpPrivateKey.der"
-usb --serial NASTY keys server "$T/w/key one.der" --host h.example
+check "key file unchanged" test "$(h "$T/w/key one.pem")" = "$before"
+check "backup next to it (mode 0600)" sh -c "ls '$T/w/key one.pem.backup-NASTY-tcpPrivateKey-'*.der >/dev/null && test \"\$(stat -c %a '$T/w/key one.pem.backup-NASTY-tcpPrivateKey-'*.der)\" = 600"
+before=$(h "$T/w/server key.der")
+usb --serial NASTY keys server "$T/w/server key.der" --host h.example
 expect_rc "keys server" 0
-check "key file unchanged by keys server" test "$(h "$T/w/key one.der")" = "$before"
-rm -f "$T/w/key one.der.backup-NASTY-tcpPrivateKey.der"
+check "key file unchanged by keys server" test "$(h "$T/w/server key.der")" = "$before"
+rm -f "$T/w/key one.pem.backup-NASTY-tcpPrivateKey-"*.der
 clean "no temp files after the keys commands"
 
 # failures leave nothing behind either

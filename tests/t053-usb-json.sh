@@ -79,7 +79,8 @@ sim dump D1 0 "$T/mem0.before"; sim dump D1 1 "$T/mem1.before"
 usb --dry-run --profile core flash --usb "$T/fw.bin"
 expect_rc "dry run with --profile" 0
 grep_out "prints the command line" "dfu-util -d 1d50:607f -a 0 -i 0 -s 0x08005000:leave -D "
-printf '\060\003\002\001\005' >"$T/key.der"
+cp "$srcdir/tests/fixtures/keys/rsa1024-pkcs1.der" "$T/key.der"
+cp "$srcdir/tests/fixtures/keys/rsa2048.pub.der" "$T/server.der"
 usb --dry-run --profile core --json keys load "$T/key.der"
 json_ok "dry-run json: plan and dfu-util events, dry_run result" \
 	"res['dry_run'] and all(e.get('dry_run') for e in ev if e['event']=='dfu-util') and len([e for e in ev if e['event']=='dfu-util'])==2"
@@ -87,7 +88,7 @@ sim list --json
 check "with --profile not even dfu-util -l ran (simulator state identical)" cmp -s "$T/before.json" "$T/simout"
 usb --dry-run flash --usb "$T/fw.bin" --verify
 expect_rc "dry run without --profile (lists)" 0
-usb --dry-run keys server "$T/key.der"
+usb --dry-run keys server "$T/server.der"
 expect_rc "dry run keys server" 0
 usb --dry-run read userFirmware "$T/never.bin"
 check "dry-run read creates no file" test ! -e "$T/never.bin"

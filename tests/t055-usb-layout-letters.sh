@@ -45,14 +45,16 @@ check "JSON: one warning message event, then an ok result" test $? -eq 0
 
 # --- writes are refused without --force ---
 sim dump PK1 1 "$T/dct.before"
-printf '\060\003\002\001\005' >"$T/key.der"
+cp "$srcdir/tests/fixtures/keys/rsa1024-pkcs1.der" "$T/key.der"
+cp "$srcdir/tests/fixtures/keys/rsa2048.pub.der" "$T/server.der"
 sf keys load "$T/key.der"
 expect_rc "keys load refused" 3
 grep_err "says why and how to override" 'only the memory attribute letters differ, but a write needs .*pass --force'
 check "no backup file left behind" sh -c "! ls '$T'/key.der.backup-* >/dev/null 2>&1"
-sf keys server "$T/key.der"
+sf keys server "$T/server.der"
 expect_rc "keys server refused" 3
-sf flash 0x6d9 "$T/key.der" --allow-protected otaFlag --alt 1
+printf '\001' >"$T/flag.bin"
+sf flash 0x6d9 "$T/flag.bin" --allow-protected otaFlag --alt 1
 expect_rc "flash to the DCT alt refused" 3
 grep_err "for the same reason" 'only the memory attribute letters differ, but a write needs'
 sim dump PK1 1 "$T/dct.after"
@@ -62,9 +64,9 @@ check "DCT memory unchanged" cmp -s "$T/dct.before" "$T/dct.after"
 sf keys load "$T/key.der" --force
 expect_rc "keys load --force" 0
 grep_err "warns it writes anyway" 'only the memory attribute letters differ; writing anyway \(--force\)'
-check "the backup was saved first" sh -c "ls '$T'/key.der.backup-PK1-tcpPrivateKey.der >/dev/null"
+check "the backup was saved first" sh -c "ls '$T'/key.der.backup-PK1-tcpPrivateKey-*.der >/dev/null"
 sim dump PK1 1 "$T/dct.forced"
-python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); sys.exit(0 if d[34:39]==b"\x30\x03\x02\x01\x05" else 1)' "$T/dct.forced"
+python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); k=open(sys.argv[2],"rb").read(); sys.exit(0 if d[34:34+len(k)]==k and d[34+len(k):34+612]==b"\xff"*(612-len(k)) else 1)' "$T/dct.forced" "$T/key.der"
 check "the key landed at tcpPrivateKey (34)" test $? -eq 0
 sf flash --usb "$T/app.bin" --no-leave
 expect_rc "flash to alt 0 (layout agrees) needs no --force" 0

@@ -8,9 +8,8 @@
 . "$srcdir/tests/lib-sim.sh"
 
 rand_file "$T/fw.bin" 9000 11
-# a DER SEQUENCE header and 605 bytes: what keys load checks of a key
-rand_file "$T/key.body" 605 12
-{ printf '\060\202\002\135'; cat "$T/key.body"; } >"$T/key.der"
+# an RSA-1024 device key (tests/fixtures/keys), as keys load takes it
+cp "$srcdir/tests/fixtures/keys/rsa1024-pkcs1.der" "$T/key.der"
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 fw_sum=$(sha "$T/fw.bin")
 key_sum=$(sha "$T/key.der")

@@ -29,13 +29,13 @@ check_PROGRAMS += tests/unit/test_sim_model
 TESTS += tests/unit/test_sim_model
 tests_unit_test_sim_model_SOURCES = tests/unit/test_sim_model.c src/sim/model.c src/sim/model.h
 tests_unit_test_sim_model_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_sim_model_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_sim_model_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(LIBCRYPTO_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_sim_store
 TESTS += tests/unit/test_sim_store
 tests_unit_test_sim_store_SOURCES = tests/unit/test_sim_store.c $(sim_shared_sources) \
 	src/profile_io.c src/profile_io.h
 tests_unit_test_sim_store_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_sim_store_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_sim_store_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(LIBCRYPTO_LIBS) $(CMOCKA_LIBS)
 endif
 
 EXTRA_DIST += tests/lib-sim.sh tests/fixtures/sim tests/fixtures/transcripts \

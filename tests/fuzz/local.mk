@@ -10,7 +10,7 @@ noinst_PROGRAMS += tests/fuzz/fuzz_layout tests/fuzz/fuzz_numparse tests/fuzz/fu
 	tests/fuzz/fuzz_text tests/fuzz/fuzz_plan tests/fuzz/fuzz_verify
 endif
 fuzz_cppflags = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DSF_PROFILES_SRC='"$(abs_top_srcdir)/profiles"'
-fuzz_ldadd = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS)
+fuzz_ldadd = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(LIBCRYPTO_LIBS)
 tests_fuzz_fuzz_layout_SOURCES = tests/fuzz/fuzz_layout.c
 tests_fuzz_fuzz_layout_CPPFLAGS = $(fuzz_cppflags)
 tests_fuzz_fuzz_layout_LDADD = $(fuzz_ldadd)

@@ -13,8 +13,18 @@
  * fail:"status text", delay_ms:N, reply_status:"text"}],
  * "products":[{id,slug,devices:[ids]}]}.
  *
+ * POST /v1/provisioning/:id takes a device's public key (spark-cli.md §4.5,
+ * spark-server's provision_core): urlencoded deviceID (must equal :id),
+ * publicKey (a PEM public key libcrypto reads; a private key is refused),
+ * algorithm (rsa|ecc, must match the key; absent means rsa), optional
+ * product_id (a known product); a device of another user is 403. Accepted:
+ * 200 {ok:true} (--spark-server: the bare JSON string "Success!"); the key
+ * is kept and its record carries "provisioned": true, "key_type" and
+ * "key_bits". GET /__control/keys shows the keys by device ID.
+ *
  * With --control, /__control/requests (GET: every request seen, as JSON),
- * /__control/faults (POST: queue a fault) and /__control/reset (POST) are
+ * /__control/faults (POST: queue a fault), /__control/keys (GET: the keys
+ * received by POST /v1/provisioning) and /__control/reset (POST) are
  * served; they are never recorded. Requests in absolute form
  * ("GET http://host/path", what a client sends to a forward proxy) are
  * answered as if they had reached the target and recorded with
@@ -43,6 +53,10 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "sha256.h"
 
@@ -53,6 +67,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *fixtures;      /* users, tokens, devices, products */
 static json_t *records;       /* array of request records */
 static json_t *faults;        /* array of queued faults */
+static json_t *device_keys;   /* device ID -> {publicKey, algorithm, user} */
 static bool opt_control, opt_legacy, opt_spark, opt_any_client, opt_ignore_expect;
 static long opt_max_file = 4 * 1024 * 1024;
 static long opt_offline_timeout_ms = 2000;
@@ -610,6 +625,88 @@ static enum MHD_Result handle_flash(struct MHD_Connection *c, rstate *st, const 
 	return reply_json(c, st, 200, json_pack("{s:s, s:s}", "id", id, "status", reply_status ? reply_status : "Update started"), NULL);
 }
 
+/* POST /v1/provisioning/:id (see the top of the file). */
+static enum MHD_Result handle_provision(struct MHD_Connection *c, rstate *st, const char *user, const char *ctype,
+					const char *id, const char *base)
+{
+	const char *dev = json_string_value(json_object_get(st->form, "deviceID"));
+	const char *pem = json_string_value(json_object_get(st->form, "publicKey"));
+	const char *alg = json_string_value(json_object_get(st->form, "algorithm"));
+	const char *prod = json_string_value(json_object_get(st->form, "product_id"));
+	const char *type;
+	char info[400];
+	EVP_PKEY *pk = NULL;
+	BIO *b;
+	json_t *d;
+	int bits;
+
+	if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33))
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error", "Expected a form"), NULL);
+	if (!dev || !*dev)
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error", "No deviceID provided"), NULL);
+	if (strcasecmp(dev, id) || strlen(id) != 24)
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error", "deviceID does not match the URL"), NULL);
+	snprintf(info, sizeof info, "I didn't recognize that device name or ID, try opening %s/v1/devices", base);
+	pthread_mutex_lock(&lock);
+	d = find_device(NULL, id);
+	if (d && strcmp(json_string_value(json_object_get(d, "owner")) ?: "", user)) {
+		pthread_mutex_unlock(&lock);
+		return reply_json(c, st, 403, json_pack("{s:s, s:s}", "error", "Permission Denied", "info", info), NULL);
+	}
+	if (prod) {
+		json_t *x;
+		size_t i;
+		bool found = false;
+		json_array_foreach(json_object_get(fixtures, "products"), i, x) {
+			char pids[32];
+			snprintf(pids, sizeof pids, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(x, "id")));
+			if (!strcmp(pids, prod))
+				found = true;
+		}
+		if (!found) {
+			pthread_mutex_unlock(&lock);
+			return reply_json(c, st, 404, json_pack("{s:b, s:s}", "ok", 0, "error", "Product not found"), NULL);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	if (!pem || !*pem)
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error", "No key provided"), NULL);
+	if (strstr(pem, "PRIVATE KEY")) {
+		pthread_mutex_lock(&lock);
+		json_object_set_new(st->rec, "private_key_sent", json_true());
+		pthread_mutex_unlock(&lock);
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error", "Key error: a private key was sent"), NULL);
+	}
+	b = BIO_new_mem_buf(pem, (int)strlen(pem));
+	if (b)
+		pk = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+	BIO_free(b);
+	ERR_clear_error();
+	if (!pk)
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error", "Key error: not a PEM public key"), NULL);
+	type = EVP_PKEY_is_a(pk, "RSA") ? "rsa" : EVP_PKEY_is_a(pk, "EC") ? "ecc" : "other";
+	bits = EVP_PKEY_get_bits(pk);
+	EVP_PKEY_free(pk);
+	if (strcmp(alg ? alg : "rsa", type))
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error", "Key error: the algorithm does not match the key"), NULL);
+	pthread_mutex_lock(&lock);
+	{
+		char lid[32];
+		size_t i;
+		for (i = 0; id[i] && i < sizeof lid - 1; i++)
+			lid[i] = (char)tolower((unsigned char)id[i]);
+		lid[i] = '\0';
+		json_object_set_new(device_keys, lid, json_pack("{s:s, s:s, s:s}", "publicKey", pem, "algorithm", type, "user", user));
+	}
+	json_object_set_new(st->rec, "provisioned", json_true());
+	json_object_set_new(st->rec, "key_type", json_string(type));
+	json_object_set_new(st->rec, "key_bits", json_integer(bits));
+	pthread_mutex_unlock(&lock);
+	if (opt_spark)
+		return reply_json(c, st, 200, json_string("Success!"), NULL);
+	return reply_json(c, st, 200, json_pack("{s:b}", "ok", 1), NULL);
+}
+
 static enum MHD_Result handle_control(struct MHD_Connection *c, rstate *st, const char *method, const char *path)
 {
 	if (!strcmp(path, "/__control/requests") && !strcmp(method, "GET")) {
@@ -622,10 +719,21 @@ static enum MHD_Result handle_control(struct MHD_Connection *c, rstate *st, cons
 		free(s);
 		return r;
 	}
+	if (!strcmp(path, "/__control/keys") && !strcmp(method, "GET")) {
+		char *t;
+		enum MHD_Result r;
+		pthread_mutex_lock(&lock);
+		t = json_dumps(device_keys, JSON_COMPACT);
+		pthread_mutex_unlock(&lock);
+		r = reply_text(c, NULL, 200, "application/json", t ? t : "{}", NULL);
+		free(t);
+		return r;
+	}
 	if (!strcmp(path, "/__control/reset") && !strcmp(method, "POST")) {
 		pthread_mutex_lock(&lock);
 		json_array_clear(records);
 		json_array_clear(faults);
+		json_object_clear(device_keys);
 		pthread_mutex_unlock(&lock);
 		return reply_text(c, NULL, 200, "application/json", "{\"ok\":true}", NULL);
 	}
@@ -713,6 +821,8 @@ static enum MHD_Result route(struct MHD_Connection *c, rstate *st, const char *m
 		return handle_flash(c, st, user, seg[1], NULL, base);
 	if (nseg == 4 && !strcmp(seg[0], "products") && !strcmp(seg[2], "devices") && !strcmp(method, "PUT"))
 		return handle_flash(c, st, user, seg[3], seg[1], base);
+	if (nseg == 2 && !strcmp(seg[0], "provisioning") && !strcmp(method, "POST"))
+		return handle_provision(c, st, user, ctype, seg[1], base);
 	if (nseg == 1 && !strcmp(seg[0], "user") && !strcmp(method, "GET"))
 		return reply_json(c, st, 200, json_pack("{s:s}", "username", user), NULL);
 	if (nseg == 2 && !strcmp(seg[0], "access_tokens") && !strcmp(seg[1], "current") && !strcmp(method, "DELETE")) {
@@ -953,6 +1063,7 @@ int main(int argc, char **argv)
 		json_object_set_new(fixtures, "tokens", json_array());
 	records = json_array();
 	faults = json_array();
+	device_keys = json_object();
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -1018,6 +1129,7 @@ int main(int argc, char **argv)
 	json_decref(fixtures);
 	json_decref(records);
 	json_decref(faults);
+	json_decref(device_keys);
 	free(cert_pem);
 	free(key_pem);
 	fflush(NULL);

@@ -84,6 +84,32 @@ static void auth_and_lookup(void **state)
 	assert_int_equal(cls(SF_CLOUD_OP_LOGIN, 200, "{\"token_type\":\"bearer\"}", m), SF_EXIT_CLOUD_NETWORK);
 }
 
+/* POST /v1/provisioning/:id: anything 2xx without an error marker is
+ * accepted (spark-server: the bare string "Success!"); errors say why. */
+static void provisioning(void **state)
+{
+	(void)state;
+	char m[SF_ERR_MSG_MAX];
+	assert_int_equal(cls(SF_CLOUD_OP_PROVISION, 200, "{\"ok\":true}", m), 0);
+	assert_int_equal(cls(SF_CLOUD_OP_PROVISION, 200, "\"Success!\"", m), 0);
+	assert_int_equal(cls(SF_CLOUD_OP_PROVISION, 200, "{\"error\":\"Key error\"}", m), SF_EXIT_CLOUD_DEVICE);
+	assert_non_null(strstr(m, "rejected the public key of device 'dev1': Key error"));
+	assert_int_equal(cls(SF_CLOUD_OP_PROVISION, 200, "{\"ok\":false}", m), SF_EXIT_CLOUD_DEVICE);
+	assert_int_equal(cls(SF_CLOUD_OP_PROVISION, 200, "", m), SF_EXIT_CLOUD_NETWORK);
+	assert_int_equal(cls(SF_CLOUD_OP_PROVISION, 200, "<html>", m), SF_EXIT_CLOUD_NETWORK);
+	assert_int_equal(cls(SF_CLOUD_OP_PROVISION, 400, "{\"ok\":false,\"error\":\"No key provided\"}", m), SF_EXIT_CLOUD_DEVICE);
+	assert_non_null(strstr(m, "(HTTP 400): No key provided"));
+	assert_int_equal(cls(SF_CLOUD_OP_PROVISION, 403, "{\"error\":\"Permission Denied\"}", m), SF_EXIT_CLOUD_DEVICE);
+	assert_non_null(strstr(m, "another account"));
+	assert_int_equal(cls(SF_CLOUD_OP_PROVISION, 404, "{\"error\":\"Not Found\"}", m), SF_EXIT_CLOUD_DEVICE);
+	assert_null(strstr(m, "offline"));
+	assert_int_equal(cls(SF_CLOUD_OP_PROVISION, 401, "{\"error\":\"invalid_token\"}", m), SF_EXIT_CLOUD_AUTH);
+	assert_int_equal(cls(SF_CLOUD_OP_PROVISION, 500, "{\"error\":\"internal error\"}", m), SF_EXIT_CLOUD_NETWORK);
+	assert_int_equal(cls(SF_CLOUD_OP_USER, 200, "{\"username\":\"u\"}", m), 0);
+	assert_int_equal(cls(SF_CLOUD_OP_USER, 401, "{\"error\":\"invalid_token\"}", m), SF_EXIT_CLOUD_AUTH);
+	assert_int_equal(cls(SF_CLOUD_OP_USER, 404, "{\"error\":\"Not Found\"}", m), SF_EXIT_CLOUD_NETWORK);
+}
+
 static void body_messages(void **state)
 {
 	(void)state;
@@ -152,6 +178,7 @@ int main(void)
 		cmocka_unit_test(flash_success),
 		cmocka_unit_test(flash_failures),
 		cmocka_unit_test(auth_and_lookup),
+		cmocka_unit_test(provisioning),
 		cmocka_unit_test(body_messages),
 		cmocka_unit_test(redaction),
 		cmocka_unit_test(fuzz_bodies),

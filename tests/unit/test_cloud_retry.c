@@ -54,6 +54,12 @@ static void put_retries(void **state)
 	assert_true(sf_retry_decide(&P, SF_REQ_DELETE, 1, SF_FAIL_NONE, 502, NULL, 0, 0, &d));
 	assert_true(sf_retry_decide(&P, SF_REQ_DELETE, 1, SF_FAIL_TRANSPORT, 0, NULL, 0, 0, &d));
 	assert_false(sf_retry_decide(&P, SF_REQ_LOGIN, 1, SF_FAIL_NONE, 400, NULL, 0, 0, &d));
+	/* the key POST (provisioning) goes like the PUT */
+	assert_true(sf_retry_decide(&P, SF_REQ_POST, 1, SF_FAIL_NONE, 503, NULL, 0, 0, &d));
+	assert_true(sf_retry_decide(&P, SF_REQ_POST, 1, SF_FAIL_CONNECT, 0, NULL, 0, 0, &d));
+	assert_false(sf_retry_decide(&P, SF_REQ_POST, 1, SF_FAIL_NONE, 500, NULL, 0, 0, &d));
+	assert_false(sf_retry_decide(&P, SF_REQ_POST, 1, SF_FAIL_TIMEOUT, 0, NULL, 0, 0, &d));
+	assert_false(sf_retry_decide(&P, SF_REQ_POST, 1, SF_FAIL_TRANSPORT, 0, NULL, 0, 0, &d));
 }
 
 static void backoff(void **state)

@@ -59,6 +59,16 @@ fail:
 	return -1;
 }
 
+int sf_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_then(path, data, len, mode, true);
+}
+
+int sf_write_file_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_then(path, data, len, mode, false);
+}
+
 int sf_open_input(const char *path, double fifo_wait_s, int *fd_out, struct stat *st, sf_err *err)
 {
 	/* O_NONBLOCK: opening a named pipe would otherwise wait for a writer */
@@ -89,12 +99,4 @@ int sf_open_input(const char *path, double fifo_wait_s, int *fd_out, struct stat
 		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	*fd_out = fd;
 	return 0;
-int sf_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
-{
-	return write_then(path, data, len, mode, true);
-}
-
-int sf_write_file_new(const char *path, const void *data, size_t len, mode_t mode)
-{
-	return write_then(path, data, len, mode, false);
 }

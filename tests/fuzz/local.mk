@@ -7,9 +7,9 @@ EXTRA_DIST += tests/fuzz/fuzz.h tests/fuzz/regress
 if FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_layout tests/fuzz/fuzz_numparse tests/fuzz/fuzz_profile \
 	tests/fuzz/fuzz_module tests/fuzz/fuzz_dfuout tests/fuzz/fuzz_transcript tests/fuzz/fuzz_cloud \
-	tests/fuzz/fuzz_text tests/fuzz/fuzz_plan tests/fuzz/fuzz_verify
+	tests/fuzz/fuzz_text tests/fuzz/fuzz_plan tests/fuzz/fuzz_verify tests/fuzz/fuzz_keys
 endif
-fuzz_cppflags = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DSF_PROFILES_SRC='"$(abs_top_srcdir)/profiles"'
+fuzz_cppflags = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(LIBCRYPTO_CFLAGS) -DSF_PROFILES_SRC='"$(abs_top_srcdir)/profiles"'
 fuzz_ldadd = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(LIBCRYPTO_LIBS)
 tests_fuzz_fuzz_layout_SOURCES = tests/fuzz/fuzz_layout.c
 tests_fuzz_fuzz_layout_CPPFLAGS = $(fuzz_cppflags)
@@ -51,3 +51,7 @@ tests_fuzz_fuzz_verify_SOURCES = tests/fuzz/fuzz_verify.c
 tests_fuzz_fuzz_verify_CPPFLAGS = $(fuzz_cppflags)
 tests_fuzz_fuzz_verify_LDADD = $(fuzz_ldadd)
 tests_fuzz_fuzz_verify_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_keys_SOURCES = tests/fuzz/fuzz_keys.c
+tests_fuzz_fuzz_keys_CPPFLAGS = $(fuzz_cppflags)
+tests_fuzz_fuzz_keys_LDADD = $(fuzz_ldadd)
+tests_fuzz_fuzz_keys_LDFLAGS = $(FUZZ_LDFLAGS)

@@ -931,6 +931,8 @@ static size_t embedded_message(const char *l)
 		"failed to parse memory layout", "this is a dfuse file", "cannot set alt",
 	};
 	size_t best = 0, lead = 0;
+	if (!l[0])
+		return 0; /* (l + 1 would be past the end; found by valgrind) */
 	/* the line's own message (a phrase at its start) is not "later on" */
 	for (size_t i = 0; i < sizeof strong / sizeof strong[0]; i++)
 		if (starts(l, strong[i]) && strlen(strong[i]) > lead)

@@ -214,3 +214,15 @@ void sf_ctx_finish(sf_ctx *ctx)
 	if (!ctx->dfu_util)
 		ctx->dfu_util = SF_DEFAULT_DFU_UTIL;
 }
+
+int sf_cli_whole_seconds(const sf_ctx *ctx, const char *opt, const char *arg, long *out)
+{
+	char *end;
+	long v;
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < 1 || v > 86400)
+		return sf_usage_error(ctx, "invalid %s '%s': give whole seconds from 1 to 86400", opt, arg);
+	*out = v;
+	return 0;
+}

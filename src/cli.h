@@ -64,4 +64,8 @@ int sf_usage_error(const sf_ctx *ctx, const char *fmt, ...)
 /* Prints the usage synopsis of the current command (to stderr or stdout). */
 void sf_print_command_usage(const sf_ctx *ctx, bool to_stdout);
 
+/* A whole number of seconds from 1 to 86400 for option `opt` (the cloud
+ * commands' --connect-timeout and --max-time); usage error otherwise. */
+int sf_cli_whole_seconds(const sf_ctx *ctx, const char *opt, const char *arg, long *out);
+
 #endif

@@ -92,18 +92,6 @@ static const struct option net_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_seconds(const sf_ctx *ctx, const char *opt, const char *arg, long *out)
-{
-	char *end;
-	long v;
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || v < 1 || v > 86400)
-		return sf_usage_error(ctx, "invalid %s '%s': give whole seconds from 1 to 86400", opt, arg);
-	*out = v;
-	return 0;
-}
-
 static int on_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 {
 	cloud_opts *o = data;
@@ -136,8 +124,8 @@ static int on_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 	case OPT_FORCE: o->force = true; return 0;
 	case OPT_API_URL: o->api_url = arg; return 0;
 	case OPT_CACERT: o->cacert = arg; return 0;
-	case OPT_CONNECT_TIMEOUT: return parse_seconds(ctx, "--connect-timeout", arg, &o->connect_timeout);
-	case OPT_MAX_TIME: return parse_seconds(ctx, "--max-time", arg, &o->max_time);
+	case OPT_CONNECT_TIMEOUT: return sf_cli_whole_seconds(ctx, "--connect-timeout", arg, &o->connect_timeout);
+	case OPT_MAX_TIME: return sf_cli_whole_seconds(ctx, "--max-time", arg, &o->max_time);
 	case OPT_USERNAME: o->username = arg; return 0;
 	case OPT_CLOUD: return 0;
 	case OPT_REVOKE: o->revoke = true; return 0;

@@ -69,18 +69,6 @@ struct keys_args {
 	bool cloud_opts; /* one of the options above was given */
 };
 
-static int seconds_opt(sf_ctx *ctx, const char *opt, const char *arg, long *out)
-{
-	char *end;
-	long v;
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || v < 1 || v > 86400)
-		return sf_usage_error(ctx, "invalid %s '%s': give whole seconds from 1 to 86400", opt, arg);
-	*out = v;
-	return 0;
-}
-
 static int keys_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 {
 	struct keys_args *k = data;
@@ -105,10 +93,10 @@ static int keys_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 		return 0;
 	case OPT_CONNECT_TIMEOUT:
 		k->cloud_opts = true;
-		return seconds_opt(ctx, "--connect-timeout", arg, &k->connect_timeout);
+		return sf_cli_whole_seconds(ctx, "--connect-timeout", arg, &k->connect_timeout);
 	case OPT_MAX_TIME:
 		k->cloud_opts = true;
-		return seconds_opt(ctx, "--max-time", arg, &k->max_time);
+		return sf_cli_whole_seconds(ctx, "--max-time", arg, &k->max_time);
 	default: return sf_usage_error(ctx, "unknown option");
 	}
 }

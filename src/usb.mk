@@ -3,7 +3,11 @@ libsfcore_a_SOURCES += \
 	src/plan.c src/plan.h \
 	src/dfuargv.c src/dfuargv.h \
 	src/keyimg.c src/keyimg.h \
-	src/verify.c src/verify.h
+	src/verify.c src/verify.h \
+	src/runpolicy.c src/runpolicy.h \
+	src/pagediff.c src/pagediff.h \
+	src/images.c src/images.h \
+	src/fleet.c src/fleet.h
 
 sparkflash_SOURCES += \
 	src/devsel.c src/devsel.h \
@@ -14,7 +18,8 @@ EXTRA_DIST += tests/unit/profiles_fixture.h
 
 if HAVE_CMOCKA
 usb_unit_tests = tests/unit/test_plan tests/unit/test_dfuargv tests/unit/test_keyimg \
-	tests/unit/test_plan_profiles tests/unit/test_verify
+	tests/unit/test_plan_profiles tests/unit/test_verify \
+	tests/unit/test_runpolicy tests/unit/test_pagediff tests/unit/test_images tests/unit/test_fleet
 check_PROGRAMS += $(usb_unit_tests)
 TESTS += $(usb_unit_tests)
 usb_unit_cppflags = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
@@ -31,6 +36,18 @@ tests_unit_test_keyimg_LDADD = $(usb_unit_ldadd)
 tests_unit_test_verify_SOURCES = tests/unit/test_verify.c
 tests_unit_test_verify_CPPFLAGS = $(usb_unit_cppflags)
 tests_unit_test_verify_LDADD = $(usb_unit_ldadd)
+tests_unit_test_runpolicy_SOURCES = tests/unit/test_runpolicy.c
+tests_unit_test_runpolicy_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_runpolicy_LDADD = $(usb_unit_ldadd)
+tests_unit_test_pagediff_SOURCES = tests/unit/test_pagediff.c
+tests_unit_test_pagediff_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_pagediff_LDADD = $(usb_unit_ldadd)
+tests_unit_test_images_SOURCES = tests/unit/test_images.c
+tests_unit_test_images_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_images_LDADD = $(usb_unit_ldadd)
+tests_unit_test_fleet_SOURCES = tests/unit/test_fleet.c
+tests_unit_test_fleet_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_fleet_LDADD = $(usb_unit_ldadd)
 tests_unit_test_plan_profiles_SOURCES = tests/unit/test_plan_profiles.c
 tests_unit_test_plan_profiles_CPPFLAGS = $(usb_unit_cppflags) -DSF_PROFILES_SRC='"$(abs_top_srcdir)/profiles"'
 tests_unit_test_plan_profiles_LDADD = $(usb_unit_ldadd)

@@ -45,9 +45,9 @@ void sf_fleet_describe_missing(const sf_fleet_want *want, const size_t *missing,
 
 /* One device's outcome. */
 typedef struct sf_fleet_entry {
-	char serial[128];       /* "" when unknown (a device dfu-util could not open) */
-	char path[32];
-	char label[96];         /* how lines name it: the serial, or e.g. "core 1d50:607f devnum 7" */
+	char serial[256];       /* "" when unknown (a device dfu-util could not open) */
+	char path[64];
+	char label[300];        /* how lines name it: the serial, or e.g. "core 1d50:607f devnum 7" */
 	int exit_code;
 	bool unchanged;         /* nothing had to be written */
 	unsigned retries;       /* attempts after the first */

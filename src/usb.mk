@@ -12,6 +12,8 @@ libsfcore_a_SOURCES += \
 sparkflash_SOURCES += \
 	src/devsel.c src/devsel.h \
 	src/usbop.c src/usbop.h \
+	src/flashdev.c src/flashdev.h \
+	src/fanout.c src/fanout.h \
 	src/cmd_flash.c src/cmd_read.c src/cmd_keys.c
 
 EXTRA_DIST += tests/unit/profiles_fixture.h

@@ -396,8 +396,6 @@ static void entry_result(sf_ctx *ctx, const sf_fleet_entry *e, json_t *device)
 	sf_out_error(&c, "%s: %s", e->label, e->message);
 	res = sf_result_json(e->exit_code, e->message, device, NULL, ctx->dry_run);
 	json_object_set_new(res, "verdict", json_string("failure"));
-	json_object_set_new(res, "unchanged", json_false());
-	json_object_set_new(res, "retries", json_integer(0));
 	sf_out_event(&c, "result", res);
 }
 
@@ -473,8 +471,8 @@ static int run_fleet(sf_ctx *ctx, struct flash_args *a, const sf_flash_job *job)
 		}
 		fl.log_dir = ctx->log_file;
 	}
-	if (ctx->deadline > 0 && ctx->deadline < until)
-		until = ctx->deadline;
+	if (ctx->deadline > 0 && ctx->deadline - 0.1 < until)
+		until = ctx->deadline - 0.1; /* the last look still runs before it */
 
 	if (ctx->dry_run && ctx->profile && !a->all) {
 		/* nothing is listed: the plan for each device asked for */
@@ -516,7 +514,7 @@ static int run_fleet(sf_ctx *ctx, struct flash_args *a, const sf_flash_job *job)
 				seen[i] = (sf_fleet_seen){ ls.targets[i].serial, ls.targets[i].path };
 			met = sf_fleet_match(want, nwant, a->all, a->count, seen, ls.n, picks, &npicks, missing, &nmissing);
 			now = sf_monotonic_s();
-			if (met || !(ctx->wait_s > 0) || now + 0.25 >= until)
+			if (met || !(ctx->wait_s > 0) || now + 0.005 >= until)
 				break;
 			if (look == 0) {
 				char what[200];
@@ -551,8 +549,8 @@ static int run_fleet(sf_ctx *ctx, struct flash_args *a, const sf_flash_job *job)
 				sf_fleet_describe_missing(want, missing, nmissing, miss, sizeof miss);
 			sf_listing_judge_none(&pc, &ls, NULL);
 			rc = sf_err_set(&err, late ? SF_EXIT_TIMEOUT : SF_EXIT_NO_DEVICE,
-					"%s after %.1f s: %s%s; nothing was flashed",
-					late ? "the --deadline passed while waiting" : "waited", sf_monotonic_s() - start,
+					"%s %.1f s: %s%s; nothing was flashed",
+					late ? "the --deadline passed while waiting," : "waited", sf_monotonic_s() - start,
 					a->all ? "" : "not in DFU mode: ", miss);
 			goto fail;
 		}

@@ -225,12 +225,13 @@ static int select_waiting(const sf_ctx *ctx, sf_target *out, sf_err *err, sf_dia
 	int rc;
 
 	quiet.log_file = NULL;
-	if (ctx->deadline > 0 && ctx->deadline < until)
-		until = ctx->deadline;
+	/* the last look still runs before the deadline */
+	if (ctx->deadline > 0 && ctx->deadline - 0.1 < until)
+		until = ctx->deadline - 0.1;
 	wanted_text(ctx, what, sizeof what);
 	for (unsigned look = 0;; look++) {
 		double now = sf_monotonic_s();
-		bool last = now + 0.25 >= until;
+		bool last = now + 0.005 >= until; /* the last look is at the end of the wait */
 		rc = select_once(last ? ctx : &quiet, out, err, may_detach, last, judged);
 		if (rc == DEVSEL_DETACHED) {
 			may_detach = false; /* it re-enumerates in DFU mode: keep looking */
@@ -251,7 +252,7 @@ static int select_waiting(const sf_ctx *ctx, sf_target *out, sf_err *err, sf_dia
 	}
 	if (shown)
 		fprintf(stderr, "\r%*s\r", (int)strlen(what) + 40, "");
-	if (rc == SF_EXIT_NO_DEVICE && sf_deadline_passed(ctx->deadline, sf_monotonic_s() + 0.3)) {
+	if ((rc == SF_EXIT_NO_DEVICE || rc == SF_EXIT_TIMEOUT) && sf_deadline_passed(ctx->deadline, sf_monotonic_s() + 0.3)) {
 		char why[SF_ERR_MSG_MAX];
 		snprintf(why, sizeof why, "%s", err->msg);
 		return sf_err_set(err, SF_EXIT_TIMEOUT, "the --deadline passed while waiting for %s: %.400s", what, why);

@@ -655,9 +655,15 @@ int sf_flash_run(sf_usbop *u, const sf_flash_job *job, sf_flash_outcome *out)
 	}
 finish:
 	out->unchanged = all_unchanged;
-	extra = json_pack("{s:b, s:i}", "unchanged", all_unchanged, "retries", (int)out->retries);
-	if (job->diff || job->skip_unchanged)
+	/* the result keeps the shape every result has; these appear only
+	 * with the options they belong to */
+	extra = json_object();
+	if (job->diff || job->skip_unchanged) {
+		json_object_set_new(extra, "unchanged", json_boolean(all_unchanged));
 		json_object_set_new(extra, "bytes_not_sent", json_integer((json_int_t)r.not_sent));
+	}
+	if (job->retries)
+		json_object_set_new(extra, "retries", json_integer((json_int_t)out->retries));
 	rc = sf_usbop_finish(u, rc, &err, extra);
 	snprintf(out->message, sizeof out->message, "%s",
 		 rc ? (err.msg[0] ? err.msg : sf_exit_name(rc)) : ctx->dry_run ? "dry run: nothing sent" : u->summary);

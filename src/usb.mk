@@ -60,7 +60,7 @@ usb_shell_tests = tests/t050-usb-validate.sh tests/t051-usb-roundtrip.sh \
 	tests/t054-usb-faults.sh tests/t055-usb-layout-letters.sh \
 	tests/t056-usb-unopenable.sh tests/t057-usb-verify.sh \
 	tests/t081-usb-fleet.sh tests/t082-usb-wait.sh tests/t083-usb-retries.sh \
-	tests/t084-usb-diff.sh tests/t085-usb-images.sh
+	tests/t084-usb-diff.sh tests/t085-usb-images.sh tests/t086-usb-deadline.sh
 TESTS += $(usb_shell_tests)
 dist_check_SCRIPTS += $(usb_shell_tests)
 EXTRA_DIST += tests/fixtures/profiles/widget.json \

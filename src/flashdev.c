@@ -542,7 +542,6 @@ static void done_message(struct run *r)
 	sf_usbop *u = r->u;
 	char dev[400], what[SF_ERR_MSG_MAX] = "", tail[120];
 	size_t used = 0, nwritten = 0;
-	const sf_plan *lp = &r->st[job->nimages - 1].pl;
 
 	sf_target_describe(&u->target, dev, sizeof dev);
 	for (size_t i = 0; i < job->nimages; i++)
@@ -571,14 +570,18 @@ static void done_message(struct run *r)
 	}
 	for (size_t i = 0; i < job->nimages && used < sizeof what; i++) {
 		const struct img_state *s = &r->st[i];
-		int n = snprintf(what + used, sizeof what - used, "%s%s -> %s%s", i ? ", " : "", job->images[i].file,
-				 s->pl.segment[0] ? s->pl.segment : "0x", s->mode == MODE_UNCHANGED ? " (unchanged)" :
-				 s->mode == MODE_DIFF ? " (--diff)" : "");
+		char where[80];
+		int n;
+		if (s->pl.segment[0])
+			snprintf(where, sizeof where, "%s", s->pl.segment);
+		else
+			snprintf(where, sizeof where, "0x%08" PRIx32, s->pl.address);
+		n = snprintf(what + used, sizeof what - used, "%s%s -> %s%s", i ? ", " : "", job->images[i].file, where,
+			     s->mode == MODE_UNCHANGED ? " (unchanged)" : s->mode == MODE_DIFF ? " (--diff)" : "");
 		if (n < 0)
 			break;
 		used += (size_t)n;
 	}
-	(void)lp;
 	if (!nwritten)
 		sf_usbop_done(u, "unchanged: all %zu images are already on %s (%.200s); nothing written%s", job->nimages, dev,
 			      what, tail);

@@ -168,7 +168,9 @@ static const struct sf_command commands[] = {
 	  "                   (page erase N never finishes: GETSTATUS times out),\n"
 	  "                   ignore-leave (stays in DFU mode after :leave), stall-leave\n"
 	  "                   (the leave request stalls; stays in DFU mode, dfuERROR),\n"
-	  "                   reset-on-leave (resets before answering the status after leave)\n"
+	  "                   reset-on-leave (resets before answering the status after leave);\n"
+	  "                   once:KIND (not access/busy): one-shot, spent after the run it\n"
+	  "                   happened in (a retry gets past it)\n"
 	  "  Also SPARKFLASH_SIM=DIR instead of --sim DIR.\n" },
 	{ "diagnose", cmd_diagnose, "explain a dfu-util log: what failed, why, and the fix",
 	  "sparkflash diagnose [--json] [--no-host] [--rules-dir DIR] [LOGFILE|-]",

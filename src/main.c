@@ -53,7 +53,7 @@ static const struct sf_command commands[] = {
 	  "                      --leave; never with --no-leave) with a separate\n"
 	  "                      'dfu-util -a ALT -s ADDRESS:leave'; on a mismatch the device stays\n"
 	  "                      in DFU mode and the exit is 7 (the differing bytes and ranges named)\n"
-	  "  --usb A.bin B.bin    several Particle module images in one run: each goes where its\n"
+	  "  --usb A.bin B.bin   several Particle module images in one run: each goes where its\n"
 	  "                      header says, system parts by index, then the user part; all are\n"
 	  "                      checked before the first byte is sent; one leave, after the last;\n"
 	  "                      a raw image among several is refused\n"

@@ -387,7 +387,7 @@ static void fleet_done(void *data, size_t i, int code, bool killed, const char *
 
 /* The result event of a device no worker ran for (not found, not
  * openable): as a worker's, with "serial". */
-static void entry_result(sf_ctx *ctx, const sf_fleet_entry *e, json_t *device)
+static void entry_result(sf_ctx *ctx, const sf_fleet_entry *e, json_t *device, json_t *diagnoses)
 {
 	sf_ctx c = *ctx;
 	json_t *res;
@@ -396,6 +396,8 @@ static void entry_result(sf_ctx *ctx, const sf_fleet_entry *e, json_t *device)
 	sf_out_error(&c, "%s: %s", e->label, e->message);
 	res = sf_result_json(e->exit_code, e->message, device, NULL, ctx->dry_run);
 	json_object_set_new(res, "verdict", json_string("failure"));
+	if (diagnoses)
+		json_object_set_new(res, "diagnoses", diagnoses);
 	sf_out_event(&c, "result", res);
 }
 
@@ -444,7 +446,7 @@ static int run_fleet(sf_ctx *ctx, struct flash_args *a, const sf_flash_job *job)
 	size_t nwant = 0, *picks = NULL, npicks = 0, missing[2 * SF_CTX_MAX_SELECT], nmissing = 0;
 	struct fleet fl = { .ctx = ctx, .job = job, .deadline = ctx->deadline };
 	sf_err err = { 0 };
-	bool met = false;
+	bool met = false, listed_any = false;
 	double start = sf_monotonic_s(), until = start + ctx->wait_s;
 	int rc = 0;
 
@@ -504,6 +506,7 @@ static int run_fleet(sf_ctx *ctx, struct flash_args *a, const sf_flash_job *job)
 			picks = NULL;
 			if ((rc = sf_listing_take(&pc, &ls, &err)))
 				goto fail;
+			listed_any = true;
 			seen = calloc(ls.n ? ls.n : 1, sizeof *seen);
 			picks = calloc(ls.n ? ls.n : 1, sizeof *picks);
 			if (!seen || !picks) {
@@ -608,16 +611,37 @@ static int run_fleet(sf_ctx *ctx, struct flash_args *a, const sf_flash_job *job)
 		}
 	}
 
-	/* devices no worker runs for get their result now */
-	for (size_t k = 0; k < fl.nentries; k++)
-		if (fl.entries[k].exit_code) {
+	/* devices no worker runs for get their result now; a matching device
+	 * dfu-util could not open is judged as a single flash judges it (the
+	 * listing with "select none": permission-denied, exit 5) */
+	{
+		sf_diag_result judged = { 0 };
+		bool have_judged = false;
+		for (size_t k = 0; k < fl.nentries; k++) {
+			sf_fleet_entry *e = &fl.entries[k];
+			json_t *ids = NULL;
 			sf_result_device d;
+			if (!e->exit_code)
+				continue;
+			if (!e->serial[0] && listed_any && ls.nlocked) {
+				if (!have_judged) {
+					sf_listing_judge_none(&pc, &ls, &judged);
+					have_judged = true;
+				}
+				if (judged.verdict == SF_VERDICT_FAILURE && judged.exit_code)
+					e->exit_code = judged.exit_code;
+				ids = json_array();
+				for (size_t i = 0; i < judged.n; i++)
+					json_array_append_new(ids, json_string(judged.items[i].id));
+			}
 			sf_result_device_init(&d);
-			d.serial = fl.entries[k].serial;
-			d.path = fl.entries[k].path;
+			d.serial = e->serial;
+			d.path = e->path;
 			d.listed = 0;
-			entry_result(ctx, &fl.entries[k], sf_result_device_json(&d));
+			entry_result(ctx, e, sf_result_device_json(&d), ids);
 		}
+		sf_diag_result_free(&judged);
+	}
 	if (fl.ntargets) {
 		sf_fanout fo = { 0 };
 		int sig;

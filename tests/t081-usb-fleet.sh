@@ -126,6 +126,8 @@ assert bad[0]["label"].startswith("core 1d50:607f devnum "), bad
 assert "udev" in bad[0]["message"], bad
 res = [e for e in ev if e["event"] == "result"]
 assert len(res) == 5 and sum(1 for e in res if e["ok"]) == 4, res
+locked = [e for e in res if e["serial"] is None]
+assert len(locked) == 1 and locked[0]["diagnoses"][:1] == ["permission-denied"], locked
 PY
 check "JSON: the four openable flashed, the locked one failed with 5" test $? -eq 0
 sim remove LOCKED

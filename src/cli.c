@@ -98,8 +98,18 @@ static int common_option(sf_ctx *ctx, int opt, const char *arg)
 	case OPT_SIM: ctx->sim_dir = arg; return 0;
 	case OPT_DFU_UTIL: ctx->dfu_util = arg; return 0;
 	case OPT_PROFILE: ctx->profile = arg; return 0;
-	case OPT_SERIAL: ctx->serial = arg; return 0;
-	case OPT_PATH: ctx->usb_path = arg; return 0;
+	case OPT_SERIAL:
+		if (ctx->nserials >= SF_CTX_MAX_SELECT)
+			return sf_usage_error(ctx, "too many --serial options (at most %d)", SF_CTX_MAX_SELECT);
+		ctx->serials[ctx->nserials++] = arg;
+		ctx->serial = arg;
+		return 0;
+	case OPT_PATH:
+		if (ctx->npaths >= SF_CTX_MAX_SELECT)
+			return sf_usage_error(ctx, "too many --path options (at most %d)", SF_CTX_MAX_SELECT);
+		ctx->paths[ctx->npaths++] = arg;
+		ctx->usb_path = arg;
+		return 0;
 	case OPT_LOG: ctx->log_file = arg; return 0;
 	case OPT_DETACH: ctx->detach = true; return 0;
 	case OPT_TIMEOUT: {

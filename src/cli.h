@@ -10,6 +10,8 @@
 
 #include "profile_io.h"
 
+#define SF_CTX_MAX_SELECT 64
+
 typedef struct sf_ctx {
 	const char *argv0;
 	const char *command;      /* e.g. "flash" */
@@ -27,6 +29,18 @@ typedef struct sf_ctx {
 	const char *log_file;     /* --log FILE: raw dfu-util transcript */
 	double timeout_s;         /* --timeout SECONDS (0 = none) */
 	bool detach;              /* --detach: switch a runtime-mode device to DFU mode first */
+	/* every --serial / --path in the order given (serial/usb_path: the last) */
+	const char *serials[SF_CTX_MAX_SELECT];
+	size_t nserials;
+	const char *paths[SF_CTX_MAX_SELECT];
+	size_t npaths;
+	int argc;                 /* the whole command line, for --log headers */
+	char **argv;
+	double wait_s;            /* flash --wait SECONDS: wait this long for the device (0 = no) */
+	double deadline;          /* flash --deadline: absolute time (sf_monotonic_s), 0 = none;
+				   * every dfu-util run, wait and pause ends by then (exit 9) */
+	bool tag_serial;          /* several devices: every JSON event carries "serial" ... */
+	const char *event_serial; /* ... with this value (NULL: null) */
 } sf_ctx;
 
 /* Called for each option that is not a common one; return 0 or an exit code

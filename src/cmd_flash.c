@@ -2,7 +2,9 @@
  * address; `flash DEVICE FILE` / `flash --cloud ...` go to the cloud code. */
 #include <config.h>
 
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +13,19 @@
 
 #include "cloud_cmd.h"
 #include "commands.h"
-#include "image_io.h"
+#include "devsel.h"
+#include "fanout.h"
+#include "flashdev.h"
+#include "fleet.h"
+#include "images.h"
+#include "jsontext.h"
 #include "module.h"
 #include "out.h"
 #include "plan.h"
+#include "result.h"
+#include "runpolicy.h"
+#include "sf_spawn.h"
 #include "usbop.h"
-#include "verify.h"
 
 enum {
 	OPT_USB = SF_OPT_COMMAND_BASE,
@@ -29,6 +38,15 @@ enum {
 	OPT_NO_LEAVE,
 	OPT_VERIFY,
 	OPT_CLOUD,
+	OPT_ALL,
+	OPT_COUNT,
+	OPT_JOBS,
+	OPT_WAIT,
+	OPT_RETRIES,
+	OPT_SKIP_UNCHANGED,
+	OPT_DIFF,
+	OPT_BACKUP,
+	OPT_DEADLINE,
 };
 
 static const struct option flash_opts[] = {
@@ -42,6 +60,15 @@ static const struct option flash_opts[] = {
 	{ "no-leave", no_argument, NULL, OPT_NO_LEAVE },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "cloud", no_argument, NULL, OPT_CLOUD },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "wait", required_argument, NULL, OPT_WAIT },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "skip-unchanged", no_argument, NULL, OPT_SKIP_UNCHANGED },
+	{ "diff", no_argument, NULL, OPT_DIFF },
+	{ "backup", required_argument, NULL, OPT_BACKUP },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -49,7 +76,39 @@ struct flash_args {
 	bool usb, factory, verify, cloud;
 	const char *segment;
 	sf_op_request req;
+	/* CI: several devices, waiting, retries, unchanged pages, backups */
+	bool all, multi, skip_unchanged, diff;
+	unsigned count, jobs, retries;
+	bool count_given;
+	double wait, deadline;
+	const char *backup;
 };
+
+/* Options of the CI features, checked before anything is listed. */
+static int parse_count(sf_ctx *ctx, const char *opt, const char *arg, unsigned min, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || end == arg || arg[0] == '-' || v < min || v > max)
+		return sf_usage_error(ctx, "invalid %s '%s': give a whole number from %u to %u", opt, arg, min, max);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_seconds(sf_ctx *ctx, const char *opt, const char *arg, double *out)
+{
+	char *end;
+	double t;
+	errno = 0;
+	t = strtod(arg, &end);
+	if (errno || *end || end == arg || !(t > 0) || t > 86400)
+		return sf_usage_error(ctx, "invalid %s '%s': give seconds, more than 0 and at most 86400 (e.g. 30 or 2.5)",
+				      opt, arg);
+	*out = t;
+	return 0;
+}
 
 static int flash_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 {
@@ -70,6 +129,19 @@ static int flash_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 	case OPT_NO_LEAVE: a->req.leave = SF_LEAVE_NO; return 0;
 	case OPT_VERIFY: a->verify = true; return 0;
 	case OPT_CLOUD: a->cloud = true; return 0;
+	case OPT_ALL: a->all = true; return 0;
+	case OPT_COUNT: a->count_given = true; return parse_count(ctx, "--count", arg, 1, 10000, &a->count);
+	case OPT_JOBS: return parse_count(ctx, "--jobs", arg, 1, 1000, &a->jobs);
+	case OPT_RETRIES: return parse_count(ctx, "--retries", arg, 0, 100, &a->retries);
+	case OPT_WAIT: return parse_seconds(ctx, "--wait", arg, &a->wait);
+	case OPT_DEADLINE: return parse_seconds(ctx, "--deadline", arg, &a->deadline);
+	case OPT_SKIP_UNCHANGED: a->skip_unchanged = true; return 0;
+	case OPT_DIFF: a->diff = true; return 0;
+	case OPT_BACKUP:
+		if (!*arg)
+			return sf_usage_error(ctx, "--backup needs a directory, got an empty string");
+		a->backup = arg;
+		return 0;
 	default: return sf_usage_error(ctx, "unknown option");
 	}
 }
@@ -97,7 +169,8 @@ static bool takes_value(const char *opt)
 					 "--sim", "--dfu-util", "--profile", "--serial", "--path",
 					 "--log", "--timeout", "--device", "--jobs", "--product",
 					 "--api-url", "--cacert", "--connect-timeout", "--max-time",
-					 "--platform", "--target", NULL };
+					 "--platform", "--target", "--count", "--wait", "--retries",
+					 "--backup", "--deadline", NULL };
 	for (size_t i = 0; v[i]; i++)
 		if (!strcmp(opt, v[i]))
 			return true;
@@ -134,166 +207,539 @@ static bool routes_to_cloud(int argc, char **argv, bool *strip_cloud)
 	return first && !address_like(first);
 }
 
-/* The verify operation's comparison for the result event. */
-static json_t *verify_json(const sf_verify_result *vr, uint32_t base)
+/* The job for every device: the images (read and checked once), in the
+ * order they go. */
+struct images {
+	sf_flash_image img[SF_IMAGES_MAX];
+	sf_flash_image ordered[SF_IMAGES_MAX];
+	size_t n;
+};
+
+static void images_free(struct images *im)
 {
-	json_t *ranges = json_array();
-	for (uint64_t i = 0; i < vr->nranges && i < SF_VERIFY_MAX_RANGES; i++) {
-		char f[16], l[16];
-		snprintf(f, sizeof f, "0x%08" PRIx64, base + vr->ranges[i].first);
-		snprintf(l, sizeof l, "0x%08" PRIx64, base + vr->ranges[i].last);
-		json_array_append_new(ranges, json_pack("{s:s, s:s}", "first", f, "last", l));
-	}
-	return json_pack("{s:b, s:I, s:I, s:I, s:o}", "ok", vr->differing == 0, "compared",
-			 (json_int_t)vr->compared, "differing_bytes", (json_int_t)vr->differing,
-			 "differing_ranges_total", (json_int_t)vr->nranges, "differing_ranges", ranges);
+	for (size_t i = 0; i < im->n; i++)
+		sf_flash_image_free(&im->img[i]);
+	im->n = 0;
 }
 
-static int run_flash(sf_ctx *ctx, struct flash_args *a, const char *file)
+static int images_load(const sf_ctx *ctx, struct flash_args *a, char **files, size_t nfiles, struct images *im,
+		       sf_err *err)
 {
-	sf_usbop u;
-	sf_err err = { 0 };
-	uint8_t *data = NULL, *back = NULL;
-	size_t len = 0, off = 0, plen = 0, blen = 0, strip = 0;
-	sf_module_info mi;
-	sf_plan pl;
-	char tmp[4200] = "";
-	const char *op = sf_op_kind_name(a->req.kind);
+	const sf_module_info *mods[SF_IMAGES_MAX];
+	const char *names[SF_IMAGES_MAX];
+	size_t order[SF_IMAGES_MAX];
 	int rc;
 
-	sf_usbop_init(&u, ctx);
-	u.force = a->req.force;
-	if ((rc = sf_usbop_check_log(ctx, file, &err)))
-		goto out;
-	if ((rc = sf_image_read(file, 0, &data, &len, &err)))
-		goto out;
-	if (sf_dfu_prefix_hazard(data, len, &strip) != SF_HAZARD_NONE) {
-		rc = sf_err_set(&err, SF_EXIT_REFUSED,
-				"'%s' starts like a %s DFU prefix: dfu-util would silently drop its first %zu bytes",
-				file, sf_prefix_hazard_name(sf_dfu_prefix_hazard(data, len, NULL)), strip);
-		goto out;
+	if (nfiles > SF_IMAGES_MAX)
+		return sf_err_set(err, SF_EXIT_USAGE, "at most %d images in one run, got %zu", SF_IMAGES_MAX, nfiles);
+	for (size_t i = 0; i < nfiles; i++) {
+		/* a --log file (single device) must not be an input */
+		if (!a->multi && (rc = sf_usbop_check_log(ctx, files[i], err)))
+			return rc;
+		if ((rc = sf_flash_image_load(files[i], &im->img[i], err)))
+			return rc;
+		im->n++;
+		mods[i] = &im->img[i].mi;
+		names[i] = files[i];
 	}
-	sf_dfu_payload(data, len, &off, &plen);
-	if (sf_module_parse(data + off, plen, &mi, &err)) {
-		rc = SF_EXIT_REFUSED;
-		goto out;
-	}
-	a->req.file_size = plen;
-	a->req.module = &mi;
-	if ((rc = sf_plan_check_syntax(&a->req, &err)))
-		goto out;
-
-	/* With --profile the plan is checked before anything runs. */
-	if ((rc = sf_usbop_preplan(ctx, &a->req, &pl, &err)))
-		goto out;
-	if ((rc = sf_usbop_select(&u))) {
-		sf_usbop_free(&u);
-		free(data);
+	if ((rc = sf_images_order(mods, names, im->n, order, err)))
 		return rc;
-	}
-	if ((rc = sf_plan_make(&u.target.profile, &a->req, &pl, &err)))
-		goto out;
-	{
-		sf_dfu_suffix suf;
-		sf_dfu_suffix_parse(data, len, &suf);
-		if (suf.valid && ((suf.id_vendor != 0xFFFF && suf.id_vendor != u.target.sel.vid) ||
-				  (suf.id_product != 0xFFFF && suf.id_product != u.target.sel.pid))) {
-			rc = sf_err_set(&err, SF_EXIT_REFUSED,
-					"'%s' has a DFU suffix for %04x:%04x, not this device (%04x:%04x); dfu-util would refuse it",
-					file, suf.id_vendor, suf.id_product, u.target.sel.vid, u.target.sel.pid);
-			goto out;
-		}
-	}
-	sf_usbop_announce(&u, op, &pl, file);
+	/* the job sees them in order (shallow copies: img[] owns the data) */
+	for (size_t i = 0; i < im->n; i++)
+		im->ordered[i] = im->img[order[i]];
+	return 0;
+}
 
-	{
-		sf_plan wpl = pl, rpl, lpl;
-		bool then_leave = false;
-		const char *dfile = file;
-		struct stat st;
-		/* dfu-util opens the file itself: a pipe (e.g. <(...)) was
-		 * consumed above, and /dev/stdin, /dev/fd/N, /proc/self/...
-		 * name other files in the child, so those go through a private
-		 * copy (as does anything but a regular file). */
-		bool regular = stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
-			       strncmp(file, "/dev/", 5) && strncmp(file, "/proc/", 6);
-		if (pl.pad || off != 0 || !regular) {
-			if (ctx->dry_run) {
-				dfile = "$TMPDIR/sparkflash-XXXXXX";
-			} else {
-				if ((rc = sf_tmp_write(data + off, plen, pl.length, tmp, sizeof tmp, &err)))
-					goto out;
-				dfile = tmp;
+/* With --profile every image is checked before anything is listed. */
+static int preplan(const sf_ctx *ctx, const sf_flash_job *job, sf_err *err)
+{
+	for (size_t i = 0; i < job->nimages; i++) {
+		sf_op_request req = job->req;
+		sf_plan pl;
+		int rc;
+		req.file_size = job->images[i].plen;
+		req.module = &job->images[i].mi;
+		if ((rc = sf_plan_check_syntax(&req, err)) || (rc = sf_usbop_preplan(ctx, &req, &pl, err))) {
+			if (job->nimages > 1) {
+				char why[SF_ERR_MSG_MAX];
+				snprintf(why, sizeof why, "%s", err->msg);
+				sf_err_set(err, rc, "%s: %.450s", job->images[i].file, why);
 			}
-		}
-		if (a->verify)
-			sf_plan_verified(&pl, &wpl, &rpl, &lpl, &then_leave);
-		rc = sf_usbop_transfer(&u, op, &wpl, dfile,
-				       pl.pad ? "a private copy padded to even length with one 0x00 byte" : NULL,
-				       &err);
-		if (rc)
-			goto out;
-		if (a->verify) {
-			/* still in DFU mode: read back, compare, and leave only on a match */
-			if ((rc = sf_usbop_read_mem(&u, "verify", &rpl, &back, &blen, &err)))
-				goto out;
-			if (!ctx->dry_run) {
-				sf_verify_result vr;
-				char diff[300];
-				sf_verify_compare(data + off, plen, 0x00, back, blen, pl.length, &vr);
-				sf_verify_describe(&vr, pl.address, diff, sizeof diff);
-				/* the comparison is a fact for the judge (and the --log) */
-				if (vr.differing)
-					rc = sf_usbop_judge_note(&u, "verify", &rpl, SF_NOTE_VERIFY, &err, "mismatch %llu %s",
-								 (unsigned long long)vr.differing, diff);
-				else
-					rc = sf_usbop_judge_note(&u, "verify", &rpl, SF_NOTE_VERIFY, &err, "ok");
-				sf_usbop_note(&u, verify_json(&vr, pl.address));
-				if (rc) {
-					if (vr.differing)
-						sf_err_set(&err, rc,
-							   "verification failed: %s; the device stays in DFU mode: flash again, and if it fails again check the image and the device",
-							   diff);
-					goto out;
-				}
-				sf_out_info(ctx, "verified %zu bytes", blen);
-			}
-			if (then_leave) {
-				char note[160];
-				snprintf(note, sizeof note,
-					 "only after the read-back matched: leave DFU mode and start the firmware at 0x%08" PRIx32,
-					 lpl.address);
-				if ((rc = sf_usbop_transfer(&u, "leave", &lpl, NULL, note, &err))) {
-					char why[SF_ERR_MSG_MAX];
-					snprintf(why, sizeof why, "%s", err.msg);
-					sf_err_set(&err, rc,
-						   "the image was written and verified, but the leave request failed: %.400s; reset the device to run it",
-						   why);
-					goto out;
-				}
-			}
+			return rc;
 		}
 	}
-	if (!ctx->dry_run) {
-		char dev[400];
-		sf_target_describe(&u.target, dev, sizeof dev);
-		sf_usbop_done(&u, "flashed %s (%" PRIu64 " bytes%s) to %s%s0x%08" PRIx32 " on alt %d (%s) of %s%s",
-			    file, pl.file_size, a->verify ? ", verified" : "", pl.segment, pl.segment[0] ? " at " : "", pl.address,
-			    pl.alt, pl.alt_name, dev,
-			    !pl.leave ? "; the device stays in DFU mode"
-			    : u.stayed_in_dfu ? "; leave was requested, but the device is still in DFU mode"
-			    : "; the device leaves DFU mode and runs it");
-	}
-out:
-	if (tmp[0])
-		unlink(tmp);
-	free(data);
-	free(back);
-	rc = sf_usbop_finish(&u, rc, &err, NULL);
+	return 0;
+}
+
+static int run_single(sf_ctx *ctx, const sf_flash_job *job)
+{
+	sf_usbop u;
+	sf_flash_outcome out;
+	int rc;
+	sf_usbop_init(&u, ctx);
+	u.force = job->req.force;
+	rc = sf_flash_run(&u, job, &out);
 	sf_usbop_free(&u);
 	return rc;
 }
 
+/* ---- several devices ------------------------------------------------ */
+
+struct fleet {
+	sf_ctx *ctx;                /* the parent's (no --log file: a directory) */
+	const sf_flash_job *job;
+	const char *log_dir;
+	sf_target *targets;         /* one per worker */
+	size_t ntargets;
+	size_t *entry_of;           /* worker -> entry */
+	char (*prefix)[320];
+	const char **prefixes;
+	sf_fleet_entry *entries;    /* every device, listing order */
+	size_t nentries;
+	double deadline;
+};
+
+static void log_name(const char *dir, const sf_fleet_entry *e, char *buf, size_t size)
+{
+	char s[160];
+	size_t i = 0;
+	const char *src = e->serial[0] ? e->serial : e->path;
+	for (; src[i] && i < sizeof s - 1; i++) {
+		char c = src[i];
+		s[i] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+		       c == '_' || c == '.' ? c : '_';
+	}
+	s[i] = '\0';
+	snprintf(buf, size, "%s/%s%s.log", dir, e->serial[0] ? "" : "path-", s[0] ? s : "unknown");
+}
+
+static int fleet_work(void *data, size_t i, int result_fd)
+{
+	struct fleet *fl = data;
+	const sf_fleet_entry *e = &fl->entries[fl->entry_of[i]];
+	sf_ctx c = *fl->ctx;
+	char logf[4400];
+	sf_usbop u;
+	sf_flash_outcome out;
+	json_t *rec;
+	char *text;
+	int rc;
+
+	c.tag_serial = true;
+	c.event_serial = e->serial[0] ? e->serial : NULL;
+	c.serial = e->serial[0] ? e->serial : NULL;
+	c.usb_path = fl->targets[i].sel.path ? e->path : NULL;
+	c.log_file = NULL;
+	if (fl->log_dir) {
+		log_name(fl->log_dir, e, logf, sizeof logf);
+		c.log_file = logf;
+	}
+	sf_usbop_init(&u, &c);
+	u.force = fl->job->req.force;
+	sf_usbop_use_target(&u, &fl->targets[i]);
+	rc = sf_flash_run(&u, fl->job, &out);
+	sf_usbop_free(&u);
+	rec = json_pack("{s:i, s:b, s:i, s:s}", "exit_code", rc, "unchanged", out.unchanged, "retries",
+			(int)out.retries, "message", out.message);
+	text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	if (text) {
+		size_t len = strlen(text), off = 0;
+		while (off < len) {
+			ssize_t w = write(result_fd, text + off, len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+	}
+	free(text);
+	json_decref(rec);
+	return rc;
+}
+
+static void fleet_done(void *data, size_t i, int code, bool killed, const char *record)
+{
+	struct fleet *fl = data;
+	sf_fleet_entry *e = &fl->entries[fl->entry_of[i]];
+	json_t *rec = record && *record ? json_loads(record, 0, NULL) : NULL;
+	if (rec && json_is_integer(json_object_get(rec, "exit_code"))) {
+		const char *m = json_string_value(json_object_get(rec, "message"));
+		e->exit_code = (int)json_integer_value(json_object_get(rec, "exit_code"));
+		e->unchanged = json_is_true(json_object_get(rec, "unchanged"));
+		e->retries = (unsigned)json_integer_value(json_object_get(rec, "retries"));
+		snprintf(e->message, sizeof e->message, "%s", m ? m : "");
+	} else if (killed && sf_deadline_passed(fl->deadline, sf_monotonic_s())) {
+		e->exit_code = SF_EXIT_TIMEOUT;
+		snprintf(e->message, sizeof e->message, "stopped at the --deadline");
+	} else if (code > SF_EXIT_SIGNAL_BASE) {
+		e->exit_code = code;
+		snprintf(e->message, sizeof e->message, "stopped by %s before it finished",
+			 code - SF_EXIT_SIGNAL_BASE == SIGINT ? "SIGINT (Ctrl-C)" :
+			 code - SF_EXIT_SIGNAL_BASE == SIGTERM ? "SIGTERM" : "a signal");
+	} else {
+		e->exit_code = code ? code : SF_EXIT_INTERNAL;
+		snprintf(e->message, sizeof e->message, "the worker for this device ended without a result (exit %d)",
+			 code);
+	}
+	json_decref(rec);
+}
+
+/* The result event of a device no worker ran for (not found, not
+ * openable): as a worker's, with "serial". */
+static void entry_result(sf_ctx *ctx, const sf_fleet_entry *e, json_t *device, json_t *diagnoses)
+{
+	sf_ctx c = *ctx;
+	json_t *res;
+	c.tag_serial = true;
+	c.event_serial = e->serial[0] ? e->serial : NULL;
+	sf_out_error(&c, "%s: %s", e->label, e->message);
+	res = sf_result_json(e->exit_code, e->message, device, NULL, ctx->dry_run);
+	json_object_set_new(res, "verdict", json_string("failure"));
+	if (diagnoses)
+		json_object_set_new(res, "diagnoses", diagnoses);
+	sf_out_event(&c, "result", res);
+}
+
+static int fleet_finish(sf_ctx *ctx, struct fleet *fl, int rc_override, const char *message)
+{
+	char text[300];
+	int rc;
+	json_t *sum = sf_fleet_summary_json(fl->entries, fl->nentries, ctx->dry_run);
+	rc = rc_override ? rc_override : sf_fleet_exit_code(fl->entries, fl->nentries);
+	if (rc_override) {
+		json_object_set_new(sum, "ok", json_false());
+		json_object_set_new(sum, "exit_code", json_integer(rc));
+		json_object_set_new(sum, "error", json_string(sf_exit_name(rc)));
+	}
+	if (message)
+		json_object_set_new(sum, "message", sf_json_text(message));
+	sf_fleet_summary_text(fl->entries, fl->nentries, text, sizeof text);
+	if (fl->nentries) {
+		size_t need = sf_fleet_table(fl->entries, fl->nentries, NULL, 0) + 1;
+		char *t = malloc(need);
+		if (t) {
+			sf_fleet_table(fl->entries, fl->nentries, t, need);
+			if (!ctx->quiet)
+				fprintf(ctx->json ? stderr : stdout, "%s", t);
+			free(t);
+		}
+	}
+	if (message)
+		; /* printed as an error already */
+	else if (rc)
+		sf_out_error(ctx, "%s", text);
+	else
+		sf_out_info(ctx, "%s", text);
+	sf_out_event(ctx, "summary", sum);
+	return rc;
+}
+
+/* --all / several --serial or --path: one listing (waiting with --wait),
+ * then one worker per device. */
+static int run_fleet(sf_ctx *ctx, struct flash_args *a, const sf_flash_job *job)
+{
+	sf_ctx pc = *ctx;      /* the parent's listings are not logged */
+	sf_listing ls = { 0 };
+	sf_fleet_want want[2 * SF_CTX_MAX_SELECT];
+	sf_fleet_seen *seen = NULL;
+	size_t nwant = 0, *picks = NULL, npicks = 0, missing[2 * SF_CTX_MAX_SELECT], nmissing = 0;
+	struct fleet fl = { .ctx = ctx, .job = job, .deadline = ctx->deadline };
+	sf_err err = { 0 };
+	bool met = false, listed_any = false;
+	double start = sf_monotonic_s(), until = start + ctx->wait_s;
+	int rc = 0;
+
+	pc.log_file = NULL;
+	ctx->tag_serial = true;
+	ctx->event_serial = NULL;
+	pc.tag_serial = true;
+	for (size_t i = 0; i < ctx->nserials; i++)
+		want[nwant++] = (sf_fleet_want){ .serial = ctx->serials[i] };
+	for (size_t i = 0; i < ctx->npaths; i++)
+		want[nwant++] = (sf_fleet_want){ .path = ctx->paths[i] };
+	if (ctx->log_file) {
+		struct stat st;
+		if (stat(ctx->log_file, &st) != 0 && mkdir(ctx->log_file, 0777) != 0 && errno != EEXIST) {
+			rc = sf_err_set(&err, SF_EXIT_REFUSED, "cannot create the --log directory '%s': %s", ctx->log_file,
+					strerror(errno));
+			goto fail;
+		}
+		if (stat(ctx->log_file, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			rc = sf_err_set(&err, SF_EXIT_USAGE,
+					"with several devices --log names a directory (one log per serial), and '%s' is not one",
+					ctx->log_file);
+			goto fail;
+		}
+		fl.log_dir = ctx->log_file;
+	}
+	if (ctx->deadline > 0 && ctx->deadline - 0.1 < until)
+		until = ctx->deadline - 0.1; /* the last look still runs before it */
+
+	if (ctx->dry_run && ctx->profile && !a->all) {
+		/* nothing is listed: the plan for each device asked for */
+		fl.targets = calloc(nwant, sizeof *fl.targets);
+		fl.entries = calloc(nwant, sizeof *fl.entries);
+		fl.entry_of = calloc(nwant, sizeof *fl.entry_of);
+		if (!fl.targets || !fl.entries || !fl.entry_of) {
+			rc = sf_err_set(&err, SF_EXIT_INTERNAL, "out of memory");
+			goto fail;
+		}
+		for (size_t w = 0; w < nwant; w++) {
+			sf_fleet_entry *e = &fl.entries[w];
+			if ((rc = sf_target_unlisted(ctx, want[w].serial, want[w].path, &fl.targets[w], &err)))
+				goto fail;
+			snprintf(e->serial, sizeof e->serial, "%s", want[w].serial ? want[w].serial : "");
+			snprintf(e->path, sizeof e->path, "%s", want[w].path ? want[w].path : "");
+			snprintf(e->label, sizeof e->label, "%s", e->serial[0] ? e->serial : e->path);
+			fl.entry_of[w] = w;
+		}
+		fl.ntargets = fl.nentries = nwant;
+	} else {
+		bool tty = sf_wait_tty(ctx), shown = false;
+		for (unsigned look = 0;; look++) {
+			double now;
+			sf_listing_free(&ls);
+			free(seen);
+			free(picks);
+			seen = NULL;
+			picks = NULL;
+			if ((rc = sf_listing_take(&pc, &ls, &err)))
+				goto fail;
+			listed_any = true;
+			seen = calloc(ls.n ? ls.n : 1, sizeof *seen);
+			picks = calloc(ls.n ? ls.n : 1, sizeof *picks);
+			if (!seen || !picks) {
+				rc = sf_err_set(&err, SF_EXIT_INTERNAL, "out of memory");
+				goto fail;
+			}
+			for (size_t i = 0; i < ls.n; i++)
+				seen[i] = (sf_fleet_seen){ ls.targets[i].serial, ls.targets[i].path };
+			met = sf_fleet_match(want, nwant, a->all, a->count, seen, ls.n, picks, &npicks, missing, &nmissing);
+			now = sf_monotonic_s();
+			if (met || !(ctx->wait_s > 0) || now + 0.005 >= until)
+				break;
+			if (look == 0) {
+				char what[200];
+				if (a->all)
+					snprintf(what, sizeof what, "%u device%s", a->count ? a->count : 1,
+						 a->count > 1 ? "s" : "");
+				else
+					sf_fleet_describe_missing(want, missing, nmissing, what, sizeof what);
+				sf_out_event(ctx, "wait", json_pack("{s:f, s:s}", "seconds", ctx->wait_s, "for", what));
+			}
+			if (tty) {
+				if (a->all)
+					fprintf(stderr, "\rwaiting for %u device%s in DFU mode (%zu there): %.0f s left  ",
+						a->count ? a->count : 1, a->count > 1 ? "s" : "", npicks, until - now);
+				else
+					fprintf(stderr, "\rwaiting for %zu of %zu devices in DFU mode: %.0f s left  ", nmissing,
+						nwant, until - now);
+				fflush(stderr);
+				shown = true;
+			}
+			usleep((useconds_t)((until - now < 0.25 ? until - now : 0.25) * 1e6));
+		}
+		if (shown)
+			fprintf(stderr, "\r%70s\r", "");
+		if (ctx->wait_s > 0 && !met) {
+			char miss[SF_ERR_MSG_MAX / 2];
+			bool late = sf_deadline_passed(ctx->deadline, sf_monotonic_s() + 0.3);
+			if (a->all)
+				snprintf(miss, sizeof miss, "%zu of the %u device%s wanted (--count) in DFU mode", npicks,
+					 a->count ? a->count : 1, a->count > 1 ? "s" : "");
+			else
+				sf_fleet_describe_missing(want, missing, nmissing, miss, sizeof miss);
+			sf_listing_judge_none(&pc, &ls, NULL);
+			rc = sf_err_set(&err, late ? SF_EXIT_TIMEOUT : SF_EXIT_NO_DEVICE,
+					"%s %.1f s: %s%s; nothing was flashed",
+					late ? "the --deadline passed while waiting," : "waited", sf_monotonic_s() - start,
+					a->all ? "" : "not in DFU mode: ", miss);
+			goto fail;
+		}
+		if (!npicks && !nmissing && !ls.nlocked) {
+			sf_listing_judge_none(&pc, &ls, NULL);
+			rc = sf_err_set(&err, SF_EXIT_NO_DEVICE, "no %s device in DFU mode found; %s", ctx->profile ? ctx->profile : "known",
+					"put the devices in DFU mode (a Particle/Spark device blinks yellow), or pass --wait SECONDS");
+			goto fail;
+		}
+		/* entries: the devices found (listing order), the ones asked for
+		 * but missing, the ones that cannot be opened */
+		{
+			size_t nlock = a->all || nmissing ? ls.nlocked : 0;
+			size_t cap = npicks + nmissing + nlock;
+			fl.entries = calloc(cap ? cap : 1, sizeof *fl.entries);
+			fl.targets = calloc(npicks ? npicks : 1, sizeof *fl.targets);
+			fl.entry_of = calloc(npicks ? npicks : 1, sizeof *fl.entry_of);
+			if (!fl.entries || !fl.targets || !fl.entry_of) {
+				rc = sf_err_set(&err, SF_EXIT_INTERNAL, "out of memory");
+				goto fail;
+			}
+			for (size_t k = 0; k < npicks; k++) {
+				sf_target *t = &ls.targets[picks[k]];
+				sf_fleet_entry *e = &fl.entries[fl.nentries];
+				snprintf(e->serial, sizeof e->serial, "%s", t->serial);
+				snprintf(e->path, sizeof e->path, "%s", t->path);
+				snprintf(e->label, sizeof e->label, "%s", t->serial[0] ? t->serial : t->path);
+				sf_target_pass_path(t, sf_fleet_needs_path(seen, ls.n, picks[k]));
+				sf_target_move(&fl.targets[k], t);
+				fl.entry_of[k] = fl.nentries++;
+			}
+			fl.ntargets = npicks;
+			for (size_t k = 0; k < nmissing; k++) {
+				sf_fleet_entry *e = &fl.entries[fl.nentries++];
+				const sf_fleet_want *w = &want[missing[k]];
+				snprintf(e->serial, sizeof e->serial, "%s", w->serial ? w->serial : "");
+				snprintf(e->path, sizeof e->path, "%s", w->path ? w->path : "");
+				snprintf(e->label, sizeof e->label, "%s", w->serial ? w->serial : w->path);
+				e->exit_code = SF_EXIT_NO_DEVICE;
+				if (ls.nlocked) {
+					char lab[96], m[SF_ERR_MSG_MAX - 100];
+					sf_locked_describe(&ls, 0, lab, sizeof lab, m, sizeof m, &e->exit_code);
+					snprintf(e->message, sizeof e->message, "not listed; it may be the device dfu-util could not open: %s", m);
+				} else {
+					snprintf(e->message, sizeof e->message, "no %s device with %s %s in DFU mode%s",
+						 ctx->profile ? ctx->profile : "known", w->serial ? "serial" : "path",
+						 e->label, ctx->wait_s > 0 ? "" : " (pass --wait SECONDS to wait for it)");
+				}
+			}
+			for (size_t k = 0; k < nlock && !nmissing; k++) {
+				sf_fleet_entry *e = &fl.entries[fl.nentries++];
+				sf_locked_describe(&ls, k, e->label, sizeof e->label, e->message, sizeof e->message,
+						   &e->exit_code);
+			}
+		}
+	}
+
+	/* devices no worker runs for get their result now; a matching device
+	 * dfu-util could not open is judged as a single flash judges it (the
+	 * listing with "select none": permission-denied, exit 5) */
+	{
+		sf_diag_result judged = { 0 };
+		bool have_judged = false;
+		for (size_t k = 0; k < fl.nentries; k++) {
+			sf_fleet_entry *e = &fl.entries[k];
+			json_t *ids = NULL;
+			sf_result_device d;
+			if (!e->exit_code)
+				continue;
+			if (!e->serial[0] && listed_any && ls.nlocked) {
+				if (!have_judged) {
+					sf_listing_judge_none(&pc, &ls, &judged);
+					have_judged = true;
+				}
+				if (judged.verdict == SF_VERDICT_FAILURE && judged.exit_code)
+					e->exit_code = judged.exit_code;
+				ids = json_array();
+				for (size_t i = 0; i < judged.n; i++)
+					json_array_append_new(ids, json_string(judged.items[i].id));
+			}
+			sf_result_device_init(&d);
+			d.serial = e->serial;
+			d.path = e->path;
+			d.listed = 0;
+			entry_result(ctx, e, sf_result_device_json(&d), ids);
+		}
+		sf_diag_result_free(&judged);
+	}
+	if (fl.ntargets) {
+		sf_fanout fo = { 0 };
+		int sig;
+		fl.prefix = calloc(fl.ntargets, sizeof *fl.prefix);
+		fl.prefixes = calloc(fl.ntargets, sizeof *fl.prefixes);
+		if (!fl.prefix || !fl.prefixes) {
+			rc = sf_err_set(&err, SF_EXIT_INTERNAL, "out of memory");
+			goto fail;
+		}
+		for (size_t i = 0; i < fl.ntargets; i++) {
+			snprintf(fl.prefix[i], sizeof fl.prefix[i], "%s: ", fl.entries[fl.entry_of[i]].label);
+			fl.prefixes[i] = fl.prefix[i];
+		}
+		fo.n = fl.ntargets;
+		fo.jobs = a->jobs;
+		fo.prefix = fl.prefixes;
+		fo.json_stdout = ctx->json;
+		fo.hard_stop = ctx->deadline > 0 ? ctx->deadline + 5.0 : 0;
+		fo.work = fleet_work;
+		fo.done = fleet_done;
+		fo.data = &fl;
+		sig = sf_fanout_run(&fo, &err);
+		if (sig < 0) {
+			rc = -sig;
+			goto fail;
+		}
+		if (sig) {
+			rc = fleet_finish(ctx, &fl, SF_EXIT_SIGNAL_BASE + sig, NULL);
+			goto out;
+		}
+	}
+	rc = fleet_finish(ctx, &fl, 0, NULL);
+	goto out;
+fail:
+	sf_out_error(ctx, "%s", err.msg);
+	rc = fleet_finish(ctx, &fl, rc, err.msg);
+out:
+	for (size_t i = 0; fl.targets && i < fl.ntargets; i++)
+		sf_target_free(&fl.targets[i]);
+	free(fl.targets);
+	free(fl.entries);
+	free(fl.entry_of);
+	free(fl.prefix);
+	free(fl.prefixes);
+	free(seen);
+	free(picks);
+	sf_listing_free(&ls);
+	return rc;
+}
+
+static int run_flash(sf_ctx *ctx, struct flash_args *a, char **files, size_t nfiles)
+{
+	struct images im = { 0 };
+	sf_flash_job job = { 0 };
+	sf_err err = { 0 };
+	int rc;
+
+	ctx->wait_s = a->wait;
+	ctx->deadline = sf_deadline_at(a->deadline, sf_monotonic_s());
+	job.req = a->req;
+	job.verify = a->verify;
+	job.skip_unchanged = a->skip_unchanged;
+	job.diff = a->diff;
+	job.backup_dir = a->backup;
+	job.retries = a->retries;
+	if ((rc = images_load(ctx, a, files, nfiles, &im, &err)) == 0) {
+		job.images = im.ordered;
+		job.nimages = im.n;
+		rc = preplan(ctx, &job, &err);
+	}
+	if (!rc && a->backup && !ctx->dry_run) {
+		struct stat st;
+		if (stat(a->backup, &st) != 0 && mkdir(a->backup, 0777) != 0 && errno != EEXIST)
+			rc = sf_err_set(&err, SF_EXIT_REFUSED, "cannot create the --backup directory '%s': %s", a->backup,
+					strerror(errno));
+		else if (stat(a->backup, &st) != 0 || !S_ISDIR(st.st_mode))
+			rc = sf_err_set(&err, SF_EXIT_REFUSED, "--backup '%s' is not a directory", a->backup);
+	}
+	if (rc) {
+		/* refused before any device was looked for */
+		if (a->multi) {
+			struct fleet fl = { .ctx = ctx };
+			ctx->tag_serial = true;
+			sf_out_error(ctx, "%s", err.msg);
+			rc = fleet_finish(ctx, &fl, rc, err.msg);
+		} else {
+			sf_usbop u;
+			sf_usbop_init(&u, ctx);
+			rc = sf_usbop_finish(&u, rc, &err, NULL);
+			sf_usbop_free(&u);
+		}
+		images_free(&im);
+		return rc;
+	}
+	rc = a->multi ? run_fleet(ctx, a, &job) : run_single(ctx, &job);
+	images_free(&im);
+	return rc;
+}
 int cmd_flash(sf_ctx *ctx, int argc, char **argv)
 {
 	struct flash_args a = { 0 };
@@ -327,25 +773,35 @@ int cmd_flash(sf_ctx *ctx, int argc, char **argv)
 		return sf_usage_error(ctx, "--cloud cannot be combined with --usb, --factory, --segment or an address");
 	if (a.segment && (a.usb || a.factory))
 		return sf_usage_error(ctx, "--segment cannot be combined with --usb or --factory");
+	if (a.all && (ctx->nserials || ctx->npaths))
+		return sf_usage_error(ctx, "--all flashes every device in DFU mode; --serial/--path pick some: give one or the other");
+	if (a.count_given && !a.all)
+		return sf_usage_error(ctx, "--count N goes with --all (wait for at least N devices)");
+	if (a.count_given && !(a.wait > 0))
+		return sf_usage_error(ctx, "--count N says how many devices --wait waits for: give --wait SECONDS too");
+	if (a.diff && a.skip_unchanged)
+		a.skip_unchanged = false; /* --diff skips an unchanged image too */
+	a.multi = a.all || ctx->nserials + ctx->npaths > 1;
 	if (a.segment) {
 		if (npos != 1)
 			return sf_usage_error(ctx, "flash --segment NAME takes one FILE");
 		a.req.kind = SF_OP_WRITE_SEGMENT;
 		a.req.segment = a.segment;
-		return run_flash(ctx, &a, argv[first]);
+		return run_flash(ctx, &a, argv + first, 1);
 	}
 	if (a.usb || a.factory) {
-		if (npos != 1)
-			return sf_usage_error(ctx, "flash --usb/--factory takes one FILE");
+		if (npos < 1 || (a.factory && npos != 1))
+			return sf_usage_error(ctx, a.factory ? "flash --factory takes one FILE"
+							     : "flash --usb takes FILE (or several module images)");
 		if (a.req.alt)
 			return sf_usage_error(ctx, "--alt goes with an address: flash ADDRESS FILE --alt N");
 		a.req.kind = a.factory ? SF_OP_FLASH_FACTORY : SF_OP_FLASH_USB;
-		return run_flash(ctx, &a, argv[first]);
+		return run_flash(ctx, &a, argv + first, (size_t)npos);
 	}
 	if (npos == 2) {
 		a.req.kind = SF_OP_WRITE_ADDRESS;
 		a.req.address = argv[first];
-		return run_flash(ctx, &a, argv[first + 1]);
+		return run_flash(ctx, &a, argv + first + 1, 1);
 	}
-	return sf_usage_error(ctx, "give --usb FILE, --factory FILE, --segment NAME FILE or ADDRESS FILE");
+	return sf_usage_error(ctx, "give --usb FILE..., --factory FILE, --segment NAME FILE or ADDRESS FILE");
 }

@@ -147,23 +147,31 @@ static json_t *device_json(const sf_sim_device *d)
 {
 	json_t *alts = json_array(), *faults = json_array();
 	char usb[16];
-	for (size_t i = 0; i < d->nfaults; i++)
+	json_t *spent = json_array();
+	for (size_t i = 0; i < d->nfaults; i++) {
 		json_array_append_new(faults, json_string(d->fault_specs[i]));
+		if (d->spent[i])
+			json_array_append_new(spent, json_string(d->fault_specs[i]));
+	}
 	for (size_t i = 0; i < d->profile.nalts; i++) {
 		const sf_alt *a = &d->profile.alts[i];
-		json_array_append_new(alts, json_pack("{s:i, s:s, s:I, s:I, s:I}", "alt", a->alt,
+		json_t *pe = json_array();
+		for (size_t k = 0; k < d->counters[i].npages; k++)
+			json_array_append_new(pe, json_integer(d->counters[i].erases[k]));
+		json_array_append_new(alts, json_pack("{s:i, s:s, s:I, s:I, s:I, s:o}", "alt", a->alt,
 						      "name", a->layout_text,
 						      "size", (json_int_t)sf_sim_layout_size(&a->layout),
 						      "erases", (json_int_t)sum32(d->counters[i].erases, d->counters[i].npages),
-						      "programs", (json_int_t)sum32(d->counters[i].programs, d->counters[i].npages)));
+						      "programs", (json_int_t)sum32(d->counters[i].programs, d->counters[i].npages),
+						      "page_erases", pe));
 	}
 	snprintf(usb, sizeof usb, "%04x:%04x", d->mode == SF_SIM_RUNTIME ? d->profile.runtime.vid : d->profile.dfu.vid,
 		 d->mode == SF_SIM_RUNTIME ? d->profile.runtime.pid : d->profile.dfu.pid);
-	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:s, s:i, s:s, s:I, s:I, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:o, s:s, s:i, s:s, s:I, s:I, s:o}",
 			 "serial", d->serial, "profile", d->profile.id ? d->profile.id : "",
 			 "usb", usb, "path", d->path, "bus", d->bus, "devnum", d->devnum,
 			 "mode", sf_sim_mode_name(d->mode), "timing", d->real_timing ? "real" : "fast",
-			 "faults", faults, "refused", sf_bl_refused_name(d->profile.bootloader.refused),
+			 "faults", faults, "spent_faults", spent, "refused", sf_bl_refused_name(d->profile.bootloader.refused),
 			 "dfu_state", d->dfu_state,
 			 "dfu_status", sf_dfu_status_name(d->dfu_status) ? sf_dfu_status_name(d->dfu_status) : "?",
 			 "last_address", (json_int_t)d->last_address, "sessions", (json_int_t)d->sessions,

@@ -13,6 +13,8 @@
 #include "profile_io.h"
 #include "profmatch.h"
 #include "result.h"
+#include "runpolicy.h"
+#include "sf_spawn.h"
 
 void sf_target_free(sf_target *t)
 {
@@ -108,6 +110,36 @@ static const sf_profile *listed_profile(const sf_profile *all, size_t nall, cons
 	return sf_profiles_match_device(all, nall, d).profile;
 }
 
+/* The listed device's identity in a target whose profile is set: -S when
+ * it has a serial, -p only when pass_path (the path is shown anyway). */
+static int fill_target(sf_target *out, const sf_dfu_device *pick, bool pass_path, sf_err *err)
+{
+	out->listed = true;
+	out->sel.vid = pick->vid;
+	out->sel.pid = pick->pid;
+	if (pick->has_serial) {
+		snprintf(out->serial, sizeof out->serial, "%s", pick->serial);
+		out->sel.serial = out->serial;
+	}
+	if (pick->has_path) {
+		snprintf(out->path, sizeof out->path, "%s", pick->path);
+		if (pass_path)
+			out->sel.path = out->path;
+	}
+	if (pick->nalts) {
+		out->alts = calloc(pick->nalts, sizeof *out->alts);
+		if (!out->alts)
+			return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+		memcpy(out->alts, pick->alts, pick->nalts * sizeof *out->alts);
+		out->nalts = pick->nalts;
+		/* a member of a family with another flash size: plans are
+		 * checked against its own map */
+		if (sf_profile_adopt_layouts(&out->profile, pick->alts, pick->nalts, err) < 0)
+			return SF_EXIT_INTERNAL;
+	}
+	return 0;
+}
+
 /* select_once's answer when it asked a runtime-mode device to detach. */
 #define DEVSEL_DETACHED (-1)
 
@@ -181,9 +213,89 @@ static int judged_code(int rc, sf_err *err, const sf_diag_result *judged)
 	return rc;
 }
 
+/* What a wait is for, for the countdown and messages. */
+static void wanted_text(const sf_ctx *ctx, char *buf, size_t size)
+{
+	if (ctx->serial && *ctx->serial)
+		snprintf(buf, size, "device %s", ctx->serial);
+	else if (ctx->usb_path && *ctx->usb_path)
+		snprintf(buf, size, "the device at %s", ctx->usb_path);
+	else if (ctx->profile)
+		snprintf(buf, size, "a %s device", ctx->profile);
+	else
+		snprintf(buf, size, "a device");
+}
+
+/* --wait: look every 250 ms until the device is there (or another answer
+ * than "no device"), for at most ctx->wait_s and never past the deadline.
+ * Only the last look is logged and judged. */
+static int select_waiting(const sf_ctx *ctx, sf_target *out, sf_err *err, sf_diag_result *judged)
+{
+	double start = sf_monotonic_s(), until = start + ctx->wait_s;
+	bool may_detach = ctx->detach, tty = sf_wait_tty(ctx), shown = false;
+	char what[160];
+	sf_ctx quiet = *ctx;
+	int rc;
+
+	quiet.log_file = NULL;
+	/* the last look still runs before the deadline */
+	if (ctx->deadline > 0 && ctx->deadline - 0.1 < until)
+		until = ctx->deadline - 0.1;
+	wanted_text(ctx, what, sizeof what);
+	for (unsigned look = 0;; look++) {
+		double now = sf_monotonic_s();
+		bool last = now + 0.005 >= until; /* the last look is at the end of the wait */
+		rc = select_once(last ? ctx : &quiet, out, err, may_detach, last, judged);
+		if (rc == DEVSEL_DETACHED) {
+			may_detach = false; /* it re-enumerates in DFU mode: keep looking */
+			rc = SF_EXIT_NO_DEVICE;
+		}
+		if (rc != SF_EXIT_NO_DEVICE || last)
+			break;
+		if (look == 0)
+			sf_out_event(ctx, "wait", json_pack("{s:f, s:s}", "seconds", ctx->wait_s, "for", what));
+		if (tty) {
+			fprintf(stderr, "\rwaiting for %s in DFU mode: %.0f s left  ", what, until - now);
+			fflush(stderr);
+			shown = true;
+		}
+		now = sf_monotonic_s();
+		if (until - now > 0)
+			usleep((useconds_t)((until - now < 0.25 ? until - now : 0.25) * 1e6));
+	}
+	if (shown)
+		fprintf(stderr, "\r%*s\r", (int)strlen(what) + 40, "");
+	if ((rc == SF_EXIT_NO_DEVICE || rc == SF_EXIT_TIMEOUT) && sf_deadline_passed(ctx->deadline, sf_monotonic_s() + 0.3)) {
+		char why[SF_ERR_MSG_MAX];
+		snprintf(why, sizeof why, "%s", err->msg);
+		return sf_err_set(err, SF_EXIT_TIMEOUT, "the --deadline passed while waiting for %s: %.400s", what, why);
+	}
+	if (rc == SF_EXIT_NO_DEVICE) {
+		char why[SF_ERR_MSG_MAX];
+		snprintf(why, sizeof why, "%s", err->msg);
+		sf_err_set(err, SF_EXIT_NO_DEVICE, "waited %.1f s: %.440s", sf_monotonic_s() - start, why);
+	}
+	return rc;
+}
+
+bool sf_wait_tty(const sf_ctx *ctx)
+{
+	const char *force = getenv("SPARKFLASH_PROGRESS");
+	if (ctx->json || ctx->quiet)
+		return false;
+	if (force && *force)
+		return !strcmp(force, "1");
+	return isatty(STDERR_FILENO);
+}
+
 int sf_target_select(const sf_ctx *ctx, sf_target *out, sf_err *err, sf_diag_result *judged)
 {
-	int rc = select_once(ctx, out, err, ctx->detach, true, judged);
+	int rc;
+	if (ctx->wait_s > 0 && !(ctx->dry_run && ctx->profile)) {
+		rc = select_waiting(ctx, out, err, judged);
+		return rc == SF_EXIT_TIMEOUT ? rc : judged_code(rc, err, judged);
+	}
+	rc = select_once(ctx, out, err, ctx->detach, true, judged);
 	if (rc != DEVSEL_DETACHED)
 		return judged_code(rc, err, judged);
 	/* The device re-enumerates in DFU mode: look again for about 5 s,
@@ -277,35 +389,7 @@ static int select_once(const sf_ctx *ctx, sf_target *out, sf_err *err, bool may_
 	if (npick == 1 && nlocked == 0) {
 		if (!chosen && (rc = copy_profile(pick_profile, &path, &out->profile, err)))
 			goto done;
-		out->listed = true;
-		out->sel.vid = pick->vid;
-		out->sel.pid = pick->pid;
-		if (pick->has_serial) {
-			snprintf(out->serial, sizeof out->serial, "%s", pick->serial);
-			out->sel.serial = out->serial;
-		}
-		if (ctx->usb_path && *ctx->usb_path && pick->has_path) {
-			snprintf(out->path, sizeof out->path, "%s", pick->path);
-			out->sel.path = out->path;
-		} else if (pick->has_path) {
-			snprintf(out->path, sizeof out->path, "%s", pick->path); /* shown, not passed */
-		}
-		if (pick->nalts) {
-			out->alts = calloc(pick->nalts, sizeof *out->alts);
-			if (!out->alts) {
-				rc = sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
-				goto done;
-			}
-			memcpy(out->alts, pick->alts, pick->nalts * sizeof *out->alts);
-			out->nalts = pick->nalts;
-			/* a member of a family with another flash size: plans are
-			 * checked against its own map */
-			if (sf_profile_adopt_layouts(&out->profile, pick->alts, pick->nalts, err) < 0) {
-				rc = SF_EXIT_INTERNAL;
-				goto done;
-			}
-		}
-		rc = 0;
+		rc = fill_target(out, pick, ctx->usb_path && *ctx->usb_path, err);
 		goto done;
 	}
 
@@ -498,8 +582,10 @@ bool sf_target_still_in_dfu(const sf_ctx *ctx, const sf_target *t)
 {
 	static const char *const largs[] = { "-l", NULL };
 	/* Real bootloaders drop off the bus within a few hundred ms of the
-	 * leave request: look early, and again a little later while it is seen. */
-	static const unsigned wait_ms[] = { 100, 200, 400, 800 };
+	 * leave request, and most are gone by the time dfu-util exits: a
+	 * first look almost at once (cheap: one listing), then, while it is
+	 * still seen, again a little later (about 1.5 s in all). */
+	static const unsigned wait_ms[] = { 5, 95, 200, 400, 800 };
 	bool present = false;
 	/* these looks are sparkflash's own: the --log gets their outcome as a
 	 * note on the run that left (sf_dfu_note), not the listings */
@@ -512,6 +598,9 @@ bool sf_target_still_in_dfu(const sf_ctx *ctx, const sf_target *t)
 		sf_transcript lt = { 0 };
 		sf_dfu_list list = { 0 };
 		sf_err ignored;
+		double left = sf_deadline_left(ctx->deadline, sf_monotonic_s());
+		if (left * 1000.0 < wait_ms[attempt] + 50)
+			return false; /* no time left to look: in doubt */
 		usleep(wait_ms[attempt] * 1000);
 		present = false;
 		if (sf_dfu_run(ctx, largs, &(sf_dfu_run_opts){ .flags = SF_DFU_RUN_NO_PROGRESS | SF_DFU_RUN_NO_EVENT },
@@ -597,4 +686,158 @@ void sf_target_describe(const sf_target *t, char *buf, size_t size)
 		n += snprintf(buf + n, size - (size_t)n, ", path %s", t->path);
 	if (n > 0 && (size_t)n < size)
 		snprintf(buf + n, size - (size_t)n, ")");
+}
+
+/* ---- several devices (flash --all, repeated --serial/--path) ---------- */
+
+static void fix_pointers(sf_target *t)
+{
+	if (t->sel.serial)
+		t->sel.serial = t->serial;
+	if (t->sel.path)
+		t->sel.path = t->path;
+}
+
+void sf_target_move(sf_target *dst, sf_target *src)
+{
+	*dst = *src;
+	fix_pointers(dst);
+	memset(src, 0, sizeof *src);
+}
+
+void sf_target_pass_path(sf_target *t, bool pass)
+{
+	t->sel.path = pass && t->path[0] ? t->path : NULL;
+}
+
+int sf_listing_take(const sf_ctx *ctx, sf_listing *out, sf_err *err)
+{
+	sf_profile_path path;
+	sf_profile *all = NULL, *chosen = NULL;
+	size_t nall = 0;
+	sf_dfu_list list = { 0 };
+	static const char *const largs[] = { "-l", NULL };
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	sf_profile_path_init(&path, ctx->profiles_dirs, ctx->nprofiles_dirs);
+	if (ctx->profile) {
+		if ((rc = sf_profile_find(&path, ctx->profile, &out->chosen, err)))
+			return rc;
+		chosen = &out->chosen;
+	} else if ((rc = sf_profile_load_all(&path, &all, &nall, err))) {
+		return rc;
+	}
+	if ((rc = sf_dfu_run(ctx, largs, &(sf_dfu_run_opts){ .flags = SF_DFU_RUN_NO_PROGRESS }, &out->transcript,
+			     err)))
+		goto done;
+	if ((rc = sf_dfu_outcome_code(ctx, &out->transcript, err)))
+		goto done;
+	if (out->transcript.exited && out->transcript.exit_status != 0) {
+		rc = sf_err_set(err, SF_EXIT_DFU_UTIL, "'dfu-util -l' failed (exit %d); is '%s' a working dfu-util?",
+				out->transcript.exit_status, ctx->dfu_util);
+		goto done;
+	}
+	if (!sf_dfu_parse_list(&out->transcript, &list)) {
+		rc = sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+		goto done;
+	}
+	out->targets = calloc(list.n ? list.n : 1, sizeof *out->targets);
+	if (!out->targets) {
+		rc = sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < list.n; i++) {
+		const sf_dfu_device *d = &list.devs[i];
+		const sf_profile *p;
+		sf_target *t = &out->targets[out->n];
+		if (d->runtime)
+			continue;
+		if (chosen)
+			p = d->vid == chosen->dfu.vid && d->pid == chosen->dfu.pid ? chosen : NULL;
+		else
+			p = listed_profile(all, nall, d);
+		if (!p)
+			continue;
+		if ((rc = copy_profile(p, &path, &t->profile, err)) || (rc = fill_target(t, d, false, err))) {
+			sf_target_free(t);
+			goto done;
+		}
+		out->n++;
+	}
+	for (size_t i = 0; i < list.nfailed && out->nlocked < SF_DFU_MAX_OPEN_FAILED; i++) {
+		const sf_profile *p = locked_profile(chosen, all, nall, &list.failed[i]);
+		if (!p)
+			continue;
+		out->locked[out->nlocked] = list.failed[i];
+		snprintf(out->locked_profile[out->nlocked], sizeof out->locked_profile[0], "%s", p->id);
+		out->nlocked++;
+	}
+	rc = 0;
+done:
+	sf_dfu_list_free(&list);
+	if (all)
+		sf_profile_free_all(all, nall);
+	if (rc)
+		sf_listing_free(out);
+	return rc;
+}
+
+void sf_listing_free(sf_listing *l)
+{
+	for (size_t i = 0; l->targets && i < l->n; i++)
+		sf_target_free(&l->targets[i]);
+	free(l->targets);
+	sf_transcript_free(&l->transcript);
+	if (l->chosen.id || l->chosen.alts)
+		sf_profile_free(&l->chosen);
+	memset(l, 0, sizeof *l);
+}
+
+void sf_listing_judge_none(const sf_ctx *ctx, sf_listing *l, sf_diag_result *judged)
+{
+	judge_listing(ctx, l->chosen.id ? &l->chosen : NULL, &l->transcript, "none", true, judged);
+}
+
+void sf_locked_describe(const sf_listing *l, size_t i, char *label, size_t lsize, char *msg, size_t msize,
+			int *exit_code)
+{
+	const sf_dfu_open_failure *f = &l->locked[i];
+	char dn[32] = "";
+	if (f->has_devnum)
+		snprintf(dn, sizeof dn, " devnum %u", f->devnum);
+	snprintf(label, lsize, "%s %04x:%04x%s", l->locked_profile[i], f->vid, f->pid, dn);
+	if (f->access) {
+		*exit_code = SF_EXIT_PERMISSION;
+		snprintf(msg, msize, "found %s DFU device %04x:%04x%s but may not open it (%s); %s", l->locked_profile[i],
+			 f->vid, f->pid, dn, f->error[0] ? f->error : "no libusb error given", udev_fix);
+	} else {
+		*exit_code = SF_EXIT_NO_DEVICE;
+		snprintf(msg, msize,
+			 "found %s DFU device %04x:%04x%s but dfu-util could not open it (%s); close other programs using it, or unplug and replug it",
+			 l->locked_profile[i], f->vid, f->pid, dn, f->error[0] ? f->error : "no libusb error given");
+	}
+}
+
+int sf_target_unlisted(const sf_ctx *ctx, const char *serial, const char *usb_path, sf_target *out, sf_err *err)
+{
+	sf_profile_path path;
+	int rc;
+	memset(out, 0, sizeof *out);
+	if (!ctx->profile)
+		return sf_err_set(err, SF_EXIT_USAGE, "a device without a listing needs --profile");
+	sf_profile_path_init(&path, ctx->profiles_dirs, ctx->nprofiles_dirs);
+	if ((rc = sf_profile_find(&path, ctx->profile, &out->profile, err)))
+		return rc;
+	out->sel.vid = out->profile.dfu.vid;
+	out->sel.pid = out->profile.dfu.pid;
+	if (serial && *serial) {
+		snprintf(out->serial, sizeof out->serial, "%s", serial);
+		out->sel.serial = out->serial;
+	}
+	if (usb_path && *usb_path) {
+		snprintf(out->path, sizeof out->path, "%s", usb_path);
+		out->sel.path = out->path;
+	}
+	return 0;
 }

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jsontext.h"
 #include "dfu_runner.h"
+#include "runpolicy.h"
 #include "dfuout.h"
 #include "out.h"
 #include "sim_env.h"
@@ -183,6 +185,8 @@ int sf_dfu_run(const sf_ctx *ctx, const char *const *dfu_argv,
 	rc = sf_dfu_resolve(ctx, bin, sizeof bin, err);
 	if (rc)
 		return rc;
+	if (sf_deadline_passed(ctx->deadline, sf_monotonic_s()))
+		return sf_err_set(err, SF_EXIT_TIMEOUT, "the --deadline passed before dfu-util could run");
 	if (ctx->sim_dir) {
 		rc = sf_sim_child_env(ctx->sim_dir, environ, &env, err);
 		if (rc)
@@ -233,7 +237,8 @@ int sf_dfu_run(const sf_ctx *ctx, const char *const *dfu_argv,
 
 	sf_spawn_opts_init(&so);
 	so.envp = env;
-	so.timeout_s = ctx->timeout_s;
+	/* --timeout per run, and never past the --deadline */
+	so.timeout_s = sf_deadline_clip(ctx->timeout_s, ctx->deadline, sf_monotonic_s());
 	so.log_fd = log_fd;
 	so.on_line = on_line;
 	so.data = ps;
@@ -283,6 +288,9 @@ int sf_dfu_outcome_code(const sf_ctx *ctx, const sf_transcript *t, sf_err *err)
 	if (t->spawn_failed)
 		return sf_err_set(err, SF_EXIT_DFU_UTIL, "dfu-util could not be started: %s; " INSTALL_HINT,
 				  strerror(t->spawn_errno));
+	if (t->timed_out && sf_deadline_passed(ctx->deadline, sf_monotonic_s() + 0.05))
+		return sf_err_set(err, SF_EXIT_TIMEOUT,
+				  "the --deadline passed while dfu-util ran; it was stopped and the device may need a reset");
 	if (t->timed_out)
 		return sf_err_set(err, SF_EXIT_TIMEOUT,
 				  "dfu-util did not finish within %g s and was stopped; the device may need a reset "
@@ -331,4 +339,54 @@ int sf_dfu_version(const sf_ctx *ctx, char *buf, size_t n, sf_err *err)
 	free(l);
 	sf_transcript_free(&t);
 	return rc;
+}
+
+void sf_dfu_log_begin(const sf_ctx *ctx)
+{
+	char when[64] = "";
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd;
+	if (!ctx->log_file || ctx->dry_run)
+		return;
+	fd = open(ctx->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return; /* the first run reports an unusable log */
+	if (gmtime_r(&now, &tm))
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	dprintf(fd, "# sparkflash %s\n", PACKAGE_VERSION);
+	if (ctx->argv && ctx->argc > 0) {
+		size_t need = sf_shell_quote_argv(NULL, 0, ctx->argv) + 1;
+		char *q = malloc(need);
+		if (q) {
+			sf_shell_quote_argv(q, need, ctx->argv);
+			/* one record: a newline in an argument must not end it */
+			for (char *c = q; *c; c++)
+				if (*c == '\n' || *c == '\r')
+					*c = ' ';
+			dprintf(fd, "# command %s\n", q);
+			free(q);
+		}
+	}
+	dprintf(fd, "# started %s\n", when);
+	close(fd);
+}
+
+void sf_dfu_log_end(const sf_ctx *ctx, int exit_code, const char *verdict, const char *message)
+{
+	int fd;
+	if (!ctx->log_file || ctx->dry_run)
+		return;
+	fd = open(ctx->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	{
+		char m[SF_ERR_MSG_MAX + 64];
+		snprintf(m, sizeof m, "%s", message ? message : "");
+		for (char *c = m; *c; c++)
+			if (*c == '\n' || *c == '\r')
+				*c = ' ';
+		dprintf(fd, "# result %s, exit %d: %s\n", verdict ? verdict : "?", exit_code, m);
+	}
+	close(fd);
 }

@@ -58,6 +58,13 @@ int sf_dfu_run(const sf_ctx *ctx, const char *const *dfu_argv,
 void sf_dfu_note(const sf_ctx *ctx, sf_transcript *t, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* --log FILE: the header of one invocation ("# sparkflash VERSION",
+ * "# command ARGV..." shell-quoted, "# started YYYY-MM-DDTHH:MM:SSZ") and
+ * its end ("# result VERDICT, exit N: MESSAGE"). `diagnose` ignores these
+ * records. Nothing in a dry run. */
+void sf_dfu_log_begin(const sf_ctx *ctx);
+void sf_dfu_log_end(const sf_ctx *ctx, int exit_code, const char *verdict, const char *message);
+
 /* The exit code for the parts of the outcome that need no diagnosis:
  * spawn failed → 8, timed out → 9 (with a message in err), killed by a
  * signal → 6; otherwise 0 (the caller judges dfu-util's exit status). */

@@ -29,8 +29,10 @@ static const struct sf_command commands[] = {
 	  "of USB permissions is (exit 5). --json: one \"device\" event per device,\n"
 	  "then a \"result\" event with \"count\" and \"devices\".\n" },
 	{ "flash", cmd_flash, "write a file to a device over USB (dfu-util), checked against its profile",
-	  "sparkflash flash (--usb FILE | --factory FILE | --segment NAME FILE | ADDRESS FILE [--alt N|NAME])\n"
+	  "sparkflash flash (--usb FILE... | --factory FILE | --segment NAME FILE | ADDRESS FILE [--alt N|NAME])\n"
 	  "         [--force] [--allow-protected SEGMENT]... [--leave|--no-leave] [--verify]\n"
+	  "         [--all [--count N] | --serial SN... | --path BUS-PORT...] [--jobs N] [--wait SECONDS]\n"
+	  "         [--retries N] [--skip-unchanged | --diff] [--backup DIR] [--deadline SECONDS]\n"
 	  "       sparkflash flash [--cloud] DEVICE FILE...   (over the air: see 'cloud flash')",
 	  "  --usb FILE          user firmware (userFirmware); a Particle module goes where its\n"
 	  "                      header says: monolithic -> systemFirmwareOne if the profile has it,\n"
@@ -52,6 +54,37 @@ static const struct sf_command commands[] = {
 	  "                      --leave; never with --no-leave) with a separate\n"
 	  "                      'dfu-util -a ALT -s ADDRESS:leave'; on a mismatch the device stays\n"
 	  "                      in DFU mode and the exit is 7 (the differing bytes and ranges named)\n"
+	  "  --usb A.bin B.bin   several Particle module images in one run: each goes where its\n"
+	  "                      header says, system parts by index, then the user part; all are\n"
+	  "                      checked before the first byte is sent; one leave, after the last;\n"
+	  "                      a raw image among several is refused\n"
+	  "CI and production:\n"
+	  "  --all               every DFU-mode device the profiles (or --profile) describe; or\n"
+	  "                      repeat --serial SN / --path BUS-PORT; one 'dfu-util -l', then all\n"
+	  "                      devices at once, each line prefixed 'SERIAL: ' (JSON: \"serial\"),\n"
+	  "                      a summary at the end; exit 0 when all succeeded, else the exit\n"
+	  "                      code of the first failed device in listing order\n"
+	  "  --jobs N            at most N devices at once (default: all)\n"
+	  "  --wait SECONDS      wait that long for the device(s) in DFU mode (looking every\n"
+	  "                      250 ms); with --all for at least --count N (default 1), with\n"
+	  "                      --serial for all of them; then exit 4 naming what is missing\n"
+	  "  --count N           with --all --wait: how many devices to wait for\n"
+	  "  --retries N         retry a device N times after device-lost, transfer-stalled,\n"
+	  "                      device-busy, write-failed, erase-failed (and leave-unconfirmed\n"
+	  "                      with --verify), from a fresh listing, after 0.5 s, 1 s, 2 s (at\n"
+	  "                      most 5 s); never after a refusal, permission, missing dfu-util\n"
+	  "                      or a verify mismatch\n"
+	  "  --skip-unchanged    read the pages the write would erase first (staying in DFU\n"
+	  "                      mode); the same as a flash would leave: nothing is written\n"
+	  "  --diff              read back and erase and write only the pages that differ, as\n"
+	  "                      runs of adjacent pages (one dfu-util download each); the memory\n"
+	  "                      ends up as a full flash leaves it\n"
+	  "  --backup DIR        first save every page the write erases to\n"
+	  "                      DIR/SERIAL-altN-0xADDR-LEN.bin (never overwritten; restore with\n"
+	  "                      'flash 0xADDR FILE --alt N'); a failed backup writes nothing\n"
+	  "  --deadline SECONDS  one limit for the whole command (waits, retries, every device):\n"
+	  "                      past it dfu-util is stopped and the exit is 9\n"
+	  "  --log FILE          with several devices a directory: one SERIAL.log each\n"
 	  "  Every rule is checked before any USB traffic (exit 3 names the limit). Odd sizes on\n"
 	  "  profiles with write_padding 2 are padded in a private copy; your file is never\n"
 	  "  modified. A first argument that is not an address (or --cloud) flashes over the air.\n" },
@@ -152,7 +185,9 @@ static const struct sf_command commands[] = {
 	  "                   (page erase N never finishes: GETSTATUS times out),\n"
 	  "                   ignore-leave (stays in DFU mode after :leave), stall-leave\n"
 	  "                   (the leave request stalls; stays in DFU mode, dfuERROR),\n"
-	  "                   reset-on-leave (resets before answering the status after leave)\n"
+	  "                   reset-on-leave (resets before answering the status after leave);\n"
+	  "                   once:KIND (not access/busy): one-shot, spent after the run it\n"
+	  "                   happened in (a retry gets past it)\n"
 	  "  Also SPARKFLASH_SIM=DIR instead of --sim DIR.\n" },
 	{ "diagnose", cmd_diagnose, "explain a dfu-util log: what failed, why, and the fix",
 	  "sparkflash diagnose [--json] [--no-host] [--rules-dir DIR] [LOGFILE|-]",
@@ -272,16 +307,14 @@ static void print_help(FILE *f)
 
 int main(int argc, char **argv)
 {
-	sf_ctx ctx = { .argv0 = argv[0] };
+	sf_ctx ctx = { .argv0 = argv[0], .argc = argc };
 	const struct sf_command *cmd;
 	const sf_selfdirs *self = sf_selfdirs_get();
-	int i;
+	/* the command line as typed, for --log headers (getopt permutes argv) */
+	char **typed;
+	int i, rc;
 
-	/* This binary's own profiles and simulator library (its build tree's
-	 * when run from there); options and environment still come first. */
 	sf_out_guard_terminal();
-	sf_profile_set_builtin_dir(self->profiles);
-	sf_sim_set_default_library(self->simlib);
 	{
 		sf_err err = { 0 };
 		if (sf_profile_env_check(getenv("SPARKFLASH_PROFILES"), &err)) {
@@ -289,6 +322,15 @@ int main(int argc, char **argv)
 			return err.code;
 		}
 	}
+	typed = calloc((size_t)argc + 1, sizeof *typed);
+	if (typed)
+		memcpy(typed, argv, (size_t)argc * sizeof *typed);
+	ctx.argv = typed;
+
+	/* This binary's own profiles and simulator library (its build tree's
+	 * when run from there); options and environment still come first. */
+	sf_profile_set_builtin_dir(self->profiles);
+	sf_sim_set_default_library(self->simlib);
 
 	/* Global options before the command word; the command's own parser
 	 * accepts the same options after it. */
@@ -297,23 +339,30 @@ int main(int argc, char **argv)
 		break;
 	case SF_CLI_HELP:
 		print_help(stdout);
+		free(typed);
 		return SF_EXIT_OK;
 	case SF_CLI_VERSION:
 		printf("sparkflash %s\n", PACKAGE_VERSION);
+		free(typed);
 		return SF_EXIT_OK;
 	default:
+		free(typed);
 		return SF_EXIT_USAGE; /* the parser printed the error and usage */
 	}
 	if (i >= argc) {
 		fprintf(stderr, "sparkflash: no command given\n");
 		print_help(stderr);
+		free(typed);
 		return SF_EXIT_USAGE;
 	}
 	cmd = sf_command_find(argv[i]);
 	if (!cmd) {
 		fprintf(stderr, "sparkflash: '%s' is not a sparkflash command; see 'sparkflash --help'\n", argv[i]);
+		free(typed);
 		return SF_EXIT_USAGE;
 	}
 	ctx.command = cmd->name;
-	return cmd->run(&ctx, argc - i, argv + i);
+	rc = cmd->run(&ctx, argc - i, argv + i);
+	free(typed);
+	return rc;
 }

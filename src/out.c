@@ -85,6 +85,8 @@ void sf_out_event(const sf_ctx *ctx, const char *name, json_t *fields)
 	ev = json_object();
 	json_object_set_new(ev, "event", sf_json_text(name));
 	json_object_set_new(ev, "schema", json_integer(SF_EVENT_SCHEMA));
+	if (ctx->tag_serial)
+		json_object_set_new(ev, "serial", ctx->event_serial ? sf_json_text(ctx->event_serial) : json_null());
 	if (fields)
 		json_object_update(ev, fields);
 	json_decref(fields);

@@ -13,6 +13,6 @@ tests_unit_test_result_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLA
 tests_unit_test_result_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(LIBCRYPTO_LIBS) $(CMOCKA_LIBS)
 endif
 
-qa_shell_tests = tests/t070-json-text.sh tests/t071-keys-transport.sh tests/t072-cli-help.sh tests/t073-early-checks.sh tests/t074-odd-files.sh tests/t075-empty-values.sh tests/t076-log-file.sh tests/t077-list-access.sh tests/t078-sim-exec.sh tests/t079-json-shape.sh tests/t080-self-dirs.sh tests/t081-hardening.sh
+qa_shell_tests = tests/t070-json-text.sh tests/t071-keys-transport.sh tests/t072-cli-help.sh tests/t073-early-checks.sh tests/t074-odd-files.sh tests/t075-empty-values.sh tests/t076-log-file.sh tests/t077-list-access.sh tests/t078-sim-exec.sh tests/t079-json-shape.sh tests/t080-self-dirs.sh tests/t089-hardening.sh
 TESTS += $(qa_shell_tests)
 dist_check_SCRIPTS += $(qa_shell_tests)

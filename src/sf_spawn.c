@@ -81,6 +81,11 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double sf_monotonic_s(void)
+{
+	return now_s();
+}
+
 static void write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {

@@ -58,6 +58,9 @@ void sf_spawn_opts_init(sf_spawn_opts *o);
 int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *o,
 		 sf_transcript *out, sf_err *err);
 
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC): for time limits. */
+double sf_monotonic_s(void);
+
 /* Appends the shell-quoted form of argv to buf (for logs and --dry-run):
  * plain words as is, anything else in single quotes. Returns the length it
  * needed (like snprintf); buf is always terminated when n > 0. */

@@ -84,6 +84,17 @@ static bool has_prefix(const char *s, size_t len, const char *p)
  * Each "$" record starts a run whose outcome replaces the previous one's. */
 static bool is_runner_log(const char *text, size_t len)
 {
+	/* since the header records ("# sparkflash VERSION", "# command ...",
+	 * "# started ...", sf_dfu_log_begin) a log may start with comments */
+	if (has_prefix(text, len, "# sparkflash ")) {
+		while (len && text[0] == '#') {
+			const char *nl = memchr(text, '\n', len);
+			if (!nl)
+				return false;
+			len -= (size_t)(nl + 1 - text);
+			text = nl + 1;
+		}
+	}
 	return has_prefix(text, len, "$ ") || has_prefix(text, len, "[stdout] ") ||
 	       has_prefix(text, len, "[stderr] ");
 }

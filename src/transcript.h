@@ -30,6 +30,16 @@ typedef enum sf_stream {
 #define SF_NOTE_SELECT "select"             /* "select none" | "select ambiguous" |
                                                "select runtime": this listing has
                                                no single wanted DFU device */
+/* Facts of flash's CI options, written to --log for people reading it;
+ * they do not change a verdict (the judge decides on the runs themselves):
+ * "retry 2 device-lost" (attempt 2 follows a device-lost failure),
+ * "compare unchanged" | "compare changed 3 of 100 pages: RUNS" (after the
+ * read-back of --skip-unchanged/--diff), "diff-run 1 of 2 0xFIRST-0xLAST"
+ * (after each --diff download), "backup FILE" (--backup written). */
+#define SF_NOTE_RETRY "retry"
+#define SF_NOTE_COMPARE "compare"
+#define SF_NOTE_DIFF_RUN "diff-run"
+#define SF_NOTE_BACKUP "backup"
 
 typedef struct sf_tline {
 	sf_stream stream;

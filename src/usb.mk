@@ -4,18 +4,25 @@ libsfcore_a_SOURCES += \
 	src/dfuargv.c src/dfuargv.h \
 	src/keyimg.c src/keyimg.h \
 	src/keyfmt.c src/keyfmt.h \
-	src/verify.c src/verify.h
+	src/verify.c src/verify.h \
+	src/runpolicy.c src/runpolicy.h \
+	src/pagediff.c src/pagediff.h \
+	src/images.c src/images.h \
+	src/fleet.c src/fleet.h
 
 sparkflash_SOURCES += \
 	src/devsel.c src/devsel.h \
 	src/usbop.c src/usbop.h \
+	src/flashdev.c src/flashdev.h \
+	src/fanout.c src/fanout.h \
 	src/cmd_flash.c src/cmd_read.c src/cmd_keys.c
 
 EXTRA_DIST += tests/unit/profiles_fixture.h
 
 if HAVE_CMOCKA
 usb_unit_tests = tests/unit/test_plan tests/unit/test_dfuargv tests/unit/test_keyimg \
-	tests/unit/test_keyfmt tests/unit/test_plan_profiles tests/unit/test_verify
+	tests/unit/test_keyfmt tests/unit/test_plan_profiles tests/unit/test_verify \
+	tests/unit/test_runpolicy tests/unit/test_pagediff tests/unit/test_images tests/unit/test_fleet
 check_PROGRAMS += $(usb_unit_tests)
 TESTS += $(usb_unit_tests)
 usb_unit_cppflags = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
@@ -36,6 +43,18 @@ tests_unit_test_keyfmt_LDADD = $(usb_unit_ldadd)
 tests_unit_test_verify_SOURCES = tests/unit/test_verify.c
 tests_unit_test_verify_CPPFLAGS = $(usb_unit_cppflags)
 tests_unit_test_verify_LDADD = $(usb_unit_ldadd)
+tests_unit_test_runpolicy_SOURCES = tests/unit/test_runpolicy.c
+tests_unit_test_runpolicy_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_runpolicy_LDADD = $(usb_unit_ldadd)
+tests_unit_test_pagediff_SOURCES = tests/unit/test_pagediff.c
+tests_unit_test_pagediff_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_pagediff_LDADD = $(usb_unit_ldadd)
+tests_unit_test_images_SOURCES = tests/unit/test_images.c
+tests_unit_test_images_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_images_LDADD = $(usb_unit_ldadd)
+tests_unit_test_fleet_SOURCES = tests/unit/test_fleet.c
+tests_unit_test_fleet_CPPFLAGS = $(usb_unit_cppflags)
+tests_unit_test_fleet_LDADD = $(usb_unit_ldadd)
 tests_unit_test_plan_profiles_SOURCES = tests/unit/test_plan_profiles.c
 tests_unit_test_plan_profiles_CPPFLAGS = $(usb_unit_cppflags) -DSF_PROFILES_SRC='"$(abs_top_srcdir)/profiles"'
 tests_unit_test_plan_profiles_LDADD = $(usb_unit_ldadd)
@@ -45,6 +64,8 @@ usb_shell_tests = tests/t050-usb-validate.sh tests/t051-usb-roundtrip.sh \
 	tests/t052-usb-files.sh tests/t053-usb-json.sh \
 	tests/t054-usb-faults.sh tests/t055-usb-layout-letters.sh \
 	tests/t056-usb-unopenable.sh tests/t057-usb-verify.sh \
+	tests/t081-usb-fleet.sh tests/t082-usb-wait.sh tests/t083-usb-retries.sh \
+	tests/t084-usb-diff.sh tests/t085-usb-images.sh tests/t086-usb-deadline.sh \
 	tests/t090-keys-forms.sh tests/t091-keys-send.sh tests/t092-keys-doctor.sh
 TESTS += $(usb_shell_tests)
 dist_check_SCRIPTS += $(usb_shell_tests)

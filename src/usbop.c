@@ -20,6 +20,8 @@
 #include "out.h"
 #include "profile_io.h"
 #include "result.h"
+#include "runpolicy.h"
+#include "sf_spawn.h"
 #include "usbop.h"
 
 void sf_usbop_init(sf_usbop *u, const sf_ctx *ctx)
@@ -54,11 +56,80 @@ int sf_usbop_preplan(const sf_ctx *ctx, const sf_op_request *req, sf_plan *pl, s
 	return rc;
 }
 
+static void log_begin(sf_usbop *u)
+{
+	if (u->log_begun)
+		return;
+	sf_dfu_log_begin(u->ctx);
+	u->log_begun = true;
+}
+
+void sf_usbop_use_target(sf_usbop *u, sf_target *t)
+{
+	log_begin(u);
+	if (u->have_target)
+		sf_target_free(&u->target);
+	sf_target_move(&u->target, t);
+	u->have_target = true;
+}
+
+int sf_usbop_reselect(sf_usbop *u, double wait_s, sf_err *err)
+{
+	sf_ctx c = *u->ctx;
+	char serial[sizeof u->target.serial], path[sizeof u->target.path];
+	bool by_path = u->target.sel.path != NULL;
+	sf_diag_result judged = { 0 };
+	int rc;
+	snprintf(serial, sizeof serial, "%s", u->target.serial);
+	snprintf(path, sizeof path, "%s", u->target.path);
+	/* the same device: its serial, and its path when that told it apart */
+	c.serial = serial[0] ? serial : NULL;
+	c.usb_path = by_path || !serial[0] ? path : NULL;
+	if (c.usb_path && !*c.usb_path)
+		c.usb_path = NULL;
+	c.wait_s = wait_s;
+	c.detach = false;
+	if (u->have_target)
+		sf_target_free(&u->target);
+	u->have_target = false;
+	rc = sf_target_select(&c, &u->target, err, &judged);
+	if (rc) {
+		json_decref(u->diagnoses);
+		u->diagnoses = json_array();
+		for (size_t i = 0; i < judged.n; i++)
+			json_array_append_new(u->diagnoses, json_string(judged.items[i].id));
+		/* keep naming the device in the result */
+		snprintf(u->target.serial, sizeof u->target.serial, "%s", serial);
+		snprintf(u->target.path, sizeof u->target.path, "%s", path);
+	} else {
+		u->have_target = true;
+		sf_target_pass_path(&u->target, by_path);
+	}
+	sf_diag_result_free(&judged);
+	return rc;
+}
+
+size_t sf_usbop_ids(const sf_usbop *u, const char **ids, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; u->diagnoses && i < json_array_size(u->diagnoses) && n < max; i++)
+		ids[n++] = json_string_value(json_array_get(u->diagnoses, i));
+	return n;
+}
+
+void sf_usbop_clear_judgement(sf_usbop *u)
+{
+	json_decref(u->diagnoses);
+	u->diagnoses = NULL;
+}
+
 int sf_usbop_select(sf_usbop *u)
 {
 	sf_err err = { 0 };
 	sf_diag_result judged = { 0 };
-	int rc = sf_target_select(u->ctx, &u->target, &err, &judged);
+	int rc;
+	log_begin(u);
+	rc = sf_target_select(u->ctx, &u->target, &err, &judged);
 	if (rc) {
 		json_decref(u->diagnoses);
 		u->diagnoses = json_array();
@@ -163,7 +234,10 @@ static int judge(sf_usbop *u, const char *op, const sf_plan *pl, sf_err *err)
 	top = res.n ? &res.items[0] : NULL;
 	if (res.verdict == SF_VERDICT_FAILURE || res.verdict == SF_VERDICT_INTERRUPTED) {
 		record(u, op, pl, false, NULL);
-		if (top && !strcmp(top->id, "timeout"))
+		if (top && !strcmp(top->id, "timeout") && sf_deadline_passed(u->ctx->deadline, sf_monotonic_s() + 0.05))
+			sf_err_set(err, code, "the --deadline passed while dfu-util ran (%s); it was stopped and the "
+					      "device may need a reset", op);
+		else if (top && !strcmp(top->id, "timeout"))
 			sf_err_set(err, code, "dfu-util did not finish within %g s and was stopped; the device may "
 					      "need a reset (raise --timeout if the transfer is just slow)",
 				   u->ctx->timeout_s);
@@ -464,6 +538,9 @@ int sf_usbop_finish(sf_usbop *u, int rc, const sf_err *err, json_t *extra)
 		json_object_update(res, extra);
 		json_decref(extra);
 	}
+	if (u->log_begun)
+		sf_dfu_log_end(u->ctx, rc, json_string_value(json_object_get(res, "verdict")),
+			       json_string_value(json_object_get(res, "message")));
 	sf_out_event(u->ctx, "result", res);
 	return rc;
 }

@@ -28,6 +28,7 @@ typedef struct sf_usbop {
 	sf_transcript last;    /* the last dfu-util run, with sparkflash's notes */
 	json_t *diagnoses;     /* ids of the last judgement (NULL before any run) */
 	sf_diag_verdict verdict;
+	bool log_begun;        /* the --log header is written: finish writes the result */
 } sf_usbop;
 
 void sf_usbop_init(sf_usbop *u, const sf_ctx *ctx);
@@ -39,6 +40,23 @@ int sf_usbop_preplan(const sf_ctx *ctx, const sf_op_request *req, sf_plan *pl, s
 
 /* Selects the device (devsel.h); on failure prints the error. */
 int sf_usbop_select(sf_usbop *u);
+
+/* Uses a device already chosen (flash on several devices: one listing for
+ * all of them); takes `t` over (sf_target_move). */
+void sf_usbop_use_target(sf_usbop *u, sf_target *t);
+
+/* A fresh listing for the same device (a retry): the old target is
+ * dropped and the device with its serial (and path, when it was passed)
+ * is looked for again, for up to `wait_s` seconds while it is not there
+ * (never past the deadline). On failure prints the judge's diagnosis and
+ * returns the exit code with err set (no result event). */
+int sf_usbop_reselect(sf_usbop *u, double wait_s, sf_err *err);
+
+/* The ids of the last judgement (at most max; returns how many). */
+size_t sf_usbop_ids(const sf_usbop *u, const char **ids, size_t max);
+
+/* Forgets the last judgement (a new attempt starts). */
+void sf_usbop_clear_judgement(sf_usbop *u);
 
 /* Announces a plan (plan event; human line with -v). */
 void sf_usbop_announce(sf_usbop *u, const char *op, const sf_plan *pl, const char *file);

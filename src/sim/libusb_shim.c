@@ -372,6 +372,10 @@ static void save_live(libusb_device_handle *h)
 	d->pointer = m->pointer;
 	d->has_pointer = true;
 	d->last_address = m->last_address;
+	/* a one-shot fault that happened is gone for the next run */
+	for (size_t f = 0; f < d->nfaults; f++)
+		if (!d->spent[f] && (sf_sim_fault_once_bit(d->fault_specs[f]) & m->fired))
+			d->spent[f] = true;
 	switch (m->presence) {
 	case SF_SIM_PRESENT:
 		break;

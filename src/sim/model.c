@@ -43,12 +43,40 @@ static bool parse_count(const char *s, long *out)
 	return true;
 }
 
+unsigned sf_sim_fault_once_bit(const char *spec)
+{
+	static const struct {
+		const char *prefix;
+		unsigned bit;
+	} kinds[] = {
+		{ "lost=", SF_SIM_FIRED_LOST }, { "replug=", SF_SIM_FIRED_REPLUG },
+		{ "status=", SF_SIM_FIRED_STATUS }, { "stall=", SF_SIM_FIRED_STALL },
+		{ "erase-timeout=", SF_SIM_FIRED_ERASE_TIMEOUT }, { "ignore-leave", SF_SIM_FIRED_IGNORE_LEAVE },
+		{ "reset-on-leave", SF_SIM_FIRED_RESET_ON_LEAVE }, { "stall-leave", SF_SIM_FIRED_STALL_LEAVE },
+	};
+	if (!spec || strncmp(spec, "once:", 5))
+		return 0;
+	spec += 5;
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (!strncmp(spec, kinds[i].prefix, strlen(kinds[i].prefix)))
+			return kinds[i].bit;
+	return 0;
+}
+
 int sf_sim_fault_parse(const char *spec, sf_sim_faults *f, sf_err *err)
 {
-	static const char kinds[] = "access, busy, ignore-leave, reset-on-leave, stall-leave, lost=N, replug=N@MS, stall=N, status=errNAME@N, erase-timeout=N";
+	static const char kinds[] = "access, busy, ignore-leave, reset-on-leave, stall-leave, lost=N, replug=N@MS, stall=N, status=errNAME@N, erase-timeout=N, each but access and busy also as once:KIND";
 	long n;
 	if (!spec)
 		spec = "";
+	if (!strncmp(spec, "once:", 5)) {
+		if (!strcmp(spec + 5, "access") || !strcmp(spec + 5, "busy"))
+			return sf_err_set(err, SF_EXIT_USAGE, "fault '%s': once: goes with faults of a transfer, not with %s", spec,
+					  spec + 5);
+		if (!strncmp(spec + 5, "once:", 5))
+			return sf_err_set(err, SF_EXIT_USAGE, "fault '%s': once: once is enough", spec);
+		return sf_sim_fault_parse(spec + 5, f, err);
+	}
 	if (!strcmp(spec, "access")) {
 		f->access = true;
 		return 0;
@@ -541,8 +569,10 @@ static int get_status(sf_sim_model *m, uint8_t *data, uint16_t length)
 			m->state = SF_DFU_DNBUSY;
 			put_status(m, data, SF_DFU_OK, m->poll_ms, SF_DFU_DNBUSY);
 			if (erase && m->faults.erase_timeout_at > 0 &&
-			    ++m->erase_cmds == (unsigned long)m->faults.erase_timeout_at)
+			    ++m->erase_cmds == (unsigned long)m->faults.erase_timeout_at) {
 				m->hung = true; /* busy erasing; answers nothing more */
+				m->fired |= SF_SIM_FIRED_ERASE_TIMEOUT;
+			}
 			return 6;
 		}
 		m->state = SF_DFU_DNLOAD_IDLE;
@@ -559,8 +589,12 @@ static int get_status(sf_sim_model *m, uint8_t *data, uint16_t length)
 		/* Not manifestation tolerant: it resets into the application
 		 * (or, with ignore-leave, straight back into the bootloader). */
 		enum sf_sim_presence to = m->faults.ignore_leave ? SF_SIM_REENUMERATED : SF_SIM_LEFT;
+		if (m->faults.ignore_leave)
+			m->fired |= SF_SIM_FIRED_IGNORE_LEAVE;
 		/* (the STM32H7 system bootloader resets before answering) */
 		if (m->faults.reset_on_leave || m->bl.leave_state == SF_BL_LEAVE_NO_ANSWER) {
+			if (m->faults.reset_on_leave)
+				m->fired |= SF_SIM_FIRED_RESET_ON_LEAVE;
 			m->presence = m->faults.reset_on_leave ? SF_SIM_LEFT : to;
 			return SF_SIM_ERR_NO_DEVICE;
 		}
@@ -594,10 +628,12 @@ static bool gone(sf_sim_model *m)
 {
 	if (m->faults.lost_after >= 0 && m->data_blocks >= (unsigned long)m->faults.lost_after) {
 		m->presence = SF_SIM_LOST;
+		m->fired |= SF_SIM_FIRED_LOST;
 		return true;
 	}
 	if (m->faults.replug_after >= 0 && m->data_blocks >= (unsigned long)m->faults.replug_after) {
 		m->presence = SF_SIM_UNPLUGGED;
+		m->fired |= SF_SIM_FIRED_REPLUG;
 		return true;
 	}
 	return false;
@@ -609,6 +645,7 @@ static int dnload(sf_sim_model *m, uint16_t block, const uint8_t *data, uint16_t
 		return stall(m);
 	if (length == 0) {
 		if (m->faults.stall_leave) {
+			m->fired |= SF_SIM_FIRED_STALL_LEAVE;
 			m->state = SF_DFU_ERROR;
 			m->status = SF_DFU_ERR_STALLEDPKT;
 			return SF_SIM_ERR_PIPE;
@@ -631,6 +668,8 @@ static int dnload(sf_sim_model *m, uint16_t block, const uint8_t *data, uint16_t
 		m->data_blocks++;
 		m->pending_fails = m->faults.status_at > 0 &&
 				   m->data_blocks == (unsigned long)m->faults.status_at;
+		if (m->pending_fails)
+			m->fired |= SF_SIM_FIRED_STATUS;
 	}
 	memcpy(m->pending, data, length);
 	m->pending_len = length;
@@ -669,6 +708,7 @@ static int upload(sf_sim_model *m, uint16_t block, uint8_t *data, uint16_t lengt
 		return SF_SIM_ERR_NO_DEVICE;
 	m->data_blocks++;
 	if (m->faults.status_at > 0 && m->data_blocks == (unsigned long)m->faults.status_at) {
+		m->fired |= SF_SIM_FIRED_STATUS;
 		m->state = SF_DFU_ERROR;
 		m->status = (uint8_t)m->faults.status_code;
 		return SF_SIM_ERR_PIPE;
@@ -707,8 +747,10 @@ int sf_sim_request(sf_sim_model *m, uint8_t request_type, uint8_t request,
 	if (m->hung)
 		return SF_SIM_ERR_TIMEOUT;
 	m->requests++;
-	if (m->faults.stall_at > 0 && m->requests == (unsigned long)m->faults.stall_at)
+	if (m->faults.stall_at > 0 && m->requests == (unsigned long)m->faults.stall_at) {
+		m->fired |= SF_SIM_FIRED_STALL;
 		return stall(m);
+	}
 	switch (request) {
 	case DFU_DETACH:
 		if (in)

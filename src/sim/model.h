@@ -47,8 +47,26 @@ typedef struct sf_sim_faults {
 void sf_sim_faults_init(sf_sim_faults *f);
 /* Parses one fault spec: access | busy | ignore-leave | reset-on-leave |
  * stall-leave | lost=N | replug=N@MS | stall=N | status=<errNAME>@N |
- * erase-timeout=N, merging it into *f. Pure. */
+ * erase-timeout=N, merging it into *f; "once:" before any of them but
+ * access and busy makes it one-shot (the store drops it after the
+ * dfu-util run in which it happened). Pure. */
 int sf_sim_fault_parse(const char *spec, sf_sim_faults *f, sf_err *err);
+
+/* Which fault of a model happened (sf_sim_model.fired). */
+enum {
+	SF_SIM_FIRED_LOST = 1u << 0,
+	SF_SIM_FIRED_REPLUG = 1u << 1,
+	SF_SIM_FIRED_STATUS = 1u << 2,
+	SF_SIM_FIRED_STALL = 1u << 3,
+	SF_SIM_FIRED_ERASE_TIMEOUT = 1u << 4,
+	SF_SIM_FIRED_IGNORE_LEAVE = 1u << 5,
+	SF_SIM_FIRED_RESET_ON_LEAVE = 1u << 6,
+	SF_SIM_FIRED_STALL_LEAVE = 1u << 7
+};
+
+/* For a "once:" spec: its SF_SIM_FIRED_* bit (0 for a spec that is not
+ * one-shot). Pure. */
+unsigned sf_sim_fault_once_bit(const char *spec);
 
 /* One alt setting's memory: the layout's regions concatenated in string
  * order (image offset of a region = sum of the sizes before it). */
@@ -109,6 +127,7 @@ typedef struct sf_sim_model {
 	bool hung;                /* erase-timeout: stopped answering */
 	bool refuse_stall;        /* the pending GETSTATUS stalls (refused "stall") */
 	enum sf_sim_presence presence;
+	unsigned fired;           /* SF_SIM_FIRED_*: the faults that happened */
 
 	sf_bootloader bl;         /* protected_ranges borrowed */
 	uint64_t now_ms;          /* the caller's clock (sf_sim_tick) */

@@ -295,6 +295,14 @@ static int load_state(sf_sim_device *d, sf_err *err)
 	d->sessions = (unsigned long)json_integer_value(json_object_get(st, "sessions"));
 	d->back_at = (uint64_t)json_integer_value(json_object_get(st, "back_at"));
 	d->back_devnum = (uint8_t)json_integer_value(json_object_get(st, "back_devnum"));
+	{
+		json_t *spent = json_object_get(st, "spent_faults"), *v;
+		size_t k;
+		json_array_foreach(spent, k, v)
+			for (size_t f = 0; f < d->nfaults; f++)
+				if (json_is_string(v) && !strcmp(json_string_value(v), d->fault_specs[f]))
+					d->spent[f] = true;
+	}
 	if (d->mode == SF_SIM_UNPLUGGED && wall_ms() >= d->back_at) {
 		/* plugged in again: enumerates anew, the bootloader starts */
 		d->mode = SF_SIM_PRESENT;
@@ -358,11 +366,17 @@ int sf_sim_device_load(const char *sim_dir, const char *serial, sf_sim_device *d
 	sf_sim_faults_init(&d->faults);
 	faults = json_object_get(doc, "faults");
 	json_array_foreach(faults, i, v) {
+		sf_sim_faults check;
 		if (!json_is_string(v) || d->nfaults >= SF_SIM_MAX_FAULTS)
 			continue;
-		if ((rc = sf_sim_fault_parse(json_string_value(v), &d->faults, err)))
+		sf_sim_faults_init(&check);
+		if ((rc = sf_sim_fault_parse(json_string_value(v), &check, err)))
 			goto fail;
-		d->fault_specs[d->nfaults++] = strdup(json_string_value(v));
+		if (!(d->fault_specs[d->nfaults] = strdup(json_string_value(v)))) {
+			rc = sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+			goto fail;
+		}
+		d->nfaults++;
 	}
 	pfile = path_join(d->dir, "profile.json");
 	rc = pfile ? sf_profile_load_file(pfile, &d->profile, err) : sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
@@ -388,6 +402,10 @@ int sf_sim_device_load(const char *sim_dir, const char *serial, sf_sim_device *d
 		sf_sim_device_free(d);
 		return rc;
 	}
+	/* the faults in force: every one but the one-shot faults spent */
+	for (size_t f = 0; f < d->nfaults; f++)
+		if (!d->spent[f])
+			sf_sim_fault_parse(d->fault_specs[f], &d->faults, NULL);
 	return 0;
 fail:
 	json_decref(doc);
@@ -454,6 +472,13 @@ int sf_sim_state_save(const sf_sim_device *d, sf_err *err)
 		json_object_set_new(st, "pointer", json_integer(d->pointer));
 	json_object_set_new(st, "last_address", json_integer(d->last_address));
 	json_object_set_new(st, "sessions", json_integer((json_int_t)d->sessions));
+	{
+		json_t *spent = json_array();
+		for (size_t f = 0; f < d->nfaults; f++)
+			if (d->spent[f])
+				json_array_append_new(spent, json_string(d->fault_specs[f]));
+		json_object_set_new(st, "spent_faults", spent);
+	}
 	if (d->mode == SF_SIM_UNPLUGGED) {
 		json_object_set_new(st, "back_at", json_integer((json_int_t)d->back_at));
 		json_object_set_new(st, "back_devnum", json_integer(d->back_devnum));

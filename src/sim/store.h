@@ -7,6 +7,7 @@
  *   DIR/devices/SERIAL/profile.json copy of the profile it was added with
  *   DIR/devices/SERIAL/state.json   what changes: mode (dfu|runtime|left|lost|
  *                                   unplugged, with back_at/back_devnum),
+ *                                   the one-shot faults spent,
  *                                   devnum, DFU state/status, address
  *                                   pointer, last address, per-page erase and
  *                                   program counters, session count
@@ -46,7 +47,8 @@ typedef struct sf_sim_device {
 	bool real_timing;
 	char *fault_specs[SF_SIM_MAX_FAULTS];
 	size_t nfaults;
-	sf_sim_faults faults;
+	bool spent[SF_SIM_MAX_FAULTS];   /* state.json "spent_faults": a "once:" fault that happened */
+	sf_sim_faults faults;            /* the faults in force (not spent) */
 	sf_profile profile;
 
 	bool has_refused;                /* device.json "refused": overrides the profile's */

@@ -696,6 +696,9 @@ static void test_fault_parse(void **state)
 		{ "replug=3", 0 }, { "replug=@5", 0 }, { "replug=3@", 0 }, { "replug=3@60001", 0 },
 		{ "replug=x@5", 0 }, { "replug=1@2@3", 0 }, { "erase-timeout=1", 1 }, { "erase-timeout=0", 0 },
 		{ "erase-timeout=", 0 }, { "erase-timeout", 0 }, { "stall-leave=1", 0 },
+		{ "once:status=errWRITE@2", 1 }, { "once:replug=2@1000", 1 }, { "once:lost=1", 1 },
+		{ "once:ignore-leave", 1 }, { "once:access", 0 }, { "once:busy", 0 }, { "once:", 0 },
+		{ "once:once:lost=1", 0 }, { "once:bogus", 0 },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -712,6 +715,37 @@ static void test_fault_parse(void **state)
 	assert_string_equal(sf_dfu_status_name(8), "errADDRESS");
 	assert_null(sf_dfu_status_name(16));
 	assert_int_equal(sf_dfu_status_from_name("errVENDOR"), 11);
+}
+
+/* once:KIND: which fault bit each one-shot spec is spent by, and the
+ * model saying which fault happened. */
+static void test_once_faults(void **state)
+{
+	fixture *f;
+	sf_sim_faults ft;
+	sf_err err = { 0, "" };
+	uint8_t d[16];
+	(void)state;
+	assert_int_equal(sf_sim_fault_once_bit("once:status=errWRITE@2"), SF_SIM_FIRED_STATUS);
+	assert_int_equal(sf_sim_fault_once_bit("once:replug=2@1000"), SF_SIM_FIRED_REPLUG);
+	assert_int_equal(sf_sim_fault_once_bit("once:lost=1"), SF_SIM_FIRED_LOST);
+	assert_int_equal(sf_sim_fault_once_bit("once:stall=3"), SF_SIM_FIRED_STALL);
+	assert_int_equal(sf_sim_fault_once_bit("once:erase-timeout=1"), SF_SIM_FIRED_ERASE_TIMEOUT);
+	assert_int_equal(sf_sim_fault_once_bit("once:stall-leave"), SF_SIM_FIRED_STALL_LEAVE);
+	assert_int_equal(sf_sim_fault_once_bit("once:reset-on-leave"), SF_SIM_FIRED_RESET_ON_LEAVE);
+	assert_int_equal(sf_sim_fault_once_bit("status=errWRITE@2"), 0); /* not one-shot */
+	assert_int_equal(sf_sim_fault_once_bit(NULL), 0);
+
+	/* the one-shot spec acts as its kind; the model notes it happened */
+	memset(d, 0, sizeof d);
+	sf_sim_faults_init(&ft);
+	assert_int_equal(sf_sim_fault_parse("once:status=errPROG@2", &ft, &err), 0);
+	setup_with((void **)&f, &ft);
+	assert_int_equal(write_at(&f->m, 0x08001000, d, 16), SF_DFU_OK);
+	assert_int_equal(f->m.fired, 0u);
+	assert_int_equal(write_at(&f->m, 0x08001010, d, 16), SF_DFU_ERR_PROG);
+	assert_int_equal(f->m.fired, (unsigned)SF_SIM_FIRED_STATUS);
+	teardown((void **)&f);
 }
 
 static unsigned fuzz_seed(void)
@@ -849,6 +883,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gen3_bootloader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leave_no_answer, setup, teardown),
 		cmocka_unit_test(test_new_faults),
+		cmocka_unit_test(test_once_faults),
 		cmocka_unit_test(test_fuzz_faults),
 		cmocka_unit_test(test_fuzz_requests),
 	};

@@ -279,6 +279,50 @@ static void runs(void **s)
 	sf_transcript_free(&t);
 }
 
+/* A --log file of one invocation: header records, a failed attempt, the
+ * CI facts (retry, compare, diff-run, backup) and the result record; the
+ * judge reads it as a runner log, ignores those records and judges the
+ * last run (a good retry: success). Without the retry the failure stands. */
+static void log_header_and_ci_records(void **s)
+{
+	sf_transcript t = { 0 };
+	sf_diag_result r;
+	sf_err err = { 0 };
+	static const char logf[] =
+		"# sparkflash 0.1.0\n# command sparkflash flash --usb fw.bin --retries 2 --log r.log\n"
+		"# started 2026-12-04T23:55:04Z\n"
+		"$ /usr/bin/dfu-util -d 1d50:607f -S R1 -a 0 -i 0 -s 0x08005000:leave -D fw.bin\n"
+		"[stdout] Downloading element to address = 0x08005000, size = 3000\n"
+		"[stdout] DFU state(10) = dfuERROR, status(3) = Device is unable to write memory\n"
+		"[stderr] dfu-util: Failed to write whole chunk: -1 of 1024 bytes\n# exit 74\n"
+		"# retry 2 write-failed\n# compare changed 1 of 3 pages: 1 run: 0x08005400-0x080057ff (1 page)\n"
+		"# backup /tmp/b/R1-alt0-0x08005000-3072.bin\n"
+		"$ /usr/bin/dfu-util -d 1d50:607f -S R1 -a 0 -i 0 -s 0x08005400:leave -D run.bin\n"
+		"[stdout] Downloading element to address = 0x08005400, size = 1024\n"
+		"[stdout] File downloaded successfully\n[stdout] Submitting leave request...\n"
+		"[stdout] Transitioning to dfuMANIFEST state\n# exit 0\n# diff-run 1 of 1 0x08005400-0x080057ff\n"
+		"# after-leave gone\n# result success, exit 0: flashed fw.bin\n";
+	(void)s;
+	assert_int_equal(sf_tlog_parse(logf, sizeof logf - 1, &t, &err), 0);
+	assert_int_equal(sf_diagnose(&t, NULL, &r), 0);
+	assert_int_equal(r.runs, 2);
+	assert_int_equal(r.decisive_run, 2);
+	assert_int_equal(r.verdict, SF_VERDICT_SUCCESS);
+	assert_int_equal(r.exit_code, 0);
+	sf_diag_result_free(&r);
+	sf_transcript_free(&t);
+
+	/* the same header, the failed attempt only */
+	memset(&t, 0, sizeof t);
+	assert_int_equal(sf_tlog_parse(logf, (size_t)(strstr(logf, "# retry") - logf), &t, &err), 0);
+	assert_int_equal(sf_diagnose(&t, NULL, &r), 0);
+	assert_int_equal(r.exit_code, 6);
+	assert_int_equal(r.verdict, SF_VERDICT_FAILURE);
+	assert_string_equal(first_error(&r), "write-failed");
+	sf_diag_result_free(&r);
+	sf_transcript_free(&t);
+}
+
 /* Random transcripts built from real dfu-util lines, notes and noise: the
  * verdict is always consistent (failure ⇔ non-zero code; a success after a
  * non-zero exit only as a leave diagnosis of a download). */
@@ -345,6 +389,7 @@ int main(void)
 		cmocka_unit_test(cleared_first_status),
 		cmocka_unit_test(mapping),
 		cmocka_unit_test(runs),
+		cmocka_unit_test(log_header_and_ci_records),
 		cmocka_unit_test(fuzz),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

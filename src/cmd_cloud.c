@@ -935,13 +935,14 @@ static bool read_line(const char *prompt, bool secret, char *buf, size_t size)
 	bool tty = isatty(0), noecho = false, ok;
 	size_t n;
 	if (tty) {
-		fputs(prompt, stderr);
-		fflush(stderr);
+		/* echo off before the prompt: nothing typed after it is shown */
 		if (secret && tcgetattr(0, &old) == 0) {
 			quiet = old;
 			quiet.c_lflag &= ~(tcflag_t)ECHO;
 			noecho = tcsetattr(0, TCSANOW, &quiet) == 0;
 		}
+		fputs(prompt, stderr);
+		fflush(stderr);
 	}
 	ok = fgets(buf, (int)size, stdin) != NULL;
 	if (noecho) {

@@ -137,7 +137,10 @@ expect_rc "login with username on stdin" 0
 
 # on a terminal: prompts, and the password is not echoed (typed after the prompt)
 if timeout 10 script -qec true /dev/null >/dev/null 2>&1 </dev/null; then
-	{ sleep 1; printf 'correct horse\n'; } |
+	# typed once the prompt is there (however slowly sparkflash starts)
+	rm -f "$T/tty"
+	{ i=0; while [ $i -lt 300 ] && ! grep -q "password:" "$T/tty" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+	  printf 'correct horse\n'; } |
 		timeout -k 5 30 script -qec "'$SPARKFLASH' cloud login --username dev@example.com" /dev/null >"$T/tty" 2>&1
 	check "password prompt on the terminal" grep -q "password:" "$T/tty"
 	if grep -q "correct horse" "$T/tty"; then not_ok "password not echoed"; else ok "password not echoed"; fi

@@ -18,6 +18,9 @@ mkdir -p "$T/cwd"
 cd "$T/cwd" || exit 1
 head -c 3000 /dev/urandom >fw.bin
 sfx() { bin=$1; shift; timeout -k 5 60 "$bin" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+# the binary itself for the copies below (under valgrind $SPARKFLASH is a
+# wrapper script that runs the build tree's binary wherever it is copied)
+REAL_SPARKFLASH=${SF_VALGRIND_BIN:-$SPARKFLASH}
 is() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "got:  $2" "want: $3"; fi; }
 nothing() { # DESCRIPTION PATTERN: in neither stream
 	if grep -Eq -- "$2" "$T/out" "$T/err"; then not_ok "$1"; sed 's/^/#   err: /' "$T/err" | head -5; else ok "$1"; fi
@@ -48,7 +51,7 @@ check "SPARKFLASH_SIM_LIB comes first (a missing one is an error)" sh -c "[ $rc 
 
 # --- a copy outside any tree: no profiles anywhere ---
 mkdir -p "$T/loose" "$T/empty"
-cp "$SPARKFLASH" "$T/loose/sparkflash"
+cp "$REAL_SPARKFLASH" "$T/loose/sparkflash"
 sfx "$T/loose/sparkflash" profiles list
 if [ "$rc" -eq 0 ]; then
 	skip "sparkflash is installed on this host (its profiles are found); no-profiles checks skipped"
@@ -73,7 +76,7 @@ fi
 
 # --- a moved install: bin/ with share/sparkflash/profiles and lib/sparkflash ---
 mkdir -p "$T/inst/bin" "$T/inst/share/sparkflash/profiles" "$T/inst/lib/sparkflash"
-cp "$SPARKFLASH" "$T/inst/bin/sparkflash"
+cp "$REAL_SPARKFLASH" "$T/inst/bin/sparkflash"
 cp "$PROFILES/core.json" "$T/inst/share/sparkflash/profiles/"
 cp "$LIB" "$T/inst/lib/sparkflash/libsfsim.so"
 sfx "$T/inst/bin/sparkflash" profiles list

@@ -1146,3 +1146,6 @@ int cmd_keys(sf_ctx *ctx, int argc, char **argv)
 	sf_usbop_free(&u);
 	return rc;
 }
+
+/* The options of this command besides the common ones (commands.h). */
+const struct option *const sf_options_keys[] = { keys_opts, NULL };

@@ -101,3 +101,6 @@ out:
 	sf_usbop_free(&u);
 	return rc;
 }
+
+/* The options of this command besides the common ones (commands.h). */
+const struct option *const sf_options_read[] = { read_opts, NULL };

@@ -348,7 +348,7 @@ static int keys_save(sf_usbop *u, const struct keys_args *k, const char *file, s
 			sf_usbop_done(u, "saved %s (%" PRIu32 " bytes) to %s", seg, pl.length, file);
 			/* a blank segment saves fine but is no key: 'keys load' of
 			 * it would be refused later, so say it now */
-			sf_out_warning(u->ctx, "%s is blank (all 0xFF): the device has no key there; %s is not a usable key",
+			sf_out_warning(u->ctx, "%s is blank (all 0xFF): the device has no key there; what was saved to %s is no usable key",
 				       seg, file);
 		} else if (sf_key_parse(d, n, &key, &kerr)) {
 			sf_usbop_done(u, "saved %s (%" PRIu32 " bytes) to %s", seg, pl.length, file);

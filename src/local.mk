@@ -59,3 +59,9 @@ install-data-local:
 	$(MKDIR_P) '$(DESTDIR)$(pkgdatadir)/apps'
 uninstall-local:
 	-rmdir '$(DESTDIR)$(pkgdatadir)/apps' 2>/dev/null
+
+# The command line (issues 11 and 12): spark-cli's words, named apps,
+# standard input/output, exact options, messages, man page, completions.
+cli_shell_tests = tests/t104-refusal-messages.sh
+TESTS += $(cli_shell_tests)
+dist_check_SCRIPTS += $(cli_shell_tests)

@@ -107,7 +107,7 @@ dry --profile core flash 0x1800 "$T/4428.bin" --allow-protected tcpServerKey --a
 expect_rc "both named: allowed" 0
 dry --profile core flash --segment tcpServerKey "$T/16.bin"
 expect_rc "flash --segment into a key segment refused" 3
-grep_err "says only keys commands write it" "only the keys commands write it"
+grep_err "names the command that writes it" "only 'sparkflash keys server FILE' writes it"
 dry --profile photon flash 0 "$T/16.bin" --alt 1
 expect_rc "photon DCT 0..15 accepted (footprint = bytes)" 0
 dry --profile photon flash 20 "$T/16.bin" --alt 1

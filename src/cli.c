@@ -409,3 +409,26 @@ int sf_cli_data_stdout(const sf_ctx *ctx, const char *name, int *fd)
 	}
 	return 0;
 }
+
+int sf_cli_check_options(const sf_ctx *ctx, int argc, char **argv, const struct option *const *tables)
+{
+	struct option all[128];
+	size_t n = 0;
+	char msg[600];
+
+	for (const struct option *o = common_opts; o->name && n < 127; o++)
+		all[n++] = *o;
+	for (size_t t = 0; tables && tables[t]; t++)
+		for (const struct option *o = tables[t]; o->name && n < 127; o++) {
+			bool dup = false;
+			for (size_t k = 0; k < n; k++)
+				if (!strcmp(all[k].name, o->name))
+					dup = true;
+			if (!dup)
+				all[n++] = *o;
+		}
+	all[n] = (struct option){ NULL, 0, NULL, 0 };
+	if (check_long_names(argc, argv, all, ":qvh", false, msg, sizeof msg))
+		return sf_usage_error(ctx, "%s", msg);
+	return 0;
+}

@@ -100,6 +100,12 @@ void sf_print_command_usage(const sf_ctx *ctx, bool to_stdout);
  * commands' --connect-timeout and --max-time); usage error otherwise. */
 int sf_cli_whole_seconds(const sf_ctx *ctx, const char *opt, const char *arg, long *out);
 
+/* Checks only the long option names of argv (argv[0] = command) against
+ * the common options and `tables` (NULL-terminated): for a command that
+ * picks its parser from its words (flash: USB or cloud) and must refuse an
+ * unknown or abbreviated option first. 0, or SF_EXIT_USAGE after the error. */
+int sf_cli_check_options(const sf_ctx *ctx, int argc, char **argv, const struct option *const *tables);
+
 /* OUTFILE `name` is standard output (read -, keys save -): refused with
  * --json (its events own stdout) and when stdout is a terminal (binary
  * data; a dry run writes none); else *fd gets the data's descriptor and

@@ -962,6 +962,18 @@ static int serial_is_file(const sf_ctx *ctx)
 	return 0;
 }
 
+/* `flash FILE` alone: where could it go? */
+static int where_to(const sf_ctx *ctx, const char *file)
+{
+	char *q = sf_shell_quote(file);
+	const char *f = q ? q : file;
+	int rc = sf_usage_error(ctx, "flash %s: where to? give 'flash --usb %s' (USB, userFirmware), "
+				     "'flash ADDRESS %s' or 'flash DEVICE %s' (over the air)",
+				f, f, f, f);
+	free(q);
+	return rc;
+}
+
 /* The USB forms: --usb/--factory/--segment/ADDRESS (and spark-cli's
  * `flash firmware FILE`, which is --usb: `fw_word` is its index). */
 static int flash_usb(sf_ctx *ctx, int argc, char **argv, int fw_word)
@@ -1028,11 +1040,7 @@ static int flash_usb(sf_ctx *ctx, int argc, char **argv, int fw_word)
 		a.req.address = argv[first];
 		rc = run_flash(ctx, &a, argv + first + 1, 1);
 	} else if (npos == 1) {
-		char *q = sf_shell_quote(argv[first]);
-		rc = sf_usage_error(ctx, "flash %s: where to? give 'flash --usb %s' (USB, userFirmware), "
-					 "'flash ADDRESS %s' or 'flash DEVICE %s' (over the air)",
-				    q ? q : argv[first], q ? q : argv[first], q ? q : argv[first], q ? q : argv[first]);
-		free(q);
+		rc = where_to(ctx, argv[first]);
 	} else {
 		rc = sf_usage_error(ctx, "give --usb FILE..., --factory FILE, --segment NAME FILE or ADDRESS FILE");
 	}
@@ -1061,9 +1069,15 @@ int cmd_flash(sf_ctx *ctx, int argc, char **argv)
 	const char *first;
 	char msg[SF_ERR_MSG_MAX + 200];
 
+	const struct option *const tables[] = { flash_opts, sf_options_cloud[0], NULL };
+	int rc;
+
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return flash_usb(ctx, argc, argv, -1);
+	/* an unknown option is refused before the words choose USB or cloud */
+	if ((rc = sf_cli_check_options(ctx, argc, argv, tables)))
+		return rc;
 	scan_words(argc, argv, &w);
 	if (w.usb_form || !w.npos)
 		return flash_usb(ctx, argc, argv, -1);
@@ -1088,7 +1102,7 @@ int cmd_flash(sf_ctx *ctx, int argc, char **argv)
 	case SF_WORD_DEVICE:
 	default:
 		if (w.npos == 1)
-			return flash_usb(ctx, argc, argv, -1); /* FILE alone: says where to */
+			return where_to(ctx, first);
 		return flash_cloud(ctx, argc, argv, -1);
 	}
 }

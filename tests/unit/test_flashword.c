@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "apps.h"
 #include "flashword.h"
 
 static const char *const segs[] = { "application", "optionBytes", "userFirmware", "otp" };
@@ -102,12 +103,48 @@ static void files(void **state)
 	assert_int_equal(strlen(m), 19);
 }
 
+/* spark-cli's named apps: which words, which profiles, where */
+static void named_apps(void **state)
+{
+	char buf[300];
+	(void)state;
+	assert_true(sf_app_word("tinker"));
+	assert_true(sf_app_word("deep_update_2014_06"));
+	assert_true(sf_app_word("tinker-usb-debugging"));
+	assert_false(sf_app_word("tinker.bin"));
+	assert_false(sf_app_word("apps/tinker"));
+	assert_false(sf_app_word("-"));
+	assert_false(sf_app_word("-x"));
+	assert_false(sf_app_word(""));
+	assert_true(sf_app_known("voodoo"));
+	assert_true(sf_app_known("cc3000_1_14"));
+	assert_false(sf_app_known("tinkr"));
+	/* particle-cli's file names, per profile */
+	assert_string_equal(sf_app_origin("tinker", "core"), "core_tinker.bin");
+	assert_string_equal(sf_app_origin("tinker", "photon"), "photon_tinker.bin");
+	assert_string_equal(sf_app_origin("voodoo", "p1"), "voodoospark.bin");
+	assert_string_equal(sf_app_origin("tinker-usb-debugging", "electron"), "tinker-usb-debugging-0.6.0-electron.bin");
+	assert_non_null(sf_app_origin("tinker", "argon"));
+	assert_non_null(sf_app_origin("tinker", "p2"));
+	assert_null(sf_app_origin("cc3000", "photon"));
+	assert_null(sf_app_origin("tinker", "duo"));        /* particle-cli had none */
+	assert_null(sf_app_origin("tinker", "stm32f4"));
+	sf_app_list("core", buf, sizeof buf);
+	assert_string_equal(buf, "tinker, doctor, cc3000, cc3000_1_14, voodoo, deep_update_2014_06");
+	sf_app_list("duo", buf, sizeof buf);
+	assert_string_equal(buf, "");
+	assert_true(sf_app_path("/a/apps", "photon", "tinker", buf, sizeof buf));
+	assert_string_equal(buf, "/a/apps/photon/tinker.bin");
+	assert_false(sf_app_path("/a/apps", "photon", "tinker", buf, 10));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(addresses_and_devices),
 		cmocka_unit_test(refused),
 		cmocka_unit_test(files),
+		cmocka_unit_test(named_apps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

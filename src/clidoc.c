@@ -480,6 +480,7 @@ static void bash_script(FILE *f)
 	fputs(")\n"
 	      "\t\t\t[[ ${COMP_WORDS[i+1]} == = ]] && ((i++))\n"
 	      "\t\t\t((i++)) ;;\n"
+	      "\t\t--profile=*) profile=${w#--profile=} ;;\n"
 	      "\t\t--) ;;\n"
 	      "\t\t-*) ;;\n"
 	      "\t\t=) ;;\n"

@@ -83,12 +83,13 @@ check "man page: all $n diagnosis ids" test "$bad" -eq 0 -a "$n" -gt 20
 
 # --- bash ---
 if command -v bash >/dev/null 2>&1; then
-	# comp LINE: what bash's completion offers for LINE (the cursor at its end)
+	# comp LINE: what bash's completion offers for LINE (the cursor at its
+	# end); '=' is a word of its own, as COMP_WORDBREAKS makes it
 	comp() {
 		bash -c '
 			. "$1"; shift
 			line=$1
-			read -r -a COMP_WORDS <<<"$line"
+			read -r -a COMP_WORDS <<<"${line//=/ = }"
 			[ "${line% }" != "$line" ] && COMP_WORDS+=("")
 			COMP_WORDS[0]=$SPARKFLASH
 			COMP_CWORD=$((${#COMP_WORDS[@]} - 1))

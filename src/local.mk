@@ -62,6 +62,6 @@ uninstall-local:
 
 # The command line (issues 11 and 12): spark-cli's words, named apps,
 # standard input/output, exact options, messages, man page, completions.
-cli_shell_tests = tests/t100-cli-options.sh tests/t101-flash-words.sh tests/t102-named-apps.sh tests/t103-stdio.sh tests/t104-refusal-messages.sh tests/t105-man-completion.sh tests/t106-install.sh
+cli_shell_tests = tests/t100-cli-options.sh tests/t101-flash-words.sh tests/t102-named-apps.sh tests/t103-stdio.sh tests/t104-refusal-messages.sh tests/t105-man-completion.sh tests/t106-install.sh tests/t107-spark-cli-parity.sh
 TESTS += $(cli_shell_tests)
 dist_check_SCRIPTS += $(cli_shell_tests)

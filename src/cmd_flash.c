@@ -166,12 +166,16 @@ static int flash_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
  * through here). */
 static bool takes_value(const char *arg)
 {
-	const struct option *const tables[] = { sf_cli_common_options(), flash_opts, sf_options_cloud[0],
-						sf_options_cloud[1] };
 	if (strncmp(arg, "--", 2) || strchr(arg, '='))
 		return false;
-	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
-		for (const struct option *o = tables[t]; o && o->name; o++)
+	for (const struct option *o = sf_cli_common_options(); o->name; o++)
+		if (!strcmp(o->name, arg + 2))
+			return o->has_arg == required_argument;
+	for (const struct option *o = flash_opts; o->name; o++)
+		if (!strcmp(o->name, arg + 2))
+			return o->has_arg == required_argument;
+	for (size_t t = 0; sf_options_cloud[t]; t++)
+		for (const struct option *o = sf_options_cloud[t]; o->name; o++)
 			if (!strcmp(o->name, arg + 2))
 				return o->has_arg == required_argument;
 	return false;
@@ -1069,14 +1073,17 @@ int cmd_flash(sf_ctx *ctx, int argc, char **argv)
 	const char *first;
 	char msg[SF_ERR_MSG_MAX + 200];
 
-	const struct option *const tables[] = { flash_opts, sf_options_cloud[0], NULL };
+	const struct option *tables[8] = { flash_opts };
 	int rc;
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return flash_usb(ctx, argc, argv, -1);
-	/* an unknown option is refused before the words choose USB or cloud */
-	if ((rc = sf_cli_check_options(ctx, argc, argv, tables)))
+	/* an unknown option is refused before the words choose USB or cloud
+	 * (cloud flash's options: all of cloud's tables) */
+	for (size_t t = 0; sf_options_cloud[t] && t + 2 < sizeof tables / sizeof tables[0]; t++)
+		tables[t + 1] = sf_options_cloud[t];
+	if ((rc = sf_cli_check_options(ctx, argc, argv, (const struct option *const *)tables)))
 		return rc;
 	scan_words(argc, argv, &w);
 	if (w.usb_form || !w.npos)

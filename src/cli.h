@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "profile_io.h"
 
@@ -65,6 +66,23 @@ enum { SF_CLI_HELP = -1, SF_CLI_VERSION = -2 };
  * SF_EXIT_USAGE after printing the error. */
 int sf_cli_parse_global(sf_ctx *ctx, int argc, char **argv, int *command_index);
 
+/* Documentation of an option that every command accepts (the common and
+ * the global-only ones): --help, the man page and the completions print it. */
+typedef struct sf_optdoc {
+	const char *name;      /* long name without "--" */
+	char short_name;       /* 'q', or 0 */
+	const char *arg;       /* "SECONDS", or NULL for a flag */
+	const char *help;      /* lines separated by '\n' */
+	bool global_only;      /* only before the command word (--version) */
+} sf_optdoc;
+
+/* The documented common and global options, ended by a NULL name. */
+const sf_optdoc *sf_cli_optdocs(void);
+/* The getopt table of the common options (ended by a NULL name). */
+const struct option *sf_cli_common_options(void);
+/* "  --json               machine-readable ..." lines for --help. */
+void sf_cli_print_optdocs(FILE *f);
+
 /* Option values >= this are free for commands' long-only options. */
 #define SF_OPT_COMMAND_BASE 0x1000
 
@@ -81,5 +99,18 @@ void sf_print_command_usage(const sf_ctx *ctx, bool to_stdout);
 /* A whole number of seconds from 1 to 86400 for option `opt` (the cloud
  * commands' --connect-timeout and --max-time); usage error otherwise. */
 int sf_cli_whole_seconds(const sf_ctx *ctx, const char *opt, const char *arg, long *out);
+
+/* Checks only the long option names of argv (argv[0] = command) against
+ * the common options and `tables` (NULL-terminated): for a command that
+ * picks its parser from its words (flash: USB or cloud) and must refuse an
+ * unknown or abbreviated option first. 0, or SF_EXIT_USAGE after the error. */
+int sf_cli_check_options(const sf_ctx *ctx, int argc, char **argv, const struct option *const *tables);
+
+/* OUTFILE `name` is standard output (read -, keys save -): refused with
+ * --json (its events own stdout) and when stdout is a terminal (binary
+ * data; a dry run writes none); else *fd gets the data's descriptor and
+ * all human text goes to stderr from now on (sf_out_data_stdout).
+ * Returns 0 or an exit code after printing the error. */
+int sf_cli_data_stdout(const sf_ctx *ctx, const char *name, int *fd);
 
 #endif

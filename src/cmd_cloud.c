@@ -1351,3 +1351,6 @@ int cmd_cloud(sf_ctx *ctx, int argc, char **argv)
 		return cloud_finish(ctx, CK_LOGOUT, cloud_logout(ctx, argc - 1, argv + 1));
 	return sf_usage_error(ctx, "unknown cloud subcommand '%s' (flash, list, login, logout)", sub);
 }
+
+/* The options of this command besides the common ones (commands.h). */
+const struct option *const sf_options_cloud[] = { flash_opts, net_opts, NULL };

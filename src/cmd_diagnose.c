@@ -174,13 +174,14 @@ static int pick_profile(const sf_ctx *ctx, const sf_transcript *t, const uint16_
 	return 0;
 }
 
+static const struct option diagnose_longopts[] = {
+	{ "no-host", no_argument, NULL, OPT_NO_HOST },
+	{ "rules-dir", required_argument, NULL, OPT_RULES_DIR },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_diagnose(sf_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "no-host", no_argument, NULL, OPT_NO_HOST },
-		{ "rules-dir", required_argument, NULL, OPT_RULES_DIR },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct diagnose_opts o = { 0 };
 	sf_transcript t = { 0 };
 	sf_diag_context dctx = { 0 };
@@ -196,7 +197,7 @@ int cmd_diagnose(sf_ctx *ctx, int argc, char **argv)
 	size_t len = 0;
 	int first, rc, fd;
 
-	rc = sf_cli_parse(ctx, argc, argv, "", opts, diagnose_opt, &o, &first);
+	rc = sf_cli_parse(ctx, argc, argv, "", diagnose_longopts, diagnose_opt, &o, &first);
 	if (rc == -1)
 		return SF_EXIT_OK;
 	if (rc)
@@ -279,3 +280,6 @@ int cmd_diagnose(sf_ctx *ctx, int argc, char **argv)
 	sf_profile_free_all(all, nall);
 	return rc;
 }
+
+/* The options of this command besides the common ones (commands.h). */
+const struct option *const sf_options_diagnose[] = { diagnose_longopts, NULL };

@@ -408,14 +408,15 @@ out:
 	free(s);
 }
 
+static const struct option doctor_longopts[] = {
+	{ "rules-dir", required_argument, NULL, OPT_RULES_DIR },
+	{ "api", no_argument, NULL, OPT_API },
+	{ "api-url", required_argument, NULL, OPT_API_URL },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_doctor(sf_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "rules-dir", required_argument, NULL, OPT_RULES_DIR },
-		{ "api", no_argument, NULL, OPT_API },
-		{ "api-url", required_argument, NULL, OPT_API_URL },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct doctor_opts o = { 0 };
 	struct doctor d = { .ctx = ctx };
 	sf_udev_id *ids;
@@ -423,7 +424,7 @@ int cmd_doctor(sf_ctx *ctx, int argc, char **argv)
 	bool dfu_ok;
 	int first, rc;
 
-	rc = sf_cli_parse(ctx, argc, argv, "", opts, doctor_opt, &o, &first);
+	rc = sf_cli_parse(ctx, argc, argv, "", doctor_longopts, doctor_opt, &o, &first);
 	if (rc == -1)
 		return SF_EXIT_OK;
 	if (rc)
@@ -454,3 +455,6 @@ int cmd_doctor(sf_ctx *ctx, int argc, char **argv)
 	}
 	return d.first_error;
 }
+
+/* The options of this command besides the common ones (commands.h). */
+const struct option *const sf_options_doctor[] = { doctor_longopts, NULL };

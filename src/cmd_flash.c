@@ -11,20 +11,25 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "apps.h"
 #include "cloud_cmd.h"
 #include "commands.h"
 #include "devsel.h"
 #include "fanout.h"
 #include "flashdev.h"
+#include "flashword.h"
 #include "fleet.h"
 #include "images.h"
 #include "jsontext.h"
 #include "module.h"
 #include "out.h"
 #include "plan.h"
+#include "profile_io.h"
 #include "result.h"
 #include "runpolicy.h"
+#include "selfdirs.h"
 #include "sf_spawn.h"
+#include "suggest.h"
 #include "usbop.h"
 
 enum {
@@ -47,6 +52,7 @@ enum {
 	OPT_DIFF,
 	OPT_BACKUP,
 	OPT_DEADLINE,
+	OPT_APPS_DIR,
 };
 
 static const struct option flash_opts[] = {
@@ -69,6 +75,7 @@ static const struct option flash_opts[] = {
 	{ "diff", no_argument, NULL, OPT_DIFF },
 	{ "backup", required_argument, NULL, OPT_BACKUP },
 	{ "deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "apps-dir", required_argument, NULL, OPT_APPS_DIR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -82,6 +89,7 @@ struct flash_args {
 	bool count_given;
 	double wait, deadline;
 	const char *backup;
+	const char *apps_dir;     /* --apps-dir DIR: named apps, first */
 };
 
 /* Options of the CI features, checked before anything is listed. */
@@ -142,69 +150,128 @@ static int flash_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 			return sf_usage_error(ctx, "--backup needs a directory, got an empty string");
 		a->backup = arg;
 		return 0;
+	case OPT_APPS_DIR:
+		if (!*arg)
+			return sf_usage_error(ctx, "--apps-dir needs a directory, got an empty string");
+		a->apps_dir = arg;
+		return 0;
 	default: return sf_usage_error(ctx, "unknown option");
 	}
 }
 
-/* "0x..." or up to 10 decimal digits: an address, not a cloud device name
- * (device ids are 24 hex digits). */
-static bool address_like(const char *s)
-{
-	size_t n = strlen(s);
-	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		return true;
-	if (n == 0 || n > 10)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
+/* ---- the words of the command line ---------------------------------- */
 
-/* Options of flash/cloud flash that take a separate value (for finding the
- * first positional argument before parsing). */
-static bool takes_value(const char *opt)
+/* Whether option `arg` ("--name") takes its value from the next word: the
+ * common options and those of flash and cloud flash (whose words pass
+ * through here). */
+static bool takes_value(const char *arg)
 {
-	static const char *const v[] = { "--segment", "--alt", "--allow-protected", "--profiles-dir",
-					 "--sim", "--dfu-util", "--profile", "--serial", "--path",
-					 "--log", "--timeout", "--device", "--jobs", "--product",
-					 "--api-url", "--cacert", "--connect-timeout", "--max-time",
-					 "--platform", "--target", "--count", "--wait", "--retries",
-					 "--backup", "--deadline", NULL };
-	for (size_t i = 0; v[i]; i++)
-		if (!strcmp(opt, v[i]))
-			return true;
+	if (strncmp(arg, "--", 2) || strchr(arg, '='))
+		return false;
+	for (const struct option *o = sf_cli_common_options(); o->name; o++)
+		if (!strcmp(o->name, arg + 2))
+			return o->has_arg == required_argument;
+	for (const struct option *o = flash_opts; o->name; o++)
+		if (!strcmp(o->name, arg + 2))
+			return o->has_arg == required_argument;
+	for (size_t t = 0; sf_options_cloud[t]; t++)
+		for (const struct option *o = sf_options_cloud[t]; o->name; o++)
+			if (!strcmp(o->name, arg + 2))
+				return o->has_arg == required_argument;
 	return false;
 }
 
-/* spark-cli: `flash --cloud DEVICE FILE` and `flash DEVICE FILE` are cloud
- * flashes; everything with --usb/--factory/--segment or an address is USB. */
-static bool routes_to_cloud(int argc, char **argv, bool *strip_cloud)
+/* Where the positional words are, and which of the form-deciding options
+ * were given (as getopt will see them: "--" ends the options). */
+struct words {
+	int pos[256];
+	int npos;
+	bool cloud, usb_form; /* --cloud; --usb, --factory or --segment */
+};
+
+static void scan_words(int argc, char **argv, struct words *w)
 {
-	const char *first = NULL;
-	*strip_cloud = false;
+	memset(w, 0, sizeof *w);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--")) {
-			if (!first && i + 1 < argc)
-				first = argv[i + 1];
+			for (i++; i < argc && w->npos < 256; i++)
+				w->pos[w->npos++] = i;
 			break;
 		}
-		if (!strcmp(a, "--cloud")) {
-			*strip_cloud = true;
-			return true;
-		}
-		if (!strcmp(a, "--usb") || !strcmp(a, "--factory") || !strncmp(a, "--segment", 9))
-			return false;
 		if (a[0] == '-' && a[1]) {
-			if (!strchr(a, '=') && takes_value(a))
+			if (!strcmp(a, "--cloud"))
+				w->cloud = true;
+			else if (!strcmp(a, "--usb") || !strcmp(a, "--factory") || !strcmp(a, "--segment") ||
+				 !strncmp(a, "--segment=", 10))
+				w->usb_form = true;
+			if (takes_value(a))
 				i++;
 			continue;
 		}
-		if (!first)
-			first = a;
+		if (w->npos < 256)
+			w->pos[w->npos++] = i;
 	}
-	return first && !address_like(first);
+}
+
+/* argv without the word at index `drop` (-1: none) and without --cloud;
+ * NULL-terminated, *n gets the count. */
+static char **argv_without(int argc, char **argv, int drop, int *n)
+{
+	char **v = calloc((size_t)argc + 1, sizeof *v);
+	bool options = true;
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		if (i == drop)
+			continue;
+		if (options && !strcmp(argv[i], "--"))
+			options = false;
+		if (options && !strcmp(argv[i], "--cloud"))
+			continue;
+		v[(*n)++] = argv[i];
+	}
+	return v;
+}
+
+/* Segment names of every profile on the search path (for refusing them
+ * as device names); *all keeps them alive. */
+static size_t segment_names(const sf_ctx *ctx, sf_profile **all, size_t *nall, const char ***names)
+{
+	sf_profile_path path;
+	sf_err err = { 0 };
+	size_t n = 0, cap = 0;
+	*all = NULL;
+	*nall = 0;
+	*names = NULL;
+	sf_profile_path_init(&path, ctx->profiles_dirs, ctx->nprofiles_dirs);
+	if (sf_profile_load_all(&path, all, nall, &err))
+		return 0; /* the built-in Particle names still count */
+	for (size_t i = 0; i < *nall; i++)
+		cap += (*all)[i].nsegments;
+	if (!cap || !(*names = calloc(cap, sizeof **names)))
+		return 0;
+	for (size_t i = 0; i < *nall; i++)
+		for (size_t k = 0; k < (*all)[i].nsegments; k++)
+			(*names)[n++] = (*all)[i].segments[k].name;
+	return n;
+}
+
+/* spark-cli's `flash DEVICE FILE`: is DEVICE a device, an address, or
+ * probably a mistake (then the usage error, and no request is made)? */
+static sf_word_kind classify(const sf_ctx *ctx, const char *word, const char *file, char *msg, size_t size)
+{
+	sf_profile *all;
+	size_t nall;
+	const char **names;
+	size_t n = segment_names(ctx, &all, &nall, &names);
+	struct stat st;
+	bool is_file = stat(word, &st) == 0 && !S_ISDIR(st.st_mode);
+	sf_word_kind k = sf_flash_word(word, names, n, is_file, file, msg, size);
+	free(names);
+	sf_profile_free_all(all, nall);
+	return k;
 }
 
 /* The job for every device: the images (read and checked once), in the
@@ -222,8 +289,8 @@ static void images_free(struct images *im)
 	im->n = 0;
 }
 
-static int images_load(const sf_ctx *ctx, struct flash_args *a, char **files, size_t nfiles, struct images *im,
-		       sf_err *err)
+static int images_load(const sf_ctx *ctx, struct flash_args *a, const char *const *files, size_t nfiles,
+		       struct images *im, sf_err *err)
 {
 	const sf_module_info *mods[SF_IMAGES_MAX];
 	const char *names[SF_IMAGES_MAX];
@@ -271,16 +338,101 @@ static int preplan(const sf_ctx *ctx, const sf_flash_job *job, sf_err *err)
 	return 0;
 }
 
-static int run_single(sf_ctx *ctx, const sf_flash_job *job)
+/* One device; `pre`: a device selected already (for a named app), taken over. */
+static int run_single(sf_ctx *ctx, const sf_flash_job *job, sf_usbop *pre)
 {
-	sf_usbop u;
+	sf_usbop own, *u = pre ? pre : &own;
 	sf_flash_outcome out;
 	int rc;
-	sf_usbop_init(&u, ctx);
-	u.force = job->req.force;
-	rc = sf_flash_run(&u, job, &out);
-	sf_usbop_free(&u);
+	if (!pre)
+		sf_usbop_init(&own, ctx);
+	u->force = job->req.force;
+	rc = sf_flash_run(u, job, &out);
+	sf_usbop_free(u);
 	return rc;
+}
+
+/* ---- named apps (spark-cli's flash --usb tinker) ---------------------- */
+
+/* A FILE that does not exist and could name an app. */
+static bool app_wanted(const char *file)
+{
+	struct stat st;
+	return strcmp(file, "-") && sf_app_word(file) && lstat(file, &st) != 0 && errno == ENOENT;
+}
+
+struct app_dirs {
+	const char *dir[SF_PROFILE_ENV_MAX_DIRS + 2];
+	size_t n;
+	char env[4096];
+};
+
+/* --apps-dir, then SPARKFLASH_APPS (colon-separated), then the installed
+ * $(pkgdatadir)/apps. */
+static void app_dirs(const struct flash_args *a, struct app_dirs *d)
+{
+	const char *env = getenv("SPARKFLASH_APPS");
+	d->n = 0;
+	if (a->apps_dir)
+		d->dir[d->n++] = a->apps_dir;
+	if (env && *env) {
+		char *p, *save = NULL;
+		snprintf(d->env, sizeof d->env, "%s", env);
+		for (p = strtok_r(d->env, ":", &save); p && d->n < SF_PROFILE_ENV_MAX_DIRS + 1;
+		     p = strtok_r(NULL, ":", &save))
+			d->dir[d->n++] = p;
+	}
+	d->dir[d->n++] = sf_selfdirs_get()->apps;
+}
+
+/* The file of named app `name` for profile `pid` in the apps directories
+ * (into path), or an exit code with err saying where it was looked for
+ * and where to put it. */
+static int resolve_app(const sf_ctx *ctx, const struct flash_args *a, const char *pid, const char *name, char *path,
+		       size_t size, sf_err *err)
+{
+	struct app_dirs d;
+	char looked[300] = "", apps[200], hint[200] = "";
+	size_t used = 0;
+	const char *origin = sf_app_origin(name, pid);
+
+	app_dirs(a, &d);
+	for (size_t i = 0; i < d.n; i++) {
+		struct stat st;
+		if (!sf_app_path(d.dir[i], pid, name, path, size))
+			continue;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			sf_out_info(ctx, "%s: the named app %s", name, path);
+			return 0;
+		}
+		if (used < sizeof looked)
+			used += (size_t)snprintf(looked + used, sizeof looked - used, "%s%s/%s", i ? ", " : "", d.dir[i],
+						 pid);
+	}
+	sf_app_list(pid, apps, sizeof apps);
+	sf_app_path(d.dir[0], pid, name, path, size);
+	if (origin)
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "no image for the named app '%s' of %s: looked for %s.bin in %s; sparkflash ships no binaries: "
+				  "put the %s %s image (particle-cli's %s) at %s",
+				  name, pid, name, looked, pid, name, origin, path);
+	if (sf_app_known(name))
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "'%s' is no file, and not a named app of %s (%s%s); no %s.bin in %s either",
+				  name, pid, apps[0] ? "its apps: " : "it has none", apps, name, looked);
+	{
+		/* did you mean one of its apps? */
+		const char *names[16];
+		size_t n = 0;
+		char *save = NULL, buf[200];
+		snprintf(buf, sizeof buf, "%s", apps);
+		for (char *p = strtok_r(buf, ", ", &save); p && n < 16; p = strtok_r(NULL, ", ", &save))
+			names[n++] = p;
+		sf_suggest_text(name, NULL, names, n, hint, sizeof hint);
+		return sf_err_set(err, SF_EXIT_REFUSED,
+				  "'%s' does not exist: no such file, and no named app %s.bin for %s in %s%s",
+				  name, name, pid, looked, hint);
+	}
 }
 
 /* ---- several devices ------------------------------------------------ */
@@ -697,7 +849,12 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, char **files, size_t nfi
 	struct images im = { 0 };
 	sf_flash_job job = { 0 };
 	sf_err err = { 0 };
-	int rc;
+	const char *paths[SF_IMAGES_MAX];
+	char (*app)[4200] = NULL;
+	sf_usbop pre;
+	bool have_pre = false, names = false;
+	size_t nstdin = 0;
+	int rc = 0;
 
 	ctx->wait_s = a->wait;
 	ctx->deadline = sf_deadline_at(a->deadline, sf_monotonic_s());
@@ -707,7 +864,48 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, char **files, size_t nfi
 	job.diff = a->diff;
 	job.backup_dir = a->backup;
 	job.retries = a->retries;
-	if ((rc = images_load(ctx, a, files, nfiles, &im, &err)) == 0) {
+	if (nfiles > SF_IMAGES_MAX)
+		nfiles = SF_IMAGES_MAX + 1; /* images_load says so */
+	for (size_t i = 0; i < nfiles && i < SF_IMAGES_MAX; i++) {
+		paths[i] = files[i];
+		nstdin += !strcmp(files[i], "-");
+		names = names || (a->req.kind != SF_OP_WRITE_ADDRESS && a->req.kind != SF_OP_WRITE_SEGMENT &&
+				  app_wanted(files[i]));
+	}
+	if (nstdin > 1)
+		return sf_usage_error(ctx, "standard input ('-') can be read only once");
+	if (names && nfiles <= SF_IMAGES_MAX) {
+		/* a named app is the device's platform's: the device (or
+		 * --profile) first */
+		sf_profile prof;
+		const char *pid = NULL;
+		if (a->multi) {
+			sf_profile_path path;
+			if (!ctx->profile)
+				return sf_usage_error(ctx, "a named app is looked up for one platform: with several devices give --profile");
+			sf_profile_path_init(&path, ctx->profiles_dirs, ctx->nprofiles_dirs);
+			if ((rc = sf_profile_find(&path, ctx->profile, &prof, &err)) == 0)
+				pid = prof.id;
+		} else {
+			sf_usbop_init(&pre, ctx);
+			have_pre = true;
+			if ((rc = sf_usbop_select(&pre))) {
+				sf_usbop_free(&pre);
+				return rc; /* reported */
+			}
+			pid = pre.target.profile.id;
+		}
+		if (!rc && !(app = calloc(SF_IMAGES_MAX, sizeof *app)))
+			rc = sf_err_set(&err, SF_EXIT_INTERNAL, "out of memory");
+		for (size_t i = 0; !rc && i < nfiles; i++)
+			if (app_wanted(files[i]) &&
+			    !(rc = resolve_app(ctx, a, pid, files[i], app[i], sizeof app[i], &err)))
+				paths[i] = app[i];
+		if (a->multi && pid)
+			sf_profile_free(&prof);
+	}
+	if (!rc && (rc = images_load(ctx, a, nfiles > SF_IMAGES_MAX ? (const char *const *)files : paths, nfiles,
+				     &im, &err)) == 0) {
 		job.images = im.ordered;
 		job.nimages = im.n;
 		rc = preplan(ctx, &job, &err);
@@ -721,87 +919,200 @@ static int run_flash(sf_ctx *ctx, struct flash_args *a, char **files, size_t nfi
 			rc = sf_err_set(&err, SF_EXIT_REFUSED, "--backup '%s' is not a directory", a->backup);
 	}
 	if (rc) {
-		/* refused before any device was looked for */
+		/* refused before anything was sent */
 		if (a->multi) {
 			struct fleet fl = { .ctx = ctx };
 			ctx->tag_serial = true;
 			sf_out_error(ctx, "%s", err.msg);
 			rc = fleet_finish(ctx, &fl, rc, err.msg);
 		} else {
-			sf_usbop u;
-			sf_usbop_init(&u, ctx);
-			rc = sf_usbop_finish(&u, rc, &err, NULL);
-			sf_usbop_free(&u);
+			sf_usbop own, *u = have_pre ? &pre : &own;
+			if (!have_pre)
+				sf_usbop_init(&own, ctx);
+			rc = sf_usbop_finish(u, rc, &err, NULL);
+			sf_usbop_free(u);
 		}
 		images_free(&im);
+		free(app);
 		return rc;
 	}
-	rc = a->multi ? run_fleet(ctx, a, &job) : run_single(ctx, &job);
+	rc = a->multi ? run_fleet(ctx, a, &job) : run_single(ctx, &job, have_pre ? &pre : NULL);
 	images_free(&im);
+	free(app);
 	return rc;
 }
-int cmd_flash(sf_ctx *ctx, int argc, char **argv)
-{
-	struct flash_args a = { 0 };
-	bool strip;
-	int first, rc, npos;
 
-	if (routes_to_cloud(argc, argv, &strip)) {
-		if (strip) {
-			/* drop the --cloud word; the cloud code parses the rest */
-			char **v = calloc((size_t)argc + 1, sizeof *v);
-			int n = 0;
-			if (!v)
-				return SF_EXIT_INTERNAL;
-			for (int i = 0; i < argc; i++)
-				if (strcmp(argv[i], "--cloud"))
-					v[n++] = argv[i];
-			rc = sf_cloud_flash_cmd(ctx, n, v);
-			free(v);
+/* particle-cli's `flash --serial FILE` (YMODEM over the serial port):
+ * here --serial picks a device by its USB serial number. */
+static int serial_is_file(const sf_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nserials; i++) {
+		const char *sn = ctx->serials[i];
+		size_t n = strlen(sn);
+		struct stat st;
+		bool image = n > 4 && (!strcmp(sn + n - 4, ".bin") || !strcmp(sn + n - 4, ".hex") ||
+				       !strcmp(sn + n - 4, ".dfu"));
+		if (image || (stat(sn, &st) == 0 && S_ISREG(st.st_mode))) {
+			char *q = sf_shell_quote(sn);
+			int rc = sf_usage_error(ctx,
+						"--serial takes a USB serial number here, and '%s' is a file: particle-cli's 'flash --serial FILE' "
+						"(YMODEM over the serial port) is not sparkflash's; put the device in DFU mode and run "
+						"'sparkflash flash --usb %s'",
+						sn, q ? q : sn);
+			free(q);
 			return rc;
 		}
-		return sf_cloud_flash_cmd(ctx, argc, argv);
+	}
+	return 0;
+}
+
+/* `flash FILE` alone: where could it go? */
+static int where_to(const sf_ctx *ctx, const char *file)
+{
+	char *q = sf_shell_quote(file);
+	const char *f = q ? q : file;
+	int rc = sf_usage_error(ctx, "flash %s: where to? give 'flash --usb %s' (USB, userFirmware), "
+				     "'flash ADDRESS %s' or 'flash DEVICE %s' (over the air)",
+				f, f, f, f);
+	free(q);
+	return rc;
+}
+
+/* The USB forms: --usb/--factory/--segment/ADDRESS (and spark-cli's
+ * `flash firmware FILE`, which is --usb: `fw_word` is its index). */
+static int flash_usb(sf_ctx *ctx, int argc, char **argv, int fw_word)
+{
+	struct flash_args a = { 0 };
+	char **v = NULL;
+	int first, rc, npos, n = argc;
+
+	if (fw_word > 0) {
+		if (!(v = argv_without(argc, argv, fw_word, &n)))
+			return SF_EXIT_INTERNAL;
+		argv = v;
+		argc = n;
 	}
 	rc = sf_cli_parse(ctx, argc, argv, "", flash_opts, flash_opt, &a, &first);
-	if (rc == SF_CLI_HELP)
+	if (rc == SF_CLI_HELP) {
+		free(v);
 		return SF_EXIT_OK;
+	}
 	if (rc)
-		return rc;
+		goto out;
+	if (fw_word > 0)
+		a.usb = true;
 	npos = argc - first;
+	rc = SF_EXIT_USAGE;
+	if ((rc = serial_is_file(ctx)))
+		goto out;
 	/* --cloud after --usb/--factory/--segment was parsed here, not routed */
 	if (a.cloud)
-		return sf_usage_error(ctx, "--cloud cannot be combined with --usb, --factory, --segment or an address");
-	if (a.segment && (a.usb || a.factory))
-		return sf_usage_error(ctx, "--segment cannot be combined with --usb or --factory");
-	if (a.all && (ctx->nserials || ctx->npaths))
-		return sf_usage_error(ctx, "--all flashes every device in DFU mode; --serial/--path pick some: give one or the other");
-	if (a.count_given && !a.all)
-		return sf_usage_error(ctx, "--count N goes with --all (wait for at least N devices)");
-	if (a.count_given && !(a.wait > 0))
-		return sf_usage_error(ctx, "--count N says how many devices --wait waits for: give --wait SECONDS too");
+		rc = sf_usage_error(ctx, "--cloud cannot be combined with --usb, --factory, --segment or an address");
+	else if (a.segment && (a.usb || a.factory))
+		rc = sf_usage_error(ctx, "--segment cannot be combined with --usb or --factory");
+	else if (a.all && (ctx->nserials || ctx->npaths))
+		rc = sf_usage_error(ctx, "--all flashes every device in DFU mode; --serial/--path pick some: give one or the other");
+	else if (a.count_given && !a.all)
+		rc = sf_usage_error(ctx, "--count N goes with --all (wait for at least N devices)");
+	else if (a.count_given && !(a.wait > 0))
+		rc = sf_usage_error(ctx, "--count N says how many devices --wait waits for: give --wait SECONDS too");
+	if (rc)
+		goto out;
 	if (a.diff && a.skip_unchanged)
 		a.skip_unchanged = false; /* --diff skips an unchanged image too */
 	a.multi = a.all || ctx->nserials + ctx->npaths > 1;
 	if (a.segment) {
 		if (npos != 1)
-			return sf_usage_error(ctx, "flash --segment NAME takes one FILE");
-		a.req.kind = SF_OP_WRITE_SEGMENT;
-		a.req.segment = a.segment;
-		return run_flash(ctx, &a, argv + first, 1);
-	}
-	if (a.usb || a.factory) {
+			rc = sf_usage_error(ctx, "flash --segment NAME takes one FILE");
+		else {
+			a.req.kind = SF_OP_WRITE_SEGMENT;
+			a.req.segment = a.segment;
+			rc = run_flash(ctx, &a, argv + first, 1);
+		}
+	} else if (a.usb || a.factory) {
 		if (npos < 1 || (a.factory && npos != 1))
-			return sf_usage_error(ctx, a.factory ? "flash --factory takes one FILE"
-							     : "flash --usb takes FILE (or several module images)");
-		if (a.req.alt)
-			return sf_usage_error(ctx, "--alt goes with an address: flash ADDRESS FILE --alt N");
-		a.req.kind = a.factory ? SF_OP_FLASH_FACTORY : SF_OP_FLASH_USB;
-		return run_flash(ctx, &a, argv + first, (size_t)npos);
-	}
-	if (npos == 2) {
+			rc = sf_usage_error(ctx, a.factory ? "flash --factory takes one FILE"
+							   : "flash --usb takes FILE (or several module images)");
+		else if (a.req.alt)
+			rc = sf_usage_error(ctx, "--alt goes with an address: flash ADDRESS FILE --alt N");
+		else {
+			a.req.kind = a.factory ? SF_OP_FLASH_FACTORY : SF_OP_FLASH_USB;
+			rc = run_flash(ctx, &a, argv + first, (size_t)npos);
+		}
+	} else if (npos == 2) {
 		a.req.kind = SF_OP_WRITE_ADDRESS;
 		a.req.address = argv[first];
-		return run_flash(ctx, &a, argv + first + 1, 1);
+		rc = run_flash(ctx, &a, argv + first + 1, 1);
+	} else if (npos == 1) {
+		rc = where_to(ctx, argv[first]);
+	} else {
+		rc = sf_usage_error(ctx, "give --usb FILE..., --factory FILE, --segment NAME FILE or ADDRESS FILE");
 	}
-	return sf_usage_error(ctx, "give --usb FILE..., --factory FILE, --segment NAME FILE or ADDRESS FILE");
+out:
+	free(v);
+	return rc;
 }
+
+static int flash_cloud(sf_ctx *ctx, int argc, char **argv, int drop)
+{
+	int n, rc;
+	char **v = argv_without(argc, argv, drop, &n);
+	if (!v)
+		return SF_EXIT_INTERNAL;
+	rc = sf_cloud_flash_cmd(ctx, n, v);
+	free(v);
+	return rc;
+}
+
+/* spark-cli's words first (flash firmware FILE, flash cloud DEVICE FILE,
+ * flash DEVICE FILE); a DEVICE that is probably a mistake is refused
+ * before anything is sent (--cloud forces it). */
+int cmd_flash(sf_ctx *ctx, int argc, char **argv)
+{
+	struct words w;
+	const char *first;
+	char msg[SF_ERR_MSG_MAX + 200];
+
+	const struct option *tables[8] = { flash_opts };
+	int rc;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return flash_usb(ctx, argc, argv, -1);
+	/* an unknown option is refused before the words choose USB or cloud
+	 * (cloud flash's options: all of cloud's tables) */
+	for (size_t t = 0; sf_options_cloud[t] && t + 2 < sizeof tables / sizeof tables[0]; t++)
+		tables[t + 1] = sf_options_cloud[t];
+	if ((rc = sf_cli_check_options(ctx, argc, argv, (const struct option *const *)tables)))
+		return rc;
+	scan_words(argc, argv, &w);
+	if (w.usb_form || !w.npos)
+		return flash_usb(ctx, argc, argv, -1);
+	first = argv[w.pos[0]];
+	if (!strcmp(first, "cloud")) {
+		/* spark-cli 0.3.0: flash cloud DEVICE FILE */
+		if (w.npos < 3)
+			return sf_usage_error(ctx, "flash cloud takes DEVICE FILE...");
+		if (!w.cloud && classify(ctx, argv[w.pos[1]], argv[w.pos[2]], msg, sizeof msg) != SF_WORD_DEVICE)
+			return sf_usage_error(ctx, "%s", msg);
+		return flash_cloud(ctx, argc, argv, w.pos[0]);
+	}
+	if (w.cloud)
+		return flash_cloud(ctx, argc, argv, -1);
+	if (!strcmp(first, "firmware")) /* spark-cli 0.3.0's USB form */
+		return flash_usb(ctx, argc, argv, w.pos[0]);
+	switch (classify(ctx, first, w.npos > 1 ? argv[w.pos[1]] : NULL, msg, sizeof msg)) {
+	case SF_WORD_ADDRESS:
+		return flash_usb(ctx, argc, argv, -1);
+	case SF_WORD_REFUSED:
+		return sf_usage_error(ctx, "%s", msg);
+	case SF_WORD_DEVICE:
+	default:
+		if (w.npos == 1)
+			return where_to(ctx, first);
+		return flash_cloud(ctx, argc, argv, -1);
+	}
+}
+
+/* The options of this command besides the common ones (commands.h). */
+const struct option *const sf_options_flash[] = { flash_opts, NULL };

@@ -67,6 +67,7 @@ struct keys_args {
 	const char *api_url, *cacert, *product;
 	long connect_timeout, max_time;
 	bool cloud_opts; /* one of the options above was given */
+	int data_fd;     /* keys save -: standard output's descriptor, else -1 */
 };
 
 static int keys_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
@@ -155,6 +156,8 @@ static int read_key(const char *file, sf_key *key, uint8_t **raw, size_t *rawlen
 		return rc;
 	if ((rc = sf_key_parse(data, len, key, &kerr))) {
 		sf_key_wipe_free(data, len);
+		if (!strcmp(file, "-"))
+			return sf_err_set(err, rc, "standard input: %s", kerr.msg);
 		return sf_err_set(err, rc, "'%s': %s", file, kerr.msg);
 	}
 	if (raw) {
@@ -323,8 +326,20 @@ static int keys_save(sf_usbop *u, const struct keys_args *k, const char *file, s
 	if (rc)
 		return rc;
 	sf_usbop_announce(u, "keys-save", &pl, file);
-	if ((rc = read_private(u, "keys-save", &pl, file, k->force, &d, &n, err)))
+	if (k->data_fd >= 0) {
+		/* asked for on standard output: the bytes go there and nowhere else */
+		file = "standard output";
+		if ((rc = sf_usbop_read_mem(u, "keys-save", &pl, &d, &n, err)))
+			return rc;
+		if (!u->ctx->dry_run && sf_out_write_data(k->data_fd, d, n) != 0) {
+			rc = sf_err_set(err, SF_EXIT_INTERNAL, "cannot write the key to standard output: %s",
+					strerror(errno));
+			sf_key_wipe_free(d, n);
+			return rc;
+		}
+	} else if ((rc = read_private(u, "keys-save", &pl, file, k->force, &d, &n, err))) {
 		return rc;
+	}
 	if (!u->ctx->dry_run) {
 		sf_key key;
 		sf_err kerr;
@@ -333,7 +348,7 @@ static int keys_save(sf_usbop *u, const struct keys_args *k, const char *file, s
 			sf_usbop_done(u, "saved %s (%" PRIu32 " bytes) to %s", seg, pl.length, file);
 			/* a blank segment saves fine but is no key: 'keys load' of
 			 * it would be refused later, so say it now */
-			sf_out_warning(u->ctx, "%s is blank (all 0xFF): the device has no key there; %s is not a usable key",
+			sf_out_warning(u->ctx, "%s is blank (all 0xFF): the device has no key there; what was saved to %s is no usable key",
 				       seg, file);
 		} else if (sf_key_parse(d, n, &key, &kerr)) {
 			sf_usbop_done(u, "saved %s (%" PRIu32 " bytes) to %s", seg, pl.length, file);
@@ -501,9 +516,12 @@ static int keys_load(sf_usbop *u, const struct keys_args *k, const char *file, j
 
 	if ((rc = read_key(file, &key, NULL, NULL, err)))
 		return rc;
-	rc = load_key(u, k, &key, file, file, k->leave == SF_LEAVE_YES, &ls, err);
+	/* a key from standard input: its backup goes to ./stdin.backup-... */
+	rc = load_key(u, k, &key, strcmp(file, "-") ? file : "standard input", strcmp(file, "-") ? file : "stdin",
+		      k->leave == SF_LEAVE_YES, &ls, err);
 	if (!rc && !u->ctx->dry_run)
-		sf_usbop_done(u, "loaded %s (an %s, %zu bytes as %s DER) into %s; the old key is saved in %s%s", file,
+		sf_usbop_done(u, "loaded %s (an %s, %zu bytes as %s DER) into %s; the old key is saved in %s%s",
+			      strcmp(file, "-") ? file : "standard input",
 			      sf_key_describe(&key, what, sizeof what), ls.der_len,
 			      key.alg == SF_KEY_RSA ? "PKCS#1" : "SEC1", ls.seg, ls.backup,
 			      ls.left ? "; the device leaves DFU mode" : "");
@@ -1110,6 +1128,9 @@ int cmd_keys(sf_ctx *ctx, int argc, char **argv)
 		return sf_usage_error(ctx, "unknown keys subcommand '%s' (new, save, load, send, doctor, server, address, protocol)",
 				      sub);
 
+	k.data_fd = -1;
+	if (!strcmp(sub, "save") && sf_out_names_stdout(pos[0]) && (rc = sf_cli_data_stdout(ctx, pos[0], &k.data_fd)))
+		return rc;
 	sf_usbop_init(&u, ctx);
 	u.force = k.force;
 	if (npos == 1 && strcmp(sub, "protocol") && strcmp(sub, "doctor") &&
@@ -1144,5 +1165,10 @@ int cmd_keys(sf_ctx *ctx, int argc, char **argv)
 		free(recovery);
 	}
 	sf_usbop_free(&u);
+	if (k.data_fd >= 0)
+		close(k.data_fd);
 	return rc;
 }
+
+/* The options of this command besides the common ones (commands.h). */
+const struct option *const sf_options_keys[] = { keys_opts, NULL };

@@ -2,9 +2,12 @@
 #include <config.h>
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "numparse.h"
@@ -42,7 +45,7 @@ int cmd_read(sf_ctx *ctx, int argc, char **argv)
 	sf_plan pl;
 	char what[64] = "";
 	const char *outfile;
-	int first, rc;
+	int first, rc, data_fd = -1;
 
 	rc = sf_cli_parse(ctx, argc, argv, "", read_opts, read_opt, &r, &first);
 	if (rc == SF_CLI_HELP)
@@ -75,11 +78,13 @@ int cmd_read(sf_ctx *ctx, int argc, char **argv)
 		}
 	}
 
+	if (sf_out_names_stdout(outfile) && (rc = sf_cli_data_stdout(ctx, outfile, &data_fd)))
+		return rc;
 	sf_usbop_init(&u, ctx);
 	if ((rc = sf_plan_check_syntax(&r, &err)))
 		goto out;
-	if ((rc = sf_usbop_check_outfile(outfile, r.force, &err)) ||
-	    (rc = sf_usbop_check_log(ctx, outfile, &err)))
+	if (data_fd < 0 && ((rc = sf_usbop_check_outfile(outfile, r.force, &err)) ||
+			    (rc = sf_usbop_check_log(ctx, outfile, &err))))
 		goto out;
 	if ((rc = sf_usbop_preplan(ctx, &r, &pl, &err)))
 		goto out;
@@ -89,15 +94,33 @@ int cmd_read(sf_ctx *ctx, int argc, char **argv)
 	}
 	if ((rc = sf_plan_make(&u.target.profile, &r, &pl, &err)))
 		goto out;
-	sf_usbop_announce(&u, "read", &pl, outfile);
-	if ((rc = sf_usbop_read_to(&u, "read", &pl, outfile, r.force, &err)))
+	sf_usbop_announce(&u, "read", &pl, data_fd >= 0 ? "-" : outfile);
+	if (data_fd >= 0) {
+		/* dfu-util reads into a private file; the bytes then go out */
+		uint8_t *d = NULL;
+		size_t n = 0;
+		if ((rc = sf_usbop_read_mem(&u, "read", &pl, &d, &n, &err)))
+			goto out;
+		if (!ctx->dry_run && sf_out_write_data(data_fd, d, n) != 0)
+			rc = sf_err_set(&err, SF_EXIT_INTERNAL, "cannot write the data to standard output: %s",
+					strerror(errno));
+		free(d);
+		if (rc)
+			goto out;
+	} else if ((rc = sf_usbop_read_to(&u, "read", &pl, outfile, r.force, &err))) {
 		goto out;
+	}
 	if (!ctx->dry_run)
 		sf_usbop_done(&u, "read %" PRIu32 " bytes from %s%s0x%08" PRIx32 " on alt %d (%s) into %s",
 			    pl.length, pl.segment, pl.segment[0] ? " at " : "", pl.address, pl.alt,
-			    pl.alt_name, outfile);
+			    pl.alt_name, data_fd >= 0 ? "standard output" : outfile);
 out:
 	rc = sf_usbop_finish(&u, rc, &err, NULL);
 	sf_usbop_free(&u);
+	if (data_fd >= 0)
+		close(data_fd);
 	return rc;
 }
+
+/* The options of this command besides the common ones (commands.h). */
+const struct option *const sf_options_read[] = { read_opts, NULL };

@@ -434,17 +434,18 @@ static int exec_word(int argc, char **argv)
 	return 0;
 }
 
+static const struct option sim_longopts[] = {
+	{ "timing", required_argument, NULL, OPT_TIMING },
+	{ "fault", required_argument, NULL, OPT_FAULT },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "runtime", no_argument, NULL, OPT_RUNTIME },
+	{ "refused", required_argument, NULL, OPT_REFUSED },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_sim(sf_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "timing", required_argument, NULL, OPT_TIMING },
-		{ "fault", required_argument, NULL, OPT_FAULT },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "runtime", no_argument, NULL, OPT_RUNTIME },
-		{ "refused", required_argument, NULL, OPT_REFUSED },
-		{ NULL, 0, NULL, 0 },
-	};
 	sim_opts o = { 0 };
 	int first, rc;
 	const char *sub;
@@ -455,7 +456,7 @@ int cmd_sim(sf_ctx *ctx, int argc, char **argv)
 	 * exec is the command's, so only the words before it are parsed
 	 * (else getopt takes -l as ours and refuses it). */
 	int exec_at = exec_word(argc, argv);
-	rc = sf_cli_parse(ctx, exec_at ? exec_at + 1 : argc, argv, "", opts, on_option, &o, &first);
+	rc = sf_cli_parse(ctx, exec_at ? exec_at + 1 : argc, argv, "", sim_longopts, on_option, &o, &first);
 	if (rc == SF_CLI_HELP)
 		return SF_EXIT_OK;
 	if (rc)
@@ -501,3 +502,6 @@ int cmd_sim(sf_ctx *ctx, int argc, char **argv)
 		return sim_exec(ctx, args, nargs);
 	return sf_usage_error(ctx, "unknown sim command '%s': use add, list, remove, dump, reset or exec", sub);
 }
+
+/* The options of this command besides the common ones (commands.h). */
+const struct option *const sf_options_sim[] = { sim_longopts, NULL };

@@ -104,12 +104,13 @@ static int write_atomic(const sf_ctx *ctx, const char *target, const char *text)
 	return e == EACCES || e == EPERM || e == EROFS ? SF_EXIT_PERMISSION : SF_EXIT_INTERNAL;
 }
 
+static const struct option udev_longopts[] = {
+	{ "rules-dir", required_argument, NULL, OPT_RULES_DIR },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int udev_run(sf_ctx *ctx, int argc, char **argv, bool *sent)
 {
-	static const struct option opts[] = {
-		{ "rules-dir", required_argument, NULL, OPT_RULES_DIR },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dir = SF_UDEV_RULES_DIR;
 	const char *action;
 	char target[4096];
@@ -120,7 +121,7 @@ static int udev_run(sf_ctx *ctx, int argc, char **argv, bool *sent)
 	int first, rc;
 	struct stat st;
 
-	rc = sf_cli_parse(ctx, argc, argv, "", opts, udev_opt, &dir, &first);
+	rc = sf_cli_parse(ctx, argc, argv, "", udev_longopts, udev_opt, &dir, &first);
 	if (rc == -1)
 		return SF_EXIT_OK;
 	if (rc)
@@ -206,3 +207,6 @@ int cmd_udev(sf_ctx *ctx, int argc, char **argv)
 		sf_out_event(ctx, "result", sf_result_base(rc, sf_out_last_error()));
 	return rc;
 }
+
+/* The options of this command besides the common ones (commands.h). */
+const struct option *const sf_options_udev[] = { udev_longopts, NULL };

@@ -41,12 +41,13 @@ int sf_flash_image_load(const char *file, sf_flash_image *img, sf_err *err)
 		sf_flash_image_free(img);
 		return SF_EXIT_REFUSED;
 	}
-	/* dfu-util opens the file itself: a pipe (e.g. <(...)) was consumed
+	/* dfu-util opens the file itself: standard input ("-") and a pipe
+	 * (e.g. <(...)) were consumed
 	 * above, and /dev/stdin, /dev/fd/N, /proc/self/... name other files in
 	 * the child, so those go through a private copy (as does anything but
 	 * a regular file). */
-	img->regular = stat(file, &st) == 0 && S_ISREG(st.st_mode) && strncmp(file, "/dev/", 5) &&
-		       strncmp(file, "/proc/", 6);
+	img->regular = strcmp(file, "-") && stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+		       strncmp(file, "/dev/", 5) && strncmp(file, "/proc/", 6);
 	return 0;
 }
 

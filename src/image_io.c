@@ -1,6 +1,8 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,32 +18,48 @@ int sf_image_read(const char *path, size_t cap, uint8_t **data, size_t *len, sf_
 	uint8_t *buf = NULL;
 	size_t n = 0, size;
 	int fd;
+	bool from_stdin = !strcmp(path, "-");
+	char what[4200];
 
 	*data = NULL;
 	*len = 0;
 	if (!cap)
 		cap = SF_IMAGE_MAX_SIZE;
-	{
+	if (from_stdin) {
+		/* read whole into memory once: what goes on is a private copy */
+		snprintf(what, sizeof what, "standard input");
+		if (isatty(STDIN_FILENO))
+			return sf_err_set(err, SF_EXIT_USAGE,
+					  "'-' reads standard input, which is a terminal: pipe the file in (e.g. '< fw.bin') or give its name");
+		if ((fd = dup(STDIN_FILENO)) < 0 || fstat(fd, &st) != 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return sf_err_set(err, SF_EXIT_REFUSED, "cannot read standard input: %s", strerror(e));
+		}
+	} else {
 		int rc = sf_open_input(path, SF_FIFO_WAIT_S, &fd, &st, err);
 		if (rc)
 			return rc;
+		snprintf(what, sizeof what, "'%s'", path);
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is a directory; give an image file", path);
+		return sf_err_set(err, SF_EXIT_REFUSED, "%s is a directory; give an image file", what);
 	}
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > cap) {
 		close(fd);
 		return sf_err_set(err, SF_EXIT_REFUSED,
-				  "'%s' is too large (%lld bytes, limit %zu); not a device image",
-				  path, (long long)st.st_size, cap);
+				  "%s is too large (%lld bytes, limit %zu); not a device image",
+				  what, (long long)st.st_size, cap);
 	}
-	/* One byte beyond the cap tells a too-large pipe or device apart. */
-	size = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : cap + 1;
+	/* One byte beyond the cap tells a too-large pipe or device apart
+	 * (standard input may be a file opened at an offset: read it all). */
+	size = S_ISREG(st.st_mode) && !from_stdin ? (size_t)st.st_size + 1 : cap + 1;
 	buf = malloc(size);
 	if (!buf) {
 		close(fd);
-		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory reading '%s'", path);
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory reading %s", what);
 	}
 	while (n < size) {
 		ssize_t r = read(fd, buf + n, size - n);
@@ -51,7 +69,7 @@ int sf_image_read(const char *path, size_t cap, uint8_t **data, size_t *len, sf_
 				continue;
 			free(buf);
 			close(fd);
-			return sf_err_set(err, SF_EXIT_REFUSED, "cannot read '%s': %s", path, strerror(e));
+			return sf_err_set(err, SF_EXIT_REFUSED, "cannot read %s: %s", what, strerror(e));
 		}
 		if (r == 0)
 			break;
@@ -60,12 +78,12 @@ int sf_image_read(const char *path, size_t cap, uint8_t **data, size_t *len, sf_
 	close(fd);
 	if (n > cap) {
 		free(buf);
-		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is too large (over %zu bytes); not a device image",
-				  path, cap);
+		return sf_err_set(err, SF_EXIT_REFUSED, "%s is too large (over %zu bytes); not a device image",
+				  what, cap);
 	}
 	if (n == 0) {
 		free(buf);
-		return sf_err_set(err, SF_EXIT_REFUSED, "'%s' is empty (0 bytes); nothing to inspect or flash", path);
+		return sf_err_set(err, SF_EXIT_REFUSED, "%s is empty (0 bytes); nothing to inspect or flash", what);
 	}
 	*data = buf;
 	*len = n;

@@ -12,7 +12,8 @@
 /* Files larger than this are refused (no Particle image comes close). */
 #define SF_IMAGE_MAX_SIZE (16u * 1024 * 1024)
 
-/* Reads `path` (at most `cap` bytes; 0 = SF_IMAGE_MAX_SIZE) into a malloc'd
+/* Reads `path` ("-": standard input, read to its end; refused when it is a
+ * terminal, SF_EXIT_USAGE) (at most `cap` bytes; 0 = SF_IMAGE_MAX_SIZE) into a malloc'd
  * buffer (*data, free() it). Returns 0, or SF_EXIT_REFUSED with a one-line
  * message naming the file for a missing/unreadable/empty/too large file or
  * a directory, SF_EXIT_INTERNAL when out of memory. */

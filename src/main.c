@@ -8,12 +8,16 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clidoc.h"
 #include "commands.h"
 #include "out.h"
 #include "profile_io.h"
 #include "selfdirs.h"
 #include "sf_error.h"
 #include "sim_env.h"
+#include "suggest.h"
+
+static int cmd_help(sf_ctx *ctx, int argc, char **argv);
 
 static const struct sf_command commands[] = {
 	/* Areas add their commands here, one line group each. */
@@ -27,13 +31,16 @@ static const struct sf_command commands[] = {
 	  "that device; --profile is matched before the profiles on the search path.\n"
 	  "No device is not an error (exit 0); a device dfu-util may not open because\n"
 	  "of USB permissions is (exit 5). --json: one \"device\" event per device,\n"
-	  "then a \"result\" event with \"count\" and \"devices\".\n" },
+	  "then a \"result\" event with \"count\" and \"devices\".\n",
+	  NULL, NULL, false },
 	{ "flash", cmd_flash, "write a file to a device over USB (dfu-util), checked against its profile",
 	  "sparkflash flash (--usb FILE... | --factory FILE | --segment NAME FILE | ADDRESS FILE [--alt N|NAME])\n"
 	  "         [--force] [--allow-protected SEGMENT]... [--leave|--no-leave] [--verify]\n"
 	  "         [--all [--count N] | --serial SN... | --path BUS-PORT...] [--jobs N] [--wait SECONDS]\n"
 	  "         [--retries N] [--skip-unchanged | --diff] [--backup DIR] [--deadline SECONDS]\n"
-	  "       sparkflash flash [--cloud] DEVICE FILE...   (over the air: see 'cloud flash')",
+	  "       sparkflash flash firmware FILE              (spark-cli 0.3.0's words for --usb FILE)\n"
+	  "       sparkflash flash [--cloud] DEVICE FILE...   (over the air: see 'cloud flash')\n"
+	  "       sparkflash flash cloud DEVICE FILE...       (spark-cli 0.3.0's words for the same)",
 	  "  --usb FILE          user firmware (userFirmware); a Particle module goes where its\n"
 	  "                      header says: monolithic -> systemFirmwareOne if the profile has it,\n"
 	  "                      system part N -> systemFirmwareOne/Two/Three, user part ->\n"
@@ -58,6 +65,13 @@ static const struct sf_command commands[] = {
 	  "                      header says, system parts by index, then the user part; all are\n"
 	  "                      checked before the first byte is sent; one leave, after the last;\n"
 	  "                      a raw image among several is refused\n"
+	  "  --usb NAME          a named app of spark-cli (tinker, voodoo, cc3000, doctor, ...) for\n"
+	  "                      the device's profile: DIR/PROFILE/NAME.bin in --apps-dir DIR, then\n"
+	  "                      SPARKFLASH_APPS (DIR:DIR...), then the installed apps directory;\n"
+	  "                      sparkflash ships none (a missing one says where to put it); a file\n"
+	  "                      of that name always wins; checked like any image (also --factory)\n"
+	  "  --apps-dir DIR      look for named apps in DIR first\n"
+	  "  -                   FILE '-' is standard input (read whole, at most 16 MiB)\n"
 	  "CI and production:\n"
 	  "  --all               every DFU-mode device the profiles (or --profile) describe; or\n"
 	  "                      repeat --serial SN / --path BUS-PORT; one 'dfu-util -l', then all\n"
@@ -87,7 +101,11 @@ static const struct sf_command commands[] = {
 	  "  --log FILE          with several devices a directory: one SERIAL.log each\n"
 	  "  Every rule is checked before any USB traffic (exit 3 names the limit). Odd sizes on\n"
 	  "  profiles with write_padding 2 are padded in a private copy; your file is never\n"
-	  "  modified. A first argument that is not an address (or --cloud) flashes over the air.\n" },
+	  "  modified. A first argument that is not an address (or --cloud) flashes over the air,\n"
+	  "  unless it looks like a mistake: a segment name, a command word (usb, factory, ...),\n"
+	  "  a file or a malformed address (0x, 1e6, 08005000) is a usage error (exit 2) saying\n"
+	  "  what was probably meant, and nothing is sent; --cloud sends it anyway.\n",
+	  sf_options_flash, NULL, false },
 	{ "read", cmd_read, "read a segment or ADDRESS:LENGTH from a device into a new file",
 	  "sparkflash read (SEGMENT | ADDRESS:LENGTH) OUTFILE [--alt N|NAME] [--force] [--leave|--no-leave]",
 	  "  SEGMENT          a segment of the profile, e.g. userFirmware (its whole size)\n"
@@ -96,7 +114,9 @@ static const struct sf_command commands[] = {
 	  "  --force          replace an existing OUTFILE (a regular file; never a device or pipe)\n"
 	  "  --leave          leave DFU mode after the read (default: stay)\n"
 	  "  OUTFILE must not exist unless --force; dfu-util writes a temporary file in the same\n"
-	  "  directory, renamed into place on success and removed on failure.\n" },
+	  "  directory, renamed into place on success and removed on failure. OUTFILE '-' (or\n"
+	  "  /dev/stdout) is standard output: not with --json, not a terminal; messages go to stderr.\n",
+	  sf_options_read, NULL, false },
 	{ "keys", cmd_keys, "make, save, load and send device keys; server key, address, protocol",
 	  "sparkflash keys new [NAME] | save FILE | load FILE [--leave] | send DEVICE FILE | doctor DEVICE\n"
 	  "       | server FILE [--host H] [--port P] | address | protocol tcp|udp   [--protocol tcp|udp] [--force]\n"
@@ -105,11 +125,13 @@ static const struct sf_command commands[] = {
 	  "                SEC1 EC P-256 for udp), NAME.pem (PKCS#8) and NAME.pub.pem; NAME\n"
 	  "                defaults to 'device'; --protocol picks the algorithm, else the\n"
 	  "                default_protocol of --profile or of the device in DFU mode\n"
-	  "  save FILE     read <proto>PrivateKey into FILE (mode 0600; an existing FILE needs --force)\n"
+	  "  save FILE     read <proto>PrivateKey into FILE (mode 0600; an existing FILE needs --force;\n"
+	  "                '-' or /dev/stdout: standard output, not with --json, not a terminal)\n"
 	  "  load FILE     write a private key (PKCS#1, PKCS#8 or SEC1; PEM or DER) into\n"
 	  "                <proto>PrivateKey in the device's form, the rest 0xFF; first saves the\n"
 	  "                current key as FILE.backup-<serial>-<segment>-<UTC time>.der (mode 0600)\n"
-	  "                and, on a failure, says how to put it back; --leave: then leave DFU mode\n"
+	  "                and, on a failure, says how to put it back; --leave: then leave DFU mode;\n"
+	  "                FILE '-' is standard input (the backup: ./stdin.backup-...)\n"
 	  "  send DEVICE FILE  send the public key of FILE (any key form; FILE.pub.pem when FILE\n"
 	  "                is missing) for the device ID to the cloud (POST /v1/provisioning/ID)\n"
 	  "  doctor DEVICE new + load with leave + send for that device ID, files\n"
@@ -130,7 +152,8 @@ static const struct sf_command commands[] = {
 	  "  (e.g. \"...Ke\" for \"...Kg\"), save and address warn and go on; load and server refuse\n"
 	  "  unless --force (then they warn). Cloud options and the token as for 'cloud':\n"
 	  "  --product ID (also --product_id), --api-url URL, --cacert FILE, --connect-timeout S,\n"
-	  "  --max-time S. --no-leave keeps a load in DFU mode.\n" },
+	  "  --max-time S. --no-leave keeps a load in DFU mode.\n",
+	  sf_options_keys, "new save load send doctor server address protocol", false },
 	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
 	  "sparkflash cloud flash DEVICE FILE [--product ID] [--force]\n"
 	  "       sparkflash cloud flash FILE (--device D... | --all-online [--platform P]) [--jobs N] [--force]\n"
@@ -151,7 +174,8 @@ static const struct sf_command commands[] = {
 	  "The token comes from PARTICLE_ACCESS_TOKEN, ~/.particle/<profile>.config.json,\n"
 	  "then ~/.spark/spark.config.json; it is never accepted on the command line.\n"
 	  "Exit codes: 10 not authenticated, 11 device unknown/offline/rejected,\n"
-	  "12 network or server error, 9 timed out, 3 bad file.\n" },
+	  "12 network or server error, 9 timed out, 3 bad file.\n",
+	  sf_options_cloud, "flash list login logout", false },
 	{ "sim", cmd_sim, "simulated DfuSe devices for dfu-util (testing without hardware)",
 	  "sparkflash --sim DIR sim add PROFILE [--serial SN] [--path BUS-PORT] [--mode dfu|runtime]\n"
 	  "           [--timing fast|real] [--refused silent|stall|status] [--fault KIND[=ARG]]...\n"
@@ -188,7 +212,8 @@ static const struct sf_command commands[] = {
 	  "                   reset-on-leave (resets before answering the status after leave);\n"
 	  "                   once:KIND (not access/busy): one-shot, spent after the run it\n"
 	  "                   happened in (a retry gets past it)\n"
-	  "  Also SPARKFLASH_SIM=DIR instead of --sim DIR.\n" },
+	  "  Also SPARKFLASH_SIM=DIR instead of --sim DIR.\n",
+	  sf_options_sim, "add list remove reset dump exec", false },
 	{ "diagnose", cmd_diagnose, "explain a dfu-util log: what failed, why, and the fix",
 	  "sparkflash diagnose [--json] [--no-host] [--rules-dir DIR] [LOGFILE|-]",
 	  "Reads a dfu-util transcript (a file, or standard input when LOGFILE is - or\n"
@@ -202,7 +227,8 @@ static const struct sf_command commands[] = {
 	  "  --rules-dir DIR udev rules directory to check (repeatable)\n"
 	  "Input is limited to 16 MiB. A file whose first line is\n"
 	  "'#sparkflash-transcript exit=N' carries stream markers ('O ', 'E ');\n"
-	  "the runner's --log files are read as they are.\n" },
+	  "the runner's --log files are read as they are.\n",
+	  sf_options_diagnose, NULL, false },
 	{ "doctor", cmd_doctor, "check the setup: dfu-util, profiles, udev rules, USB access, cloud",
 	  "sparkflash doctor [--json] [--rules-dir DIR] [--api] [--api-url URL]",
 	  "Checks, one line each (ok / warning / error / skipped): dfu-util is present\n"
@@ -216,7 +242,8 @@ static const struct sf_command commands[] = {
 	  "                   system's: /etc, /run, /usr/lib and /lib udev/rules.d)\n"
 	  "  --api            also check that the cloud API answers\n"
 	  "  --api-url URL    the cloud API base URL to check (implies --api when it is\n"
-	  "                   not the default; else PARTICLE_API_URL or the config file)\n" },
+	  "                   not the default; else PARTICLE_API_URL or the config file)\n",
+	  sf_options_doctor, NULL, false },
 	{ "udev", cmd_udev, "print or install udev rules for USB access to profiled devices",
 	  "sparkflash udev print|install [--rules-dir DIR] [--json]",
 	  "  print            the rules file (60-sparkflash.rules) for every profile's DFU\n"
@@ -227,7 +254,8 @@ static const struct sf_command commands[] = {
 	  "                   reload step (udevadm control --reload-rules && udevadm\n"
 	  "                   trigger, then replug); --dry-run writes nothing\n"
 	  "  --rules-dir DIR  rules directory (default /etc/udev/rules.d)\n"
-	  "Exit 5 when the directory is not writable (run with sudo).\n" },
+	  "Exit 5 when the directory is not writable (run with sudo).\n",
+	  sf_options_udev, "print install", false },
 	{ "profiles", cmd_profiles, "list, show and check device profiles",
 	  "sparkflash profiles list | show NAME|PATH | check FILE... [--json] [--profiles-dir DIR]",
 	  "  list             every profile along the search path (--profiles-dir DIRs,\n"
@@ -240,19 +268,35 @@ static const struct sf_command commands[] = {
 	  "                   anything with '/' or ending in .json is a file\n"
 	  "  check FILE...    validate profile files; the first broken one is reported as\n"
 	  "                   FILE:LINE:COLUMN: problem (exit 3)\n"
-	  "  --json           list: a JSON array; show: a JSON object; check: NDJSON events\n" },
+	  "  --json           list: a JSON array; show: a JSON object; check: NDJSON events\n",
+	  NULL, "list show check", false },
 	{ "inspect", cmd_inspect, "show what an image file is: raw or Particle module, platform, CRC",
 	  "sparkflash inspect [--json] FILE",
-	  "Reads FILE (at most 16 MiB) and prints its size and, for a Particle module,\n"
-	  "the prefix offset, platform, function, index, start/end address, version,\n"
-	  "flags, dependencies, suffix (product id/version, SHA-256), the CRC-32\n"
-	  "(stored vs computed) and the size check; also any DFU suffix and whether\n"
-	  "dfu-util would strip a Stellaris/LPC-like prefix. A bad CRC is reported\n"
-	  "as BAD but is not an error: the exit status is 0 whenever the file was\n"
-	  "read, 3 when it is missing, unreadable, empty, too large or a directory.\n"
-	  "--json prints one object ({\"event\":\"inspect\", ...}) on stdout.\n" },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  "Reads FILE (at most 16 MiB; '-' is standard input) and prints its size\n"
+	  "and, for a Particle module, the prefix offset, platform, function, index,\n"
+	  "start/end address, version, flags, dependencies, suffix (product\n"
+	  "id/version, SHA-256), the CRC-32 (stored vs computed) and the size check;\n"
+	  "also any DFU suffix and whether dfu-util would strip a Stellaris/LPC-like\n"
+	  "prefix. A bad CRC is reported as BAD but is not an error: the exit status\n"
+	  "is 0 whenever the file was read, 3 when it is missing, unreadable, empty,\n"
+	  "too large or a directory (2 for '-' when standard input is a terminal).\n"
+	  "--json prints one object ({\"event\":\"inspect\", ...}) on stdout.\n",
+	  NULL, NULL, false },
+	{ "help", cmd_help, "show the help of a command (or of sparkflash)",
+	  "sparkflash help [COMMAND]",
+	  "Prints the same text as 'sparkflash COMMAND --help' (without COMMAND: as\n"
+	  "'sparkflash --help'). 'man sparkflash' has all of it in one page.\n",
+	  NULL, NULL, false },
+	/* for the shell completions: 'profiles' and 'segments [PROFILE]' */
+	{ "__complete", cmd_complete, "words for shell completion", "sparkflash __complete profiles|segments [PROFILE]",
+	  NULL, NULL, NULL, true },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
+
+const struct sf_command *sf_command_table(void)
+{
+	return commands;
+}
 
 const struct sf_command *sf_command_find(const char *name)
 {
@@ -266,6 +310,7 @@ const struct sf_command *sf_command_find(const char *name)
 
 static void print_help(FILE *f)
 {
+	size_t n;
 	fprintf(f,
 		"usage: sparkflash [GLOBAL OPTIONS] COMMAND [ARGS]\n"
 		"\n"
@@ -274,35 +319,78 @@ static void print_help(FILE *f)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; commands[i].name; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f,
-		"\n"
-		"Global options (also accepted after the command):\n"
-		"  --json               machine-readable output (NDJSON events for device commands,\n"
-		"                       each with \"schema\": 1; see README \"JSON output\")\n"
-		"  --dry-run            show what would run; touch nothing\n"
-		"  --profile NAME|PATH  device profile to use\n"
-		"  --serial SN          pick the device with this USB serial number\n"
-		"  --path BUS-PORT      pick the device on this USB path (as dfu-util -l shows it)\n"
-		"  --profiles-dir DIR   extra profile directory (repeatable; also SPARKFLASH_PROFILES;\n"
-		"                       then the built-in one, the source tree's when run from the\n"
-		"                       build tree)\n"
-		"  --sim DIR            use the simulated devices in DIR (also SPARKFLASH_SIM)\n"
-		"  --dfu-util PATH      dfu-util binary (also DFU_UTIL)\n"
-		"  --log FILE           save dfu-util's raw output (the transcript) to FILE\n"
-		"  --timeout SECONDS    time limit for each dfu-util run (exit 9) and cloud request\n"
-		"  --detach             flash/read/keys: switch a device found in normal (runtime) mode\n"
-		"                       to DFU mode first (dfu-util -e), then go on\n"
-		"  -q, --quiet          no informational output\n"
-		"  -v, --verbose        show the dfu-util command lines and their output\n"
-		"  -h, --help           this text; 'sparkflash COMMAND --help' for a command\n"
-		"  -V, --version        version\n"
-		"\n"
-		"Exit codes: 0 ok, 1 internal error, 2 usage, 3 refused before touching a\n"
-		"device, 4 no/ambiguous device, 5 USB permission denied, 6 transfer failed,\n"
-		"7 verification mismatch, 8 dfu-util missing or unusable, 9 timed out,\n"
-		"10 cloud: not authenticated, 11 cloud: device unknown/offline/rejected,\n"
-		"12 cloud: network or server error.\n");
+		if (!commands[i].hidden)
+			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nGlobal options (also accepted after the command):\n");
+	sf_cli_print_optdocs(f);
+	fprintf(f, "\nLong options are spelled out in full: sparkflash never takes an abbreviation.\n"
+		   "'-' is standard input for flash, keys load and inspect, standard output for\n"
+		   "read and keys save.\n");
+	/* the exit codes, wrapped */
+	{
+		size_t col = 0;
+		fprintf(f, "\nExit codes:");
+		col = strlen("Exit codes:");
+		n = sf_exit_docs(0, &(int){ 0 }, &(const char *){ NULL }, &(const char *){ NULL });
+		for (size_t i = 0; i < n; i++) {
+			int code;
+			const char *brief, *meaning;
+			char w[96];
+			sf_exit_docs(i, &code, &brief, &meaning);
+			if (code > 128)
+				continue; /* said once below */
+			snprintf(w, sizeof w, "%d %s%s", code, brief, code < 12 ? "," : ".");
+			if (col + 1 + strlen(w) > 78) {
+				fprintf(f, "\n");
+				col = 0;
+			} else {
+				fputc(' ', f);
+				col++;
+			}
+			fputs(w, f);
+			col += strlen(w);
+		}
+		fprintf(f, "\n128 + N: stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).\n"
+			   "See 'man sparkflash' for every exit code and diagnosis id.\n");
+	}
+}
+
+/* The command names a user may type (for "did you mean"). */
+static size_t visible_names(const char **names, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; commands[i].name && n < max; i++)
+		if (!commands[i].hidden)
+			names[n++] = commands[i].name;
+	return n;
+}
+
+static int unknown_command(const char *word, const char *how)
+{
+	const char *names[32];
+	char hint[200];
+	size_t n = visible_names(names, 32);
+	sf_suggest_text(word, NULL, names, n, hint, sizeof hint);
+	fprintf(stderr, "sparkflash: '%s' is not a sparkflash command%s; %s\n", word, hint, how);
+	return SF_EXIT_USAGE;
+}
+
+/* sparkflash help [COMMAND]: what COMMAND --help prints. */
+static int cmd_help(sf_ctx *ctx, int argc, char **argv)
+{
+	const struct sf_command *c;
+	sf_ctx hc = *ctx;
+	if (argc > 2)
+		return sf_usage_error(ctx, "help takes at most one COMMAND");
+	if (argc == 1) {
+		print_help(stdout);
+		return SF_EXIT_OK;
+	}
+	if (!(c = sf_command_find(argv[1])) || c->hidden)
+		return unknown_command(argv[1], "see 'sparkflash --help' for the list");
+	hc.command = c->name;
+	sf_print_command_usage(&hc, true);
+	return SF_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -334,6 +422,11 @@ int main(int argc, char **argv)
 
 	/* Global options before the command word; the command's own parser
 	 * accepts the same options after it. */
+	/* the build writes the man page and the completions with this */
+	if (argc == 3 && !strcmp(argv[1], "--dump-cli")) {
+		free(typed);
+		return sf_clidoc_print(argv[2], stdout);
+	}
 	switch (sf_cli_parse_global(&ctx, argc, argv, &i)) {
 	case 0:
 		break;
@@ -357,9 +450,8 @@ int main(int argc, char **argv)
 	}
 	cmd = sf_command_find(argv[i]);
 	if (!cmd) {
-		fprintf(stderr, "sparkflash: '%s' is not a sparkflash command; see 'sparkflash --help'\n", argv[i]);
 		free(typed);
-		return SF_EXIT_USAGE;
+		return unknown_command(argv[i], "see 'sparkflash --help'");
 	}
 	ctx.command = cmd->name;
 	rc = cmd->run(&ctx, argc - i, argv + i);

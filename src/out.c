@@ -1,10 +1,12 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "jsontext.h"
@@ -172,4 +174,34 @@ void sf_out_guard_terminal(void)
 	fflush(stderr);
 	stdout = guard(stdout, &cookies[0], STDOUT_FILENO, _IOLBF);
 	stderr = guard(stderr, &cookies[1], STDERR_FILENO, _IONBF);
+}
+
+/* ---- data on standard output ---------------------------------------------- */
+
+bool sf_out_names_stdout(const char *path)
+{
+	return path && (!strcmp(path, "-") || !strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/fd/1") ||
+			!strcmp(path, "/proc/self/fd/1"));
+}
+
+int sf_out_data_stdout(void)
+{
+	int fd;
+	fflush(stdout);
+	/* close-on-exec: dfu-util must not hold the data stream */
+	if ((fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)) < 0)
+		return -1;
+	if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		close(fd);
+		return -1;
+	}
+	/* human text now reaches stderr's terminal through stdout too */
+	if (cookies[0].fd != STDOUT_FILENO)
+		stdout = guard(stdout, &cookies[0], STDOUT_FILENO, _IOLBF);
+	return fd;
+}
+
+int sf_out_write_data(int fd, const void *data, size_t len)
+{
+	return write_fully(fd, data, len) ? 0 : -1;
 }

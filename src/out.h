@@ -5,6 +5,8 @@
 #define SF_OUT_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "cli.h"
 
@@ -34,6 +36,16 @@ void sf_out_event(const sf_ctx *ctx, const char *name, json_t *fields);
  * name reaches the terminal), C1 controls and bytes that are not UTF-8 into
  * '?' (sf_term_filter). Called once, first thing in main. */
 void sf_out_guard_terminal(void);
+
+/* Data on standard output (read -, keys save -): whether an output name
+ * means standard output ("-", /dev/stdout, /dev/fd/1, /proc/self/fd/1). */
+bool sf_out_names_stdout(const char *path);
+/* Takes standard output for the data: returns a descriptor for it
+ * (close-on-exec) and points fd 1 at stderr, so every human line (and a
+ * dry run's command lines) goes there. -1 on failure (errno). */
+int sf_out_data_stdout(void);
+/* Writes all of data to fd; 0, or -1 (errno). */
+int sf_out_write_data(int fd, const void *data, size_t len);
 
 /* Prints a JSON document (pretty for humans is not wanted: one line). */
 void sf_out_json_line(json_t *doc);

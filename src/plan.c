@@ -239,7 +239,7 @@ static uint64_t next_with(const sf_layout *l, uint64_t from, unsigned need)
 /* Every byte of [addr, addr+len) mapped with `need`; else a message naming
  * the first offending byte and the region it falls in. */
 static int check_range(const sf_profile *p, const sf_alt *a, uint32_t addr, uint64_t len,
-		       unsigned need, const char *verb, sf_err *err)
+		       unsigned need, const char *what, sf_err *err)
 {
 	uint64_t cur = addr, end = (uint64_t)addr + len;
 	char lab[160];
@@ -252,8 +252,8 @@ static int check_range(const sf_profile *p, const sf_alt *a, uint32_t addr, uint
 						  "0x%08" PRIx32 " is not mapped on %s of profile %s",
 						  addr, lab, p->id);
 			return sf_err_set(err, SF_EXIT_REFUSED,
-					  "%s %" PRIu64 " bytes at 0x%08" PRIx32 " runs past the mapped memory of %s: the last mapped byte is 0x%08" PRIx64 ", so %" PRIu64 " bytes are too many",
-					  verb, len, addr, lab, cur - 1, end - cur);
+					  "%s at 0x%08" PRIx32 " runs past the mapped memory of %s: the last mapped byte is 0x%08" PRIx64 ", so %" PRIu64 " %s too many",
+					  what, addr, lab, cur - 1, end - cur, end - cur == 1 ? "byte is" : "bytes are");
 		}
 		if ((r->flags & need) != need) {
 			const char *kind = r->flags == SF_MEM_READABLE ? "read-only" :
@@ -319,10 +319,40 @@ static const sf_segment *next_protected_hit(const sf_profile *p, const sf_alt *a
 	return NULL;
 }
 
+/* What writes protected segment `s` besides --allow-protected: the keys
+ * command that picks it (keys load/server choose <proto>PrivateKey /
+ * <proto>ServerKey by --protocol, else the profile's default_protocol;
+ * keys protocol writes the transport flag), as "; only 'sparkflash keys
+ * load FILE' writes it, or"; for the rest (bootloader, OTA flag, option
+ * bytes, ...) that no command writes: "; no sparkflash command writes it
+ * for you:". */
+static void writer_of(const sf_profile *p, const sf_segment *s, char *buf, size_t size)
+{
+	const char *n = s->name, *proto = NULL, *cmd = NULL;
+	char opt[32] = "";
+	if (!strncmp(n, "tcp", 3))
+		proto = "tcp";
+	else if (!strncmp(n, "udp", 3))
+		proto = "udp";
+	if (proto && s->key.present && !strcmp(n + 3, "PrivateKey"))
+		cmd = "keys load FILE";
+	else if (proto && s->key.present && !strcmp(n + 3, "ServerKey"))
+		cmd = "keys server FILE";
+	if (cmd) {
+		if (!p->default_protocol || strcmp(p->default_protocol, proto))
+			snprintf(opt, sizeof opt, " --protocol %s", proto);
+		snprintf(buf, size, "; only 'sparkflash %s%s' writes it, or", cmd, opt);
+	} else if (!strcmp(n, "transport")) {
+		snprintf(buf, size, "; only 'sparkflash keys protocol tcp|udp' writes it, or");
+	} else {
+		snprintf(buf, size, "; no sparkflash command writes it for you:");
+	}
+}
+
 static int check_protected(const sf_profile *p, const sf_alt *a, const sf_op_request *req,
 			   const sf_segment *target, const sf_plan *pl, sf_err *err)
 {
-	char lab[160], flags[256] = "", names[200] = "";
+	char lab[160], flags[256] = "", names[200] = "", writer[120];
 	uint64_t wend = (uint64_t)pl->address + pl->length, send, ignored;
 	size_t from = 0, used = 0, nused = 0;
 	const sf_segment *s = next_protected_hit(p, a, req, target, pl, &from, &send), *o;
@@ -341,11 +371,12 @@ static int check_protected(const sf_profile *p, const sf_alt *a, const sf_op_req
 		nused += (size_t)k;
 	}
 	alt_label(a, lab, sizeof lab);
+	writer_of(p, s, writer, sizeof writer);
 	if (s->address < wend && send > pl->address)
 		return sf_err_set(err, SF_EXIT_REFUSED,
-				  "writing 0x%08" PRIx32 "-0x%08" PRIx64 " on %s overwrites the protected segment %s (0x%08" PRIx32 "-0x%08" PRIx64 ")%s%s; only the keys commands write it, or pass --allow-protected %s%s",
+				  "writing 0x%08" PRIx32 "-0x%08" PRIx64 " on %s overwrites the protected segment %s (0x%08" PRIx32 "-0x%08" PRIx64 ")%s%s%s pass --allow-protected %s%s",
 				  pl->address, wend - 1, lab, s->name, s->address, send - 1,
-				  nused ? " and touches " : "", names, s->name, flags);
+				  nused ? " and touches " : "", names, writer, s->name, flags);
 	return sf_err_set(err, SF_EXIT_REFUSED,
 			  "writing 0x%08" PRIx32 "-0x%08" PRIx64 " on %s erases the whole page(s) 0x%08" PRIx32 "-0x%08" PRIx64 ", which hold the protected segment %s (0x%08" PRIx32 "-0x%08" PRIx64 ")%s%s; write outside those pages, or pass --allow-protected %s%s",
 			  pl->address, wend - 1, lab, pl->erase_start, pl->erase_end - 1,
@@ -385,6 +416,29 @@ static int check_module(const sf_profile *p, const sf_op_request *req, sf_plan *
 	return 0;
 }
 
+/* A write of the factory image: flash --factory, and flash --segment
+ * factoryReset, which must agree with it (the same checks, the same
+ * messages). */
+static bool is_factory_write(const sf_op_request *req)
+{
+	return req->kind == SF_OP_FLASH_FACTORY ||
+	       (req->kind == SF_OP_WRITE_SEGMENT && req->segment && !strcmp(req->segment, "factoryReset"));
+}
+
+/* Only an application goes to the factory reset location (particle-cli
+ * 3.x: "Cannot flash a non-application binary to the factory reset
+ * location"). */
+static int check_factory_module(const sf_profile *p, const sf_op_request *req, sf_err *err)
+{
+	const sf_module_info *m = req->module;
+	if (!m || !m->is_module || m->function == SF_MODFN_USER_PART ||
+	    (m->function == SF_MODFN_MONO_FIRMWARE && !sf_profile_segment(p, "systemFirmwareOne")))
+		return 0;
+	return sf_err_set(err, SF_EXIT_REFUSED,
+			  "the image is a %s module; only an application can go to the factory reset location",
+			  sf_module_function_name(m->function));
+}
+
 /* Destination of flash --usb / --factory (spark-cli.md §3.2). */
 static int module_destination(const sf_profile *p, const sf_op_request *req,
 			      const char **name, sf_plan *pl, sf_err *err)
@@ -398,14 +452,8 @@ static int module_destination(const sf_profile *p, const sf_op_request *req,
 	*name = factory ? "factoryReset" : "userFirmware";
 	if (!m || !m->is_module)
 		return 0;
-	if (factory) {
-		if (m->function == SF_MODFN_USER_PART ||
-		    (m->function == SF_MODFN_MONO_FIRMWARE && !has_sys1))
-			return 0;
-		return sf_err_set(err, SF_EXIT_REFUSED,
-				  "the image is a %s module; only an application can go to the factory reset location",
-				  sf_module_function_name(m->function));
-	}
+	if (factory)
+		return check_factory_module(p, req, err);
 	switch (m->function) {
 	case SF_MODFN_MONO_FIRMWARE:
 		if (has_sys1)
@@ -439,7 +487,7 @@ static int plan_write(const sf_profile *p, const sf_op_request *req, const sf_al
 {
 	uint64_t size = req->file_size, padded;
 	uint32_t ps, psz, ls, lsz;
-	char lab[160];
+	char lab[160], what[160];
 	int rc;
 
 	alt_label(a, lab, sizeof lab);
@@ -448,10 +496,15 @@ static int plan_write(const sf_profile *p, const sf_op_request *req, const sf_al
 	padded = size;
 	if (p->write_padding > 1 && size % p->write_padding)
 		padded = size + (p->write_padding - size % p->write_padding);
+	/* the size that is checked is the size written: the padded one */
+	if (padded != size)
+		snprintf(what, sizeof what, "writing %" PRIu64 " bytes (the %" PRIu64 "-byte image padded to %s)",
+			 padded, size, p->write_padding == 2 ? "even length" : "the write unit");
+	else
+		snprintf(what, sizeof what, "writing %" PRIu64 " %s", size, size == 1 ? "byte" : "bytes");
 	if ((uint64_t)pl->address + padded > 0x100000000ull)
-		return sf_err_set(err, SF_EXIT_REFUSED,
-				  "writing %" PRIu64 " bytes at 0x%08" PRIx32 " wraps past the 32-bit address space (0xffffffff)",
-				  padded, pl->address);
+		return sf_err_set(err, SF_EXIT_REFUSED, "%s at 0x%08" PRIx32 " wraps past the 32-bit address space (0xffffffff)",
+				  what, pl->address);
 	pl->file_size = size;
 	pl->pad = padded != size;
 	pl->length = (uint32_t)padded;
@@ -461,13 +514,19 @@ static int plan_write(const sf_profile *p, const sf_op_request *req, const sf_al
 			return sf_err_set(err, SF_EXIT_REFUSED,
 					  "segment %s (0x%08" PRIx32 ") is not mapped on %s",
 					  seg->name, seg->address, lab);
-		if ((uint64_t)pl->address + padded > send)
+		if ((uint64_t)pl->address + padded > send) {
+			uint64_t room = send - pl->address;
+			char at[64] = "";
+			/* a module placed by its header starts inside the segment */
+			if (pl->address != seg->address)
+				snprintf(at, sizeof at, " from 0x%08" PRIx32, pl->address);
 			return sf_err_set(err, SF_EXIT_REFUSED,
-					  "the file is %" PRIu64 " bytes%s but segment %s holds %" PRIu64 " bytes (0x%08" PRIx32 "-0x%08" PRIx64 ")",
-					  size, pl->pad ? " (padded to even length)" : "", seg->name,
-					  send - seg->address, seg->address, send - 1);
+					  "%s does not fit: segment %s holds %" PRIu64 " %s%s (0x%08" PRIx32 "-0x%08" PRIx64 ")",
+					  what, seg->name, room, room == 1 ? "byte" : "bytes", at, seg->address,
+					  send - 1);
+		}
 	}
-	if ((rc = check_range(p, a, pl->address, padded, SF_MEM_WRITABLE, "writing", err)))
+	if ((rc = check_range(p, a, pl->address, padded, SF_MEM_WRITABLE, what, err)))
 		return rc;
 	if (a->erase_none) {
 		pl->erase_start = pl->address;
@@ -509,7 +568,11 @@ static int plan_read(const sf_profile *p, const sf_op_request *req, const sf_alt
 					  len, pl->address);
 	}
 	pl->length = len;
-	return check_range(p, a, pl->address, len, SF_MEM_READABLE, "reading", err);
+	{
+		char what[64];
+		snprintf(what, sizeof what, "reading %" PRIu32 " %s", len, len == 1 ? "byte" : "bytes");
+		return check_range(p, a, pl->address, len, SF_MEM_READABLE, what, err);
+	}
 }
 
 int sf_plan_make(const sf_profile *p, const sf_op_request *req, sf_plan *out, sf_err *err)
@@ -530,6 +593,8 @@ int sf_plan_make(const sf_profile *p, const sf_op_request *req, sf_plan *out, sf
 					  req->allow_protected[i], p->id);
 	}
 	if (kind_is_firmware(req->kind) && (rc = check_module(p, req, out, err)))
+		return rc;
+	if (req->kind == SF_OP_WRITE_SEGMENT && is_factory_write(req) && (rc = check_factory_module(p, req, err)))
 		return rc;
 
 	switch (req->kind) {
@@ -563,7 +628,7 @@ int sf_plan_make(const sf_profile *p, const sf_op_request *req, sf_plan *out, sf
 		/* a segment a module may sit anywhere in (the P2's user part
 		 * grows down from the segment's end): where its header says */
 		if (seg->header_placement && req->module && req->module->is_module && !out->upload &&
-		    kind_is_firmware(req->kind) && req->kind != SF_OP_FLASH_FACTORY &&
+		    kind_is_firmware(req->kind) && !is_factory_write(req) &&
 		    req->module->start_address > seg->address &&
 		    req->module->start_address < sf_segment_end(p, seg))
 			out->address = req->module->start_address;
@@ -596,13 +661,14 @@ int sf_plan_make(const sf_profile *p, const sf_op_request *req, sf_plan *out, sf
 	/* A module linked for another address would not run where it lands
 	 * (particle-cli #610); factory images are copies, stored elsewhere. */
 	if (req->module && req->module->is_module && !out->upload &&
-	    req->kind != SF_OP_FLASH_FACTORY && kind_is_firmware(req->kind) &&
+	    !is_factory_write(req) && kind_is_firmware(req->kind) &&
 	    req->module->start_address != out->address) {
 		if (!req->force)
 			return sf_err_set(err, SF_EXIT_REFUSED,
-					  "the image's header says it runs at 0x%08" PRIx32 ", but %s%s0x%08" PRIx32 "; pass --force to write it there anyway",
+					  "the image's header says it runs at 0x%08" PRIx32 ", but %s%s0x%08" PRIx32 "; %spass --force to write it there anyway",
 					  req->module->start_address, out->segment[0] ? out->segment : "the address",
-					  out->segment[0] ? " is at " : " is ", out->address);
+					  out->segment[0] ? " is at " : " is ", out->address,
+					  !strcmp(out->segment, "factoryReset") ? "to store it as the factory image use --factory, or " : "");
 		snprintf(out->warning, sizeof out->warning,
 			 "writing an image linked for 0x%08" PRIx32 " to 0x%08" PRIx32 " (--force)",
 			 req->module->start_address, out->address);

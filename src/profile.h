@@ -33,7 +33,7 @@ typedef struct sf_segment {
 	uint32_t size;        /* 0 = up to the end of the containing region */
 	bool has_size;
 	bool leave;           /* flash with :leave by default */
-	bool is_protected;    /* key material: only keys commands write it */
+	bool is_protected;    /* key material, flags: writes need --allow-protected (keys commands: their slot) */
 	bool header_placement; /* "placement": "header": a module image goes to the
 	                          start address its header names anywhere inside
 	                          (the P2's user part grows down from the end) */

@@ -35,6 +35,7 @@ const sf_selfdirs *sf_selfdirs_get(void)
 	done = true;
 	snprintf(d.profiles, sizeof d.profiles, "%s", SF_PROFILEDIR);
 	snprintf(d.simlib, sizeof d.simlib, "%s/libsfsim.so", SF_PKGLIBDIR);
+	snprintf(d.apps, sizeof d.apps, "%s", SF_APPSDIR);
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n <= 0)
 		return &d; /* no /proc: the configured directories */
@@ -51,6 +52,8 @@ const sf_selfdirs *sf_selfdirs_get(void)
 	}
 	if (sf_rtpath_relocate(dir, SF_PREFIX, SF_BINDIR, SF_PROFILEDIR, buf, sizeof buf) && is_dir(buf))
 		snprintf(d.profiles, sizeof d.profiles, "%s", buf);
+	if (sf_rtpath_relocate(dir, SF_PREFIX, SF_BINDIR, SF_APPSDIR, buf, sizeof buf) && is_dir(buf))
+		snprintf(d.apps, sizeof d.apps, "%s", buf);
 	if (sf_rtpath_relocate(dir, SF_PREFIX, SF_BINDIR, SF_PKGLIBDIR, buf, sizeof buf - 16)) {
 		strcat(buf, "/libsfsim.so");
 		if (access(buf, R_OK) == 0)

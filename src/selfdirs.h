@@ -20,6 +20,7 @@
 typedef struct sf_selfdirs {
 	char profiles[PATH_MAX];  /* the built-in profile directory */
 	char simlib[PATH_MAX];    /* libsfsim.so */
+	char apps[PATH_MAX];      /* the installed named-apps directory ($(pkgdatadir)/apps) */
 	bool build_tree;          /* the executable runs from its build tree */
 } sf_selfdirs;
 

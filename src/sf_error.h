@@ -40,6 +40,11 @@ int sf_err_set(sf_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void sf_err_clear(sf_err *err);
 
+/* The documented exit codes, i from 0 to the count returned: the code,
+ * a few words for --help and the full meaning for the man page. Returns
+ * the number of entries (fills the out values only when i is below it). */
+size_t sf_exit_docs(size_t i, int *code, const char **brief, const char **meaning);
+
 /* Human name of an exit code ("usage", "refused", ...). */
 const char *sf_exit_name(int code);
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Checks that need no device come first: with no device attached, a
 # malformed address or length, an overflow, a missing output directory are
-# refused with exit 3 (not "no device", exit 4); a bare address given to
+# refused with exit 3 (flash's malformed first word: 2) (not "no device",
+# exit 4); a bare address given to
 # read is a usage error that says to add :LENGTH. Nothing is left behind.
 . "$srcdir/tests/lib.sh"
 
@@ -18,11 +19,12 @@ mkdir "$T/w"
 cd "$T/w" || exit 1
 head -c 100 /dev/zero >fw.bin
 
+# (flash's first word: a malformed address is a usage error, t101)
 usb flash 08005000 fw.bin
-expect_rc "flash: octal-looking address, no device" 3
+expect_rc "flash: octal-looking address, no device" 2
 grep_err "names the octal problem" "leading zero"
 usb flash 0x1000000000 fw.bin
-expect_rc "flash: address past 32 bits, no device" 3
+expect_rc "flash: address past 32 bits, no device" 2
 usb flash 0xFFFFFFF0 fw.bin
 expect_rc "flash: address + size wraps, no device" 3
 grep_err "says it wraps" "wraps past"

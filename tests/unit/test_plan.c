@@ -163,7 +163,7 @@ static void end_of_memory(void **s)
 	REFUSED_WITH(waddr(&core, "0x0801ffff", NULL, 1), "the last mapped byte is 0x0801ffff");
 	REFUSED_WITH(waddr(&core, "0x08020000", NULL, 1), "not in the memory map");
 	assert_int_equal(waddr(&photon, "0x080fffff", NULL, 1), 0);
-	REFUSED_WITH(waddr(&photon, "0x080fffff", NULL, 2), "1 bytes are too many");
+	REFUSED_WITH(waddr(&photon, "0x080fffff", NULL, 2), "1 byte is too many");
 	assert_int_equal(waddr(&widget, "0x2fffe", NULL, 2), 0);
 	REFUSED_WITH(waddr(&widget, "0x2fffe", NULL, 4), "runs past");
 }
@@ -242,7 +242,7 @@ static void core_protected_neighbours(void **s)
 	REFUSED_WITH(wallow(&core, "0x3000", 16, "userFirmware"), "no protected segment of that name");
 	REFUSED_WITH(wallow(&core, "0x3000", 16, "bogus"), "--allow-protected bogus");
 	/* --segment on a protected segment is refused; the keys commands may */
-	REFUSED_WITH(req(&core, SF_OP_WRITE_SEGMENT, "tcpPrivateKey", 600, NULL, false), "only the keys commands write it");
+	REFUSED_WITH(req(&core, SF_OP_WRITE_SEGMENT, "tcpPrivateKey", 600, NULL, false), "only 'sparkflash keys load FILE");
 	assert_int_equal(req(&core, SF_OP_KEYS_LOAD, "tcpPrivateKey", 609, NULL, false), 0);
 	assert_int_equal(pl.alt, 1);
 	assert_int_equal(pl.address, 0x2000);
@@ -396,6 +396,80 @@ static sf_module_info mod(unsigned fn, unsigned index, unsigned platform, uint32
 			     .platform_id = (uint16_t)platform, .has_suffix = true,
 			     .suffix_size = 36, .crc_ok = true, .size_ok = true };
 	return m;
+}
+
+/* The refusals say what is true (issue 11 item 11): only the command that
+ * really writes a protected segment is named, the size quoted is the size
+ * checked (padded or not), and --segment factoryReset agrees with
+ * --factory. */
+static void refusal_messages(void **s)
+{
+	sf_module_info m;
+	sf_segment *transport = NULL;
+	char factory_msg[SF_ERR_MSG_MAX];
+	(void)s;
+
+	/* key slots: the keys command, with --protocol when it is not the default */
+	photon.default_protocol = (char *)"tcp";
+	REFUSED_WITH(req(&photon, SF_OP_WRITE_SEGMENT, "tcpPrivateKey", 600, NULL, false),
+		     "; only 'sparkflash keys load FILE' writes it, or pass --allow-protected tcpPrivateKey");
+	REFUSED_WITH(req(&photon, SF_OP_WRITE_SEGMENT, "udpPrivateKey", 100, NULL, false),
+		     "only 'sparkflash keys load FILE --protocol udp' writes it");
+	REFUSED_WITH(req(&photon, SF_OP_WRITE_SEGMENT, "tcpServerKey", 100, NULL, false),
+		     "only 'sparkflash keys server FILE' writes it");
+	REFUSED_WITH(req(&photon, SF_OP_WRITE_SEGMENT, "udpServerKey", 100, NULL, false),
+		     "only 'sparkflash keys server FILE --protocol udp' writes it");
+	photon.default_protocol = NULL;
+	/* the transport flag: keys protocol; a flag no command writes: none named */
+	for (size_t i = 0; i < photon.nsegments; i++)
+		if (!strcmp(photon.segments[i].name, "transport"))
+			transport = &photon.segments[i];
+	assert_non_null(transport);
+	transport->is_protected = true;
+	REFUSED_WITH(req(&photon, SF_OP_WRITE_SEGMENT, "transport", 1, NULL, false),
+		     "only 'sparkflash keys protocol tcp|udp' writes it");
+	free(transport->name);
+	transport->name = strdup("otaFlag");
+	REFUSED_WITH(req(&photon, SF_OP_WRITE_SEGMENT, "otaFlag", 1, NULL, false),
+		     "; no sparkflash command writes it for you: pass --allow-protected otaFlag");
+	assert_null(strstr(err.msg, "keys"));
+	assert_int_equal(wallow(&photon, "2977", 1, "otaFlag"), 0);
+	free(transport->name);
+	transport->name = strdup("transport");
+	transport->is_protected = false;
+
+	/* sizes: the padded size is the one checked, and both are named */
+	REFUSED_WITH(req(&core, SF_OP_FLASH_USB, NULL, 110593, NULL, false),
+		     "writing 110594 bytes (the 110593-byte image padded to even length) does not fit: segment userFirmware holds 110592 bytes");
+	assert_int_equal(req(&core, SF_OP_FLASH_USB, NULL, 110592, NULL, false), 0);
+	REFUSED_WITH(req(&photon, SF_OP_FLASH_USB, NULL, 0x20001, NULL, false),
+		     "writing 131073 bytes does not fit: segment userFirmware holds 131072 bytes (0x080a0000-0x080bffff)");
+	REFUSED_WITH(waddr(&core, "0x0801ffff", NULL, 1),
+		     "writing 2 bytes (the 1-byte image padded to even length) at 0x0801ffff runs past");
+	REFUSED_WITH(req(&photon, SF_OP_WRITE_SEGMENT, "transport", 2, NULL, false), "segment transport holds 1 byte (");
+
+	/* --segment factoryReset is --factory: the same checks, the same words */
+	m = mod(SF_MODFN_USER_PART, 1, 6, 0x080A0000);
+	assert_int_equal(req(&photon, SF_OP_FLASH_FACTORY, NULL, 1000, &m, false), 0);
+	assert_int_equal(pl.address, 0x080E0000);
+	assert_int_equal(req(&photon, SF_OP_WRITE_SEGMENT, "factoryReset", 1000, &m, false), 0);
+	assert_int_equal(pl.address, 0x080E0000);
+	assert_false(pl.leave);
+	m = mod(SF_MODFN_SYSTEM_PART, 1, 6, 0x08020000);
+	REFUSED_WITH(req(&photon, SF_OP_FLASH_FACTORY, NULL, 1000, &m, false), "only an application can go to the factory reset location");
+	snprintf(factory_msg, sizeof factory_msg, "%s", err.msg);
+	REFUSED_WITH(req(&photon, SF_OP_WRITE_SEGMENT, "factoryReset", 1000, &m, false), factory_msg);
+	m = mod(SF_MODFN_USER_PART, 1, 10, 0x08080000);
+	REFUSED_WITH(req(&photon, SF_OP_FLASH_FACTORY, NULL, 1000, &m, false), "platform 10 but profile photon");
+	snprintf(factory_msg, sizeof factory_msg, "%s", err.msg);
+	REFUSED_WITH(req(&photon, SF_OP_WRITE_SEGMENT, "factoryReset", 1000, &m, false), factory_msg);
+	/* the address of the factory image: the header's address rules, and the hint */
+	m = mod(SF_MODFN_USER_PART, 1, 6, 0x080A0000);
+	{
+		sf_op_request r = { .kind = SF_OP_WRITE_ADDRESS, .address = "0x080E0000", .file_size = 1000, .module = &m };
+		sf_err_clear(&err);
+		REFUSED_WITH(sf_plan_make(&photon, &r, &pl, &err), "to store it as the factory image use --factory");
+	}
 }
 
 static void module_destinations(void **s)
@@ -568,6 +642,7 @@ int main(void)
 		cmocka_unit_test(leave_override),
 		cmocka_unit_test(verified_steps),
 		cmocka_unit_test(module_destinations),
+		cmocka_unit_test(refusal_messages),
 		cmocka_unit_test(header_placement),
 		cmocka_unit_test(fuzz_requests),
 	};

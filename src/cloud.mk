@@ -6,11 +6,12 @@ libsfcore_a_SOURCES += \
 	src/cloud_config.c src/cloud_config.h \
 	src/cloud_resp.c src/cloud_resp.h \
 	src/cloud_retry.c src/cloud_retry.h \
-	src/cloud_devices.c src/cloud_devices.h
+	src/cloud_devices.c src/cloud_devices.h \
+	src/cloud_sources.c src/cloud_sources.h
 
 if HAVE_CMOCKA
 cloud_unit_tests = tests/unit/test_cloud_config tests/unit/test_cloud_resp \
-	tests/unit/test_cloud_retry tests/unit/test_cloud_devices
+	tests/unit/test_cloud_retry tests/unit/test_cloud_devices tests/unit/test_cloud_sources
 check_PROGRAMS += $(cloud_unit_tests)
 TESTS += $(cloud_unit_tests)
 cloud_unit_cppflags = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
@@ -23,6 +24,8 @@ tests_unit_test_cloud_retry_CPPFLAGS = $(cloud_unit_cppflags)
 tests_unit_test_cloud_retry_LDADD = $(cloud_unit_ldadd)
 tests_unit_test_cloud_devices_CPPFLAGS = $(cloud_unit_cppflags)
 tests_unit_test_cloud_devices_LDADD = $(cloud_unit_ldadd)
+tests_unit_test_cloud_sources_CPPFLAGS = $(cloud_unit_cppflags)
+tests_unit_test_cloud_sources_LDADD = $(cloud_unit_ldadd)
 endif
 
 # Commands and I/O edges: libcurl transport, config files.

@@ -31,7 +31,7 @@ const char *sf_exit_name(int code)
 	static const char *const names[] = {
 		"ok", "internal", "usage", "refused", "no-device", "permission",
 		"transfer", "verify", "dfu-util", "timeout", "cloud-auth",
-		"cloud-device", "cloud-network",
+		"cloud-device", "cloud-network", "cloud-compile",
 	};
 	if (code >= 0 && (size_t)code < sizeof names / sizeof names[0])
 		return names[code];

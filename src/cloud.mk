@@ -36,7 +36,7 @@ sparkflash_SOURCES += \
 # The local Particle Cloud imitation the e2e tests run against.
 if HAVE_MHD
 check_PROGRAMS += tests/server/sfcloudd
-tests_server_sfcloudd_SOURCES = tests/server/sfcloudd.c tests/server/sha256.c tests/server/sha256.h
+tests_server_sfcloudd_SOURCES = tests/server/sfcloudd.c
 tests_server_sfcloudd_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS) $(LIBCRYPTO_CFLAGS)
 tests_server_sfcloudd_LDADD = $(JANSSON_LIBS) $(MHD_LIBS) $(LIBCRYPTO_LIBS) -lpthread
 # No sanitizers for the test server: LeakSanitizer's exit-time stop-the-world

@@ -57,11 +57,13 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-
-#include "sha256.h"
+#include <openssl/rand.h>
 
 #define FIELD_MAX 4096
 #define RAW_MAX (64 * 1024)
+#define FILE_PARTS_MAX 1100
+/* bytes of one file part kept for the compile checks */
+#define KEEP_MAX (2 * 1024 * 1024)
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *fixtures;      /* users, tokens, devices, products */
@@ -98,21 +100,86 @@ static void nap_ms(long ms)
 	}
 }
 
+/* One file part of a multipart body: its name, filename, type, length
+ * and SHA-256 (libcrypto), and (up to KEEP_MAX) its bytes. */
+typedef struct upart {
+	char name[128];
+	char filename[512];
+	char ctype[128];
+	uint64_t len;
+	EVP_MD_CTX *md;
+	unsigned char *data;
+	size_t kept;
+	bool overflow;
+} upart;
+
 typedef struct rstate {
 	struct MHD_PostProcessor *pp;
 	json_t *rec;
 	json_t *parts;        /* part names in order */
 	json_t *form;         /* text fields */
 	char cur_key[128];
+	upart *files;         /* file parts in order */
+	size_t nfiles;
+	bool too_many_parts;
+	/* the first part named "file" (the flash endpoint's image) */
 	bool has_file;
-	char filename[256];
+	size_t file_index;
+	char filename[512];
 	char file_ctype[128];
 	uint64_t file_len;
-	sha256_ctx sha;
 	char *raw;
 	size_t raw_len;
 	bool first_done;
 } rstate;
+
+/* Lower-case hex SHA-256 of a finished digest context. */
+static void md_hex(EVP_MD_CTX *md, char hex[65])
+{
+	unsigned char dig[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_MD_CTX *tmp = EVP_MD_CTX_new();
+	hex[0] = '\0';
+	if (!tmp || !EVP_MD_CTX_copy_ex(tmp, md) || !EVP_DigestFinal_ex(tmp, dig, &n) || n != 32) {
+		EVP_MD_CTX_free(tmp);
+		return;
+	}
+	EVP_MD_CTX_free(tmp);
+	for (unsigned i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+}
+
+/* A new file part: off == 0 starts one, unless the previous call was an
+ * empty first call for the same part. */
+static upart *file_part(rstate *st, const char *key, const char *filename, uint64_t off)
+{
+	upart *u = st->nfiles ? &st->files[st->nfiles - 1] : NULL;
+	if (off != 0 || (u && !strcmp(u->name, key) && !strcmp(u->filename, filename) && u->len == 0))
+		return u;
+	if (st->nfiles >= FILE_PARTS_MAX) {
+		st->too_many_parts = true;
+		return NULL;
+	}
+	if (st->nfiles % 64 == 0) {
+		upart *nf = realloc(st->files, (st->nfiles + 64) * sizeof *nf);
+		if (!nf)
+			return NULL;
+		st->files = nf;
+	}
+	u = &st->files[st->nfiles];
+	memset(u, 0, sizeof *u);
+	snprintf(u->name, sizeof u->name, "%s", key);
+	snprintf(u->filename, sizeof u->filename, "%s", filename);
+	u->md = EVP_MD_CTX_new();
+	if (!u->md || !EVP_DigestInit_ex(u->md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(u->md);
+		return NULL;
+	}
+	st->nfiles++;
+	json_array_append_new(st->parts, json_string(key));
+	snprintf(st->cur_key, sizeof st->cur_key, "%s", key);
+	return u;
+}
 
 static enum MHD_Result on_post(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
 			       const char *content_type, const char *transfer_encoding, const char *data,
@@ -123,21 +190,45 @@ static enum MHD_Result on_post(void *cls, enum MHD_ValueKind kind, const char *k
 	(void)transfer_encoding;
 	if (!key)
 		return MHD_YES;
+	if (filename) {
+		upart *u = file_part(st, key, filename, off);
+		if (!u)
+			return MHD_YES;
+		if (off == 0 && !u->ctype[0])
+			snprintf(u->ctype, sizeof u->ctype, "%s", content_type ? content_type : "");
+		EVP_DigestUpdate(u->md, data, size);
+		u->len += size;
+		if (!u->overflow && size) {
+			if (u->kept + size > KEEP_MAX) {
+				u->overflow = true;
+			} else {
+				unsigned char *nd = realloc(u->data, u->kept + size);
+				if (nd) {
+					memcpy(nd + u->kept, data, size);
+					u->data = nd;
+					u->kept += size;
+				} else {
+					u->overflow = true;
+				}
+			}
+		}
+		/* the flash endpoint's image: the first part named "file" */
+		if (!strcmp(key, "file") && (!st->has_file || (size_t)(u - st->files) == st->file_index)) {
+			if (!st->has_file) {
+				st->has_file = true;
+				st->file_index = (size_t)(u - st->files);
+				snprintf(st->filename, sizeof st->filename, "%s", filename);
+				snprintf(st->file_ctype, sizeof st->file_ctype, "%s", content_type ? content_type : "");
+			}
+			st->file_len += size;
+		}
+		return MHD_YES;
+	}
 	if (off == 0 && strcmp(st->cur_key, key)) {
 		json_array_append_new(st->parts, json_string(key));
 		snprintf(st->cur_key, sizeof st->cur_key, "%s", key);
 	} else if (off == 0 && size == 0) {
 		json_array_append_new(st->parts, json_string(key));
-	}
-	if (!strcmp(key, "file") && filename) {
-		if (!st->has_file) {
-			st->has_file = true;
-			snprintf(st->filename, sizeof st->filename, "%s", filename);
-			snprintf(st->file_ctype, sizeof st->file_ctype, "%s", content_type ? content_type : "");
-		}
-		sha256_update(&st->sha, data, size);
-		st->file_len += size;
-		return MHD_YES;
 	}
 	{
 		json_t *v = json_object_get(st->form, key);
@@ -358,21 +449,15 @@ static json_t *device_view(const json_t *d)
 
 /* ---- handlers ------------------------------------------------------------ */
 
-static void random_token(char out[41])
+/* n random bytes as 2n lower-case hex digits (libcrypto's generator). */
+static bool random_hex(char *out, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	FILE *f = fopen("/dev/urandom", "rb");
-	unsigned char b[20] = { 0 };
-	if (f) {
-		if (fread(b, 1, sizeof b, f) != sizeof b)
-			b[0] ^= (unsigned char)now_ms();
-		fclose(f);
-	}
-	for (int i = 0; i < 20; i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 15];
-	}
-	out[40] = '\0';
+	unsigned char b[32];
+	if (n > sizeof b || RAND_bytes(b, (int)n) != 1)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	return true;
 }
 
 static enum MHD_Result handle_token(struct MHD_Connection *c, rstate *st, const char *method, const char *ctype)
@@ -438,7 +523,10 @@ static enum MHD_Result handle_token(struct MHD_Connection *c, rstate *st, const 
 	}
 	if (json_object_get(st->form, "expires_in"))
 		expires = atoll(json_string_value(json_object_get(st->form, "expires_in")) ?: "0");
-	random_token(token);
+	if (!random_hex(token, 20)) {
+		pthread_mutex_unlock(&lock);
+		return oauth_error(c, st, 503, "server_error", "no random bytes for a token");
+	}
 	tok = json_pack("{s:s, s:s}", "token", token, "user", json_string_value(json_object_get(u, "username")));
 	if (expires > 0) {
 		time_t t = time(NULL) + (time_t)expires;
@@ -867,7 +955,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 		touch();
 		st = calloc(1, sizeof *st);
-		sha256_init(&st->sha);
 		st->parts = json_array();
 		st->form = json_object();
 		*con_cls = st;
@@ -915,15 +1002,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	st->first_done = true;
 	touch();
 	if (st->rec) {
-		uint8_t dig[32];
-		char hex[65];
-		sha256_ctx tmp = st->sha;
+		char hex[65] = "";
+		json_t *files = json_array();
+		for (size_t i = 0; i < st->nfiles; i++) {
+			char h[65];
+			md_hex(st->files[i].md, h);
+			if (!strcmp(st->files[i].name, "file") && !hex[0])
+				memcpy(hex, h, sizeof hex);
+			json_array_append_new(files, json_pack("{s:s, s:s, s:s, s:I, s:s}", "part", st->files[i].name,
+							       "filename", st->files[i].filename, "content_type",
+							       st->files[i].ctype, "length", (json_int_t)st->files[i].len,
+							       "sha256", h));
+		}
 		pthread_mutex_lock(&lock);
 		json_object_set(st->rec, "parts", st->parts);
 		json_object_set(st->rec, "form", st->form);
+		json_object_set_new(st->rec, "files", files);
+		if (st->too_many_parts)
+			json_object_set_new(st->rec, "too_many_parts", json_true());
 		if (st->has_file) {
-			sha256_final(&tmp, dig);
-			sha256_hex(dig, hex);
 			json_object_set_new(st->rec, "filename", json_string(st->filename));
 			json_object_set_new(st->rec, "file_content_type", json_string(st->file_ctype));
 			json_object_set_new(st->rec, "file_length", json_integer((json_int_t)st->file_len));
@@ -954,6 +1051,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	json_decref(st->rec);
 	json_decref(st->parts);
 	json_decref(st->form);
+	for (size_t i = 0; i < st->nfiles; i++) {
+		EVP_MD_CTX_free(st->files[i].md);
+		free(st->files[i].data);
+	}
+	free(st->files);
 	free(st->raw);
 	free(st);
 	*con_cls = NULL;

@@ -31,7 +31,8 @@ endif
 # Commands and I/O edges: libcurl transport, config files.
 sparkflash_SOURCES += \
 	src/cmd_cloud.c src/cloud_cmd.h \
-	src/cloud_http.c src/cloud_http.h
+	src/cloud_http.c src/cloud_http.h \
+	src/cloud_project.c src/cloud_project.h
 
 # The local Particle Cloud imitation the e2e tests run against.
 if HAVE_MHD
@@ -53,7 +54,8 @@ tests_server_sfproxy_LDADD = -lpthread
 
 # End-to-end tests against sfcloudd (they skip when it is not built).
 cloud_shell_tests = tests/t060-cloud-flash.sh tests/t061-cloud-auth.sh tests/t062-cloud-faults.sh \
-	tests/t063-cloud-multi.sh tests/t064-cloud-net.sh tests/t065-cloud-server.sh
+	tests/t063-cloud-multi.sh tests/t064-cloud-net.sh tests/t065-cloud-server.sh \
+	tests/t120-cloud-compile.sh tests/t121-cloud-flash-sources.sh tests/t122-cloud-all-online-skip.sh
 TESTS += $(cloud_shell_tests)
 dist_check_SCRIPTS += $(cloud_shell_tests)
 EXTRA_DIST += tests/cloud/fixtures.json tests/cloud/lib-cloud.sh

@@ -55,7 +55,8 @@ tests_server_sfproxy_LDADD = -lpthread
 # End-to-end tests against sfcloudd (they skip when it is not built).
 cloud_shell_tests = tests/t060-cloud-flash.sh tests/t061-cloud-auth.sh tests/t062-cloud-faults.sh \
 	tests/t063-cloud-multi.sh tests/t064-cloud-net.sh tests/t065-cloud-server.sh \
-	tests/t120-cloud-compile.sh tests/t121-cloud-flash-sources.sh tests/t122-cloud-all-online-skip.sh
+	tests/t120-cloud-compile.sh tests/t121-cloud-flash-sources.sh tests/t122-cloud-all-online-skip.sh \
+	tests/t123-cloud-compile-token.sh
 TESTS += $(cloud_shell_tests)
 dist_check_SCRIPTS += $(cloud_shell_tests)
 EXTRA_DIST += tests/cloud/fixtures.json tests/cloud/lib-cloud.sh

@@ -717,8 +717,12 @@ static bool compile_next(sf_http_job *job)
 		int code;
 		cj->http_status = r->status;
 		code = sf_cloud_compile_parse(r->status, r->body, r->body_len, cj->what, &cj->res);
+		/* server text that is printed: never with the token in it */
 		if (cj->res.compiler)
 			sf_cloud_redact(cj->res.compiler, strlen(cj->res.compiler) + 1, cj->ce->s.token);
+		if (cj->res.size_info)
+			sf_cloud_redact(cj->res.size_info, strlen(cj->res.size_info) + 1, cj->ce->s.token);
+		sf_cloud_redact(cj->res.summary, sizeof cj->res.summary, cj->ce->s.token);
 		if (code) {
 			if (r->status == 429 && r->retry_after[0])
 				return compile_fail(cj, code, "%.400s (the server asks to wait %.40s s before retrying)",

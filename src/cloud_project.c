@@ -231,7 +231,6 @@ static void apply_line(void *ud, const char *line)
 static int apply_lists(const sf_ctx *ctx, walk *w, bool *sel, const char *top, const char *list_name, bool value,
 		       sf_err *err)
 {
-	size_t ln = strlen(list_name);
 	for (size_t i = 0; i < w->n; i++) {
 		const char *rel = w->rel[i], *b = base_of(rel);
 		char dir[4096], path[8192];
@@ -254,7 +253,6 @@ static int apply_lists(const sf_ctx *ctx, walk *w, bool *sel, const char *top, c
 		if (too_long)
 			sf_out_warning(ctx, "%s: %zu pattern line%s longer than 255 bytes ignored", path, too_long,
 				       too_long == 1 ? "" : "s");
-		(void)ln;
 	}
 	return 0;
 }

@@ -814,32 +814,7 @@ static void report_compile(const sf_ctx *ctx, compile_job *cj)
 	sf_out_error(ctx, "%s", cj->msg);
 }
 
-/* The `cloud-compile` operation (README "JSON output"). */
-static json_t *compile_op(const compile_job *cj)
-{
-	json_t *files = json_array();
-	for (size_t i = 0; i < cj->proj->n; i++) {
-		char part[24];
-		sf_cloud_part_name(i, part, sizeof part);
-		json_array_append_new(files, json_pack("{s:s, s:o, s:o, s:I}", "part", part, "filename",
-						       sf_json_text(cj->proj->files[i].name), "path",
-						       sf_json_text(cj->proj->files[i].path), "bytes",
-						       (json_int_t)cj->proj->files[i].len));
-	}
-	return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "operation", "cloud-compile",
-			 "platform_id", cj->platform_id, "platform",
-			 sf_cloud_platform_name(cj->platform_id) ? json_string(sf_cloud_platform_name(cj->platform_id)) : json_null(),
-			 "target", cj->o->target ? sf_json_text(cj->o->target) : json_string("latest"),
-			 "files", files,
-			 "http_status", cj->http_status ? json_integer(cj->http_status) : json_null(),
-			 "download_http_status", cj->download_status ? json_integer(cj->download_status) : json_null(),
-			 "binary_bytes", cj->code == 0 && cj->bin ? json_integer((json_int_t)cj->bin_len) : json_null(),
-			 "compiler_output", cj->res.compiler ? sf_json_text(cj->res.compiler) : json_null(),
-			 "size_info", cj->res.size_info ? sf_json_text(cj->res.size_info) : json_null(),
-			 "ok", cj->code == 0 && cj->state == CS_DONE && cj->bin != NULL);
-}
-
-/* What the plan says about sources: the files and the names they go by. */
+/* What is sent: the files and the part names they go by. */
 static json_t *sources_json(const sf_project *p)
 {
 	json_t *a = json_array();
@@ -851,6 +826,23 @@ static json_t *sources_json(const sf_project *p)
 						   "bytes", (json_int_t)p->files[i].len));
 	}
 	return a;
+}
+
+/* The `cloud-compile` operation (README "JSON output"). */
+static json_t *compile_op(const compile_job *cj)
+{
+	json_t *files = sources_json(cj->proj);
+	return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "operation", "cloud-compile",
+			 "platform_id", cj->platform_id, "platform",
+			 sf_cloud_platform_name(cj->platform_id) ? json_string(sf_cloud_platform_name(cj->platform_id)) : json_null(),
+			 "target", cj->o->target ? sf_json_text(cj->o->target) : json_string("latest"),
+			 "files", files,
+			 "http_status", cj->http_status ? json_integer(cj->http_status) : json_null(),
+			 "download_http_status", cj->download_status ? json_integer(cj->download_status) : json_null(),
+			 "binary_bytes", cj->code == 0 && cj->bin ? json_integer((json_int_t)cj->bin_len) : json_null(),
+			 "compiler_output", cj->res.compiler ? sf_json_text(cj->res.compiler) : json_null(),
+			 "size_info", cj->res.size_info ? sf_json_text(cj->res.size_info) : json_null(),
+			 "ok", cj->code == 0 && cj->state == CS_DONE && cj->bin != NULL);
 }
 
 static void print_sources(const sf_ctx *ctx, const sf_project *p, const char *verb)

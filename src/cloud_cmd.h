@@ -11,12 +11,24 @@
 #include "sf_error.h"
 
 /* Runs `cloud flash` with argv as for that subcommand: argv[0] = "flash",
- * then `DEVICE FILE` or `FILE --device A [--device B ...]` or
- * `FILE --all-online [--platform P]`, plus --jobs N, --product ID, --force,
- * --api-url URL, --cacert FILE, --connect-timeout S, --max-time S and the
- * common options. Returns an exit code (0, 2, 3, 9, 10, 11, 12) and prints
- * exactly one `result` event (per device) in JSON mode. */
+ * then `DEVICE FILE...` or `FILE... --device A [--device B ...]` or
+ * `FILE... --all-online [--platform P]`, plus --jobs N, --product ID,
+ * --force, --target VERSION, --api-url URL, --cacert FILE,
+ * --connect-timeout S, --max-time S and the common options. FILE... is one
+ * binary (flashed as it is), or source files / directories: compiled with
+ * POST /v1/binaries for each device's platform, then the binary is
+ * flashed (the same path as `cloud compile`). `flash DEVICE app.ino` in
+ * cmd_flash.c lands here too. Returns an exit code (0, 2, 3, 9, 10, 11,
+ * 12, 13) and prints exactly one `result` event (per device tried) in JSON
+ * mode. */
 int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv);
+
+/* Runs `cloud compile` with argv as for that subcommand: argv[0] =
+ * "compile", then PLATFORM SOURCE... [--output FILE|-] [--target V]
+ * [--product ID] and the network options. Returns 0, 2, 3, 9, 10, 12 or 13
+ * (SF_EXIT_CLOUD_COMPILE: the compiler's output was shown) and prints one
+ * `result` event in JSON mode. */
+int sf_cloud_compile_cmd(sf_ctx *ctx, int argc, char **argv);
 
 /* `keys send` / `keys doctor`: a device's public key for the cloud,
  * POST /v1/provisioning/:id as spark-cli and particle-cli sent it

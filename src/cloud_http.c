@@ -72,7 +72,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 	sf_http_req *r = ud;
 	priv *p = r->priv;
 	size_t len = size * n;
-	if (r->body_len + len > (size_t)BODY_MAX) {
+	if (r->body_len + len > (r->body_max ? r->body_max : (size_t)BODY_MAX)) {
 		p->too_big = true;
 		return 0;
 	}
@@ -165,7 +165,7 @@ static int setup(sf_http_req *r, const sf_http_opts *o, sf_err *err)
 	priv *p = calloc(1, sizeof *p);
 	CURL *e;
 	char hdr[SF_ERR_MSG_MAX + 32];
-	long total = r->kind == SF_REQ_PUT ? o->put_timeout_s : o->get_timeout_s;
+	long total = r->kind == SF_REQ_PUT || r->long_answer ? o->put_timeout_s : o->get_timeout_s;
 
 	if (!p)
 		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
@@ -208,7 +208,8 @@ static int setup(sf_http_req *r, const sf_http_opts *o, sf_err *err)
 	/* Proxies: libcurl's own environment handling (https_proxy, http_proxy,
 	 * ALL_PROXY, NO_PROXY) stays in force; CURLOPT_PROXY/NOPROXY are never set. */
 
-	p->headers = curl_slist_append(p->headers, "Accept: application/json");
+	snprintf(hdr, sizeof hdr, "Accept: %s", r->accept ? r->accept : "application/json");
+	p->headers = curl_slist_append(p->headers, hdr);
 	if (r->token && r->kind != SF_REQ_LOGIN) {
 		snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", r->token);
 		p->headers = curl_slist_append(p->headers, hdr);
@@ -234,6 +235,25 @@ static int setup(sf_http_req *r, const sf_http_opts *o, sf_err *err)
 		curl_mime_data(part, "binary", CURL_ZERO_TERMINATED);
 		curl_easy_setopt(e, CURLOPT_MIMEPOST, p->mime);
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
+		break;
+	}
+	case SF_REQ_COMPILE: {
+		/* the sources under their own names; no file_type=binary */
+		curl_mimepart *part;
+		p->mime = curl_mime_init(e);
+		for (size_t i = 0; i < r->nparts; i++) {
+			part = curl_mime_addpart(p->mime);
+			curl_mime_name(part, r->parts[i].name);
+			curl_mime_data(part, (const char *)r->parts[i].data, r->parts[i].len);
+			curl_mime_filename(part, r->parts[i].filename);
+			curl_mime_type(part, "text/plain");
+		}
+		for (const char *const *f = r->fields; f && f[0] && f[1]; f += 2) {
+			part = curl_mime_addpart(p->mime);
+			curl_mime_name(part, f[0]);
+			curl_mime_data(part, f[1], CURL_ZERO_TERMINATED);
+		}
+		curl_easy_setopt(e, CURLOPT_MIMEPOST, p->mime);
 		break;
 	}
 	case SF_REQ_POST:
@@ -287,7 +307,7 @@ static void finish(sf_http_req *r, CURLcode rc)
 	r->fail = fail_kind(rc, p);
 	if (p->too_big) {
 		r->fail = SF_FAIL_TRANSPORT;
-		snprintf(r->error, sizeof r->error, "answer larger than %ld bytes", BODY_MAX);
+		snprintf(r->error, sizeof r->error, "answer larger than %zu bytes", r->body_max ? r->body_max : (size_t)BODY_MAX);
 	} else if (rc != CURLE_OK) {
 		snprintf(r->error, sizeof r->error, "%s", p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
 		sf_cloud_redact(r->error, sizeof r->error, r->token);

@@ -1,6 +1,6 @@
 /* libcurl transport for the cloud commands: one request type per use
  * (GET with Bearer token, multipart flash PUT, urlencoded login POST,
- * urlencoded POST with Bearer token), run
+ * urlencoded POST with Bearer token, multipart compile POST), run
  * through one curl multi handle so several devices can be flashed at once.
  * Retries follow cloud_retry.h; every delay and timeout is bounded.
  *
@@ -27,6 +27,15 @@ typedef struct sf_http_opts {
 /* Fills defaults and reads CURL_CA_BUNDLE / SSL_CERT_FILE / SSL_CERT_DIR. */
 void sf_http_opts_init(sf_http_opts *o);
 
+/* One file part of a compile request: part name ("file", "file1", ...),
+ * the filename sent with it, and the bytes. */
+typedef struct sf_http_part {
+	const char *name;
+	const char *filename;
+	const unsigned char *data;
+	size_t len;
+} sf_http_part;
+
 typedef struct sf_http_req sf_http_req;
 typedef void (*sf_http_progress_fn)(void *ud, double sent, double total);
 
@@ -38,6 +47,12 @@ struct sf_http_req {
 	const unsigned char *file_data; /* PUT: the image */
 	size_t file_len;
 	const char *upload_name;    /* PUT: filename of the part (ends in .bin) */
+	const sf_http_part *parts;  /* COMPILE: the source files, in order */
+	size_t nparts;
+	const char *const *fields;  /* COMPILE: text parts, NULL-terminated name/value pairs */
+	bool long_answer;           /* a compile or a binary download: the upload's time limit */
+	size_t body_max;            /* largest answer taken, 0: 4 MiB (a JSON answer) */
+	const char *accept;         /* Accept header value, NULL: application/json */
 	const char *form;           /* LOGIN, POST: urlencoded body */
 	const char *basic_auth;     /* LOGIN: "client:secret" */
 	sf_http_progress_fn progress;

@@ -176,6 +176,8 @@ static void phrase(sf_cloud_op op, const char *what, char *buf, size_t size)
 	case SF_CLOUD_OP_LIST: snprintf(buf, size, "device list"); break;
 	case SF_CLOUD_OP_PROVISION: snprintf(buf, size, "sending the public key of '%.100s'", what); break;
 	case SF_CLOUD_OP_USER: snprintf(buf, size, "token check"); break;
+	case SF_CLOUD_OP_COMPILE: snprintf(buf, size, "compile for %.100s", what); break;
+	case SF_CLOUD_OP_DOWNLOAD: snprintf(buf, size, "download of the binary compiled for %.100s", what); break;
 	default: snprintf(buf, size, "login"); break;
 	}
 }
@@ -219,6 +221,14 @@ static int classify_error(sf_cloud_op op, long status, const char *what, const c
 		return set(out, SF_EXIT_CLOUD_NETWORK, "listing devices failed (HTTP %ld)%s", status, detail);
 	if (op == SF_CLOUD_OP_USER)
 		return set(out, SF_EXIT_CLOUD_NETWORK, "the token check failed (HTTP %ld)%s", status, detail);
+	if (op == SF_CLOUD_OP_COMPILE) {
+		if (status == 403)
+			return set(out, SF_EXIT_CLOUD_AUTH, "this account may not compile for %s (HTTP 403%s)", what, detail);
+		return set(out, SF_EXIT_CLOUD_COMPILE, "the cloud refused to compile for %s (HTTP %ld)%s", what, status,
+			   detail);
+	}
+	if (op == SF_CLOUD_OP_DOWNLOAD)
+		return set(out, SF_EXIT_CLOUD_NETWORK, "%s failed (HTTP %ld)%s", act, status, detail);
 	if (op == SF_CLOUD_OP_PROVISION) {
 		if (status == 403)
 			return set(out, SF_EXIT_CLOUD_DEVICE,
@@ -298,6 +308,8 @@ int sf_cloud_classify(sf_cloud_op op, long status, const char *body, size_t len,
 			return set(out, SF_EXIT_CLOUD_NETWORK, "unexpected login answer from the server (no access_token)");
 		return set(out, 0, "ok");
 	case SF_CLOUD_OP_USER:
+	case SF_CLOUD_OP_COMPILE:
+	case SF_CLOUD_OP_DOWNLOAD:
 		return set(out, 0, "ok");
 	case SF_CLOUD_OP_PROVISION:
 		/* spark-server answers the bare string "Success!"; particle-cli
@@ -340,4 +352,190 @@ int sf_cloud_classify(sf_cloud_op op, long status, const char *body, size_t len,
 				   what, status_s ? status_s : text);
 		return set(out, SF_EXIT_CLOUD_NETWORK, "unexpected flash answer for '%s' (no status)", what);
 	}
+}
+
+/* ---- compile ------------------------------------------------------------ */
+
+/* The compiler's text: errors[] joined by newlines, as printed. */
+static char *compiler_text(const json_t *errors)
+{
+	size_t i, total = 0, n = 0;
+	json_t *e;
+	char *buf;
+	if (!json_is_array(errors) || !json_array_size(errors))
+		return NULL;
+	json_array_foreach(errors, i, e) {
+		const char *s = json_string_value(e);
+		if (!s && json_is_object(e)) {
+			s = json_string_value(json_object_get(e, "error"));
+			if (!s)
+				s = json_string_value(json_object_get(e, "message"));
+		}
+		if (s)
+			total += strlen(s) + 1;
+	}
+	if (!total || !(buf = malloc(total + 1)))
+		return NULL;
+	json_array_foreach(errors, i, e) {
+		const char *s = json_string_value(e);
+		size_t l;
+		if (!s && json_is_object(e)) {
+			s = json_string_value(json_object_get(e, "error"));
+			if (!s)
+				s = json_string_value(json_object_get(e, "message"));
+		}
+		if (!s)
+			continue;
+		l = strlen(s);
+		if (n && buf[n - 1] != '\n')
+			buf[n++] = '\n';
+		memcpy(buf + n, s, l);
+		n += l;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static char *dup_string(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	return s && *s ? strdup(s) : NULL;
+}
+
+static int compile_set(sf_cloud_compile *out, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int compile_set(sf_cloud_compile *out, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out->msg, sizeof out->msg, fmt, ap);
+	va_end(ap);
+	out->code = code;
+	return code;
+}
+
+int sf_cloud_compile_parse(long status, const char *body, size_t len, const char *what, sf_cloud_compile *out)
+{
+	json_t *doc = NULL, *errors, *ok;
+	const char *s;
+	int code;
+	memset(out, 0, sizeof *out);
+	if (!what)
+		what = "?";
+	if (body && len && !is_blank(body, len))
+		doc = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+	/* auth, rate limits, server trouble, non-JSON: as for every request */
+	if (!json_is_object(doc) || status == 401 || status == 403 || status == 429 || status >= 500 ||
+	    status < 200 || (status >= 300 && status < 400)) {
+		sf_cloud_outcome o;
+		json_decref(doc);
+		code = sf_cloud_classify(SF_CLOUD_OP_COMPILE, status, body, len, what, &o);
+		json_decref(o.body);
+		if (code == 0)
+			code = compile_set(out, SF_EXIT_CLOUD_NETWORK, "unexpected answer to the compile for %s: not a JSON object",
+					   what);
+		else
+			compile_set(out, code, "%s", o.msg);
+		return code;
+	}
+	if ((s = json_string_value(json_object_get(doc, "output"))))
+		snprintf(out->summary, sizeof out->summary, "%s", s);
+	sanitize(out->summary);
+	ok = json_object_get(doc, "ok");
+	errors = json_object_get(doc, "errors");
+	if (status < 300 && !json_is_false(ok)) {
+		const char *url = json_string_value(json_object_get(doc, "binary_url"));
+		const char *id = json_string_value(json_object_get(doc, "binary_id"));
+		if (url && strlen(url) < sizeof out->binary_url)
+			snprintf(out->binary_url, sizeof out->binary_url, "%s", url);
+		if (id && strlen(id) < sizeof out->binary_id)
+			snprintf(out->binary_id, sizeof out->binary_id, "%s", id);
+		out->size_info = dup_string(json_object_get(doc, "sizeInfo"));
+		json_decref(doc);
+		if (!out->binary_url[0] && !out->binary_id[0])
+			return compile_set(out, SF_EXIT_CLOUD_NETWORK,
+					   "unexpected answer to the compile for %s (HTTP %ld): no binary_url or binary_id",
+					   what, status);
+		return compile_set(out, 0, "compiled");
+	}
+	out->compiler = compiler_text(errors);
+	if (out->compiler || out->summary[0]) {
+		code = compile_set(out, SF_EXIT_CLOUD_COMPILE, "compile for %s failed (HTTP %ld)%s%s", what, status,
+				   out->summary[0] ? ": " : "", out->summary);
+	} else {
+		char text[SF_ERR_MSG_MAX];
+		if (!sf_cloud_body_message(doc, text, sizeof text))
+			snprintf(text, sizeof text, "%s", sf_http_reason(status)[0] ? sf_http_reason(status) : "no reason given");
+		if (status >= 400 && mentions_token(text))
+			code = compile_set(out, SF_EXIT_CLOUD_AUTH, "not authenticated (HTTP %ld: %s); run 'sparkflash cloud login'",
+					   status, text);
+		else
+			code = compile_set(out, SF_EXIT_CLOUD_COMPILE, "the cloud refused to compile for %s (HTTP %ld): %s", what,
+					   status, text);
+	}
+	json_decref(doc);
+	return code;
+}
+
+void sf_cloud_compile_free(sf_cloud_compile *c)
+{
+	free(c->compiler);
+	free(c->size_info);
+	c->compiler = NULL;
+	c->size_info = NULL;
+}
+
+/* Length of "scheme://host[:port]" at the start of url, 0 when it has none. */
+static size_t origin_len(const char *url)
+{
+	const char *p = strstr(url, "://");
+	if (!p || p == url)
+		return 0;
+	for (const char *c = url; c < p; c++)
+		if (!isalpha((unsigned char)*c))
+			return 0;
+	p += 3;
+	while (*p && *p != '/' && *p != '?' && *p != '#')
+		p++;
+	return (size_t)(p - url);
+}
+
+int sf_cloud_binary_url(const char *api_base, const char *binary_url, const char *binary_id, char *buf,
+			size_t size, sf_err *err)
+{
+	size_t bl = strlen(api_base);
+	if (binary_url && *binary_url) {
+		for (const char *c = binary_url; *c; c++)
+			if ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '\\')
+				return sf_err_set(err, SF_EXIT_CLOUD_NETWORK,
+						  "the compile answer's binary_url is not a usable URL");
+		if (binary_url[0] == '/' && binary_url[1] != '/') {
+			if ((size_t)snprintf(buf, size, "%s%s", api_base, binary_url) >= size)
+				return sf_err_set(err, SF_EXIT_CLOUD_NETWORK, "the compile answer's binary_url is too long");
+			return 0;
+		}
+		/* absolute: only under the API base URL the token belongs to */
+		{
+			size_t ol = origin_len(api_base);
+			if (ol && !strncasecmp(binary_url, api_base, ol) && !strncmp(binary_url + ol, api_base + ol, bl - ol) &&
+			    binary_url[bl] == '/') {
+				if ((size_t)snprintf(buf, size, "%s", binary_url) >= size)
+					return sf_err_set(err, SF_EXIT_CLOUD_NETWORK,
+							  "the compile answer's binary_url is too long");
+				return 0;
+			}
+		}
+		return sf_err_set(err, SF_EXIT_CLOUD_NETWORK,
+				  "the compile answer's binary_url points outside %.300s; not sending the token there",
+				  api_base);
+	}
+	if (binary_id && *binary_id) {
+		for (const char *c = binary_id; *c; c++)
+			if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
+				return sf_err_set(err, SF_EXIT_CLOUD_NETWORK, "the compile answer's binary_id is not an id");
+		if ((size_t)snprintf(buf, size, "%s/v1/binaries/%s", api_base, binary_id) >= size)
+			return sf_err_set(err, SF_EXIT_CLOUD_NETWORK, "the compile answer's binary_id is too long");
+		return 0;
+	}
+	return sf_err_set(err, SF_EXIT_CLOUD_NETWORK, "the compile answer has no binary_url or binary_id");
 }

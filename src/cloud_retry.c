@@ -97,7 +97,7 @@ bool sf_retry_decide(const sf_retry_policy *p, sf_req_kind kind, int attempt, sf
 		if (kind == SF_REQ_GET || kind == SF_REQ_DELETE)
 			retry = http_status == 429 || http_status == 502 || http_status == 503 ||
 				http_status == 504;
-		else if (kind == SF_REQ_PUT || kind == SF_REQ_POST)
+		else if (kind == SF_REQ_PUT || kind == SF_REQ_POST || kind == SF_REQ_COMPILE)
 			retry = http_status == 429 || http_status == 503;
 		else
 			retry = false;

@@ -24,8 +24,11 @@ typedef struct sf_retry_policy {
 #define SF_RETRY_POLICY_DEFAULT { 4, 500, 8000, 30000 }
 
 /* DELETE (token revocation) is idempotent and retried like a GET; POST (a
- * form with the Bearer token: the device key for provisioning) like the PUT. */
-typedef enum sf_req_kind { SF_REQ_GET, SF_REQ_PUT, SF_REQ_LOGIN, SF_REQ_DELETE, SF_REQ_POST } sf_req_kind;
+ * form with the Bearer token: the device key for provisioning) and COMPILE
+ * (the multipart POST /v1/binaries of the sources) like the PUT. */
+typedef enum sf_req_kind {
+	SF_REQ_GET, SF_REQ_PUT, SF_REQ_LOGIN, SF_REQ_DELETE, SF_REQ_POST, SF_REQ_COMPILE
+} sf_req_kind;
 
 typedef enum sf_fail_kind {
 	SF_FAIL_NONE = 0,      /* an HTTP answer arrived */

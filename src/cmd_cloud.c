@@ -23,7 +23,9 @@
 #include "cloud_config.h"
 #include "cloud_devices.h"
 #include "cloud_http.h"
+#include "cloud_project.h"
 #include "cloud_resp.h"
+#include "cloud_sources.h"
 #include "commands.h"
 #include "image_io.h"
 #include "module.h"
@@ -49,6 +51,8 @@ enum {
 	OPT_USERNAME,
 	OPT_CLOUD,
 	OPT_REVOKE,
+	OPT_TARGET,
+	OPT_OUTPUT,
 };
 
 typedef struct cloud_opts {
@@ -65,6 +69,8 @@ typedef struct cloud_opts {
 	long max_time;
 	const char *username;
 	bool revoke;
+	const char *target;        /* --target VERSION: Device OS to compile against */
+	const char *output;        /* compile --output FILE */
 } cloud_opts;
 
 static const struct option flash_opts[] = {
@@ -79,6 +85,18 @@ static const struct option flash_opts[] = {
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
 	{ "cloud", no_argument, NULL, OPT_CLOUD },
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option compile_opts[] = {
+	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "product", required_argument, NULL, OPT_PRODUCT },
+	{ "api-url", required_argument, NULL, OPT_API_URL },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -129,6 +147,18 @@ static int on_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 	case OPT_USERNAME: o->username = arg; return 0;
 	case OPT_CLOUD: return 0;
 	case OPT_REVOKE: o->revoke = true; return 0;
+	case OPT_TARGET:
+		/* a Device OS version such as 5.8.0; "latest" is the default */
+		if (!*arg || strlen(arg) > 40 || strspn(arg, "0123456789.-+abcdefghijklmnopqrstuvwxyz") != strlen(arg))
+			return sf_usage_error(ctx, "invalid --target '%s': give a Device OS version such as 5.8.0, or latest", arg);
+		o->target = strcmp(arg, "latest") ? arg : NULL;
+		return 0;
+	case 'o':
+	case OPT_OUTPUT:
+		if (!*arg)
+			return sf_usage_error(ctx, "--output needs a file name, got an empty string");
+		o->output = arg;
+		return 0;
 	default: return sf_usage_error(ctx, "unknown option");
 	}
 }
@@ -273,7 +303,7 @@ static int fail_with(const sf_ctx *ctx, const cloud_env *ce, sf_err *err)
  * the paths that know the details emit it with result_out; any other
  * failure gets the command's shape with the last error message from
  * cloud_finish. */
-typedef enum cloud_kind { CK_FLASH, CK_LIST, CK_LOGIN, CK_LOGOUT } cloud_kind;
+typedef enum cloud_kind { CK_FLASH, CK_COMPILE, CK_LIST, CK_LOGIN, CK_LOGOUT } cloud_kind;
 static bool result_sent;
 
 static void result_out(const sf_ctx *ctx, json_t *res)
@@ -310,6 +340,10 @@ static int cloud_finish(const sf_ctx *ctx, cloud_kind kind, int rc)
 	case CK_FLASH:
 		res = sf_result_json(rc, msg, NULL, NULL, ctx->dry_run);
 		break;
+	case CK_COMPILE:
+		res = sf_result_json(rc, msg, NULL, NULL, ctx->dry_run);
+		json_object_set_new(res, "output", json_null());
+		break;
 	case CK_LIST:
 		res = list_result(rc, msg, json_array());
 		break;
@@ -329,16 +363,19 @@ static int cloud_finish(const sf_ctx *ctx, cloud_kind kind, int rc)
 
 /* ---- flash ------------------------------------------------------------- */
 
+typedef struct compile_job compile_job;
+
 typedef struct flash_shared {
 	sf_ctx *ctx;
 	cloud_env *ce;
 	const cloud_opts *o;
-	const char *file;
-	const uint8_t *data;
+	const char *file;           /* the binary, or the sources' label */
+	const uint8_t *data;        /* the binary (NULL for sources) */
 	size_t len;
 	sf_module_info mod;
 	char upload_name[256];
 	bool show_tty_progress;
+	const sf_project *proj;     /* sources, compiled per platform; NULL for a binary */
 } flash_shared;
 
 enum { ST_LIST, ST_LOOKUP, ST_FLASH, ST_DONE };
@@ -357,6 +394,14 @@ typedef struct flash_job {
 	long http_status;
 	int last_pct;
 	json_t *list;               /* ST_LIST: the device list */
+	bool lookup_only;           /* sources: stop after the lookup (compile first) */
+	bool skipped;               /* --all-online: not this image's platform, not tried */
+	/* what this device gets: the binary, or its platform's compiled one */
+	const uint8_t *data;
+	size_t len;
+	const sf_module_info *mod;
+	const char *upload_name;
+	compile_job *cj;            /* sources: the compile for this device's platform */
 } flash_job;
 
 static void on_upload_progress(void *ud, double sent, double total)
@@ -394,23 +439,65 @@ static bool job_fail(flash_job *fj, int code, const char *fmt, ...)
 	return false;
 }
 
+static const char *platform_text(int id, char *buf, size_t size)
+{
+	const char *n = sf_cloud_platform_name(id);
+	if (n)
+		snprintf(buf, size, "%d (%s)", id, n);
+	else
+		snprintf(buf, size, "%d", id);
+	return buf;
+}
+
+/* --all-online: a device the run does not try, said in words and as a
+ * `skipped` event (README "Cloud"); it counts neither as a success nor as
+ * a failure. */
+static bool job_skip(flash_job *fj, const char *reason, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool job_skip(flash_job *fj, const char *reason, const char *fmt, ...)
+{
+	sf_result_device d;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(fj->msg, sizeof fj->msg, fmt, ap);
+	va_end(ap);
+	fj->skipped = true;
+	fj->code = 0;
+	fj->state = ST_DONE;
+	sf_out_warning(fj->sh->ctx, "%s", fj->msg);
+	sf_result_device_init(&d);
+	d.given = fj->arg;
+	d.id = fj->id;
+	d.name = fj->name;
+	d.platform_id = fj->platform_id;
+	sf_out_event(fj->sh->ctx, "skipped",
+		     json_pack("{s:o, s:s, s:o, s:o}", "device", sf_result_device_json(&d), "reason", reason,
+			       "image_platform_id",
+			       fj->mod && fj->mod->is_module ? json_integer(fj->mod->platform_id) : json_null(),
+			       "message", sf_json_text(fj->msg)));
+	return false;
+}
+
 /* Platform check, then prepares the PUT. Returns false when refused. */
 static bool prepare_flash(flash_job *fj)
 {
 	flash_shared *sh = fj->sh;
 	sf_err e = { 0 };
 	const char *dev_name = fj->name[0] ? fj->name : fj->arg;
+	const sf_module_info *mod = fj->mod;
 
-	if (sh->mod.is_module && fj->platform_id >= 0 && sh->mod.platform_id != fj->platform_id) {
-		const char *fp = sf_cloud_platform_name(sh->mod.platform_id);
-		const char *dp = sf_cloud_platform_name(fj->platform_id);
+	if (mod->is_module && fj->platform_id >= 0 && mod->platform_id != fj->platform_id) {
+		char fp[40], dp[40];
+		platform_text(mod->platform_id, fp, sizeof fp);
+		platform_text(fj->platform_id, dp, sizeof dp);
+		if (!sh->o->force && sh->o->all_online)
+			return job_skip(fj, "platform", "skipping '%s' [%s]: it is platform %s, the image is for platform %s",
+					dev_name, fj->id, dp, fp);
 		if (!sh->o->force)
 			return job_fail(fj, SF_EXIT_REFUSED,
-					"refusing to flash %s to '%s': the image is for platform %u (%s) but the device is platform %d (%s); pass --force to flash anyway",
-					sh->file, dev_name, sh->mod.platform_id, fp ? fp : "unknown",
-					fj->platform_id, dp ? dp : "unknown");
-		sf_out_warning(sh->ctx, "%s is for platform %u but '%s' is platform %d; flashing anyway (--force)",
-			       sh->file, sh->mod.platform_id, dev_name, fj->platform_id);
+					"refusing to flash %s to '%s': the image is for platform %s but the device is platform %s; pass --force to flash anyway",
+					sh->file, dev_name, fp, dp);
+		sf_out_warning(sh->ctx, "%s is for platform %s but '%s' is platform %s; flashing anyway (--force)",
+			       sh->file, fp, dev_name, dp);
 	}
 	if (sh->o->product) {
 		const char *seg[] = { "v1", "products", sh->o->product, "devices", fj->id };
@@ -422,17 +509,17 @@ static bool prepare_flash(flash_job *fj)
 			return job_fail(fj, e.code, "%s", e.msg);
 	}
 	fj->job.req.kind = SF_REQ_PUT;
-	fj->job.req.file_data = sh->data;
-	fj->job.req.file_len = sh->len;
-	fj->job.req.upload_name = sh->upload_name;
+	fj->job.req.file_data = fj->data;
+	fj->job.req.file_len = fj->len;
+	fj->job.req.upload_name = fj->upload_name;
 	fj->job.req.progress = on_upload_progress;
 	fj->job.req.progress_ud = fj;
 	fj->last_pct = -1;
 	fj->state = ST_FLASH;
 	if (fj->name[0] && strcmp(fj->name, fj->id))
-		sf_out_info(sh->ctx, "flashing %s (%zu bytes) to %s [%s]", sh->file, sh->len, fj->name, fj->id);
+		sf_out_info(sh->ctx, "flashing %s (%zu bytes) to %s [%s]", sh->file, fj->len, fj->name, fj->id);
 	else
-		sf_out_info(sh->ctx, "flashing %s (%zu bytes) to %s", sh->file, sh->len, fj->id);
+		sf_out_info(sh->ctx, "flashing %s (%zu bytes) to %s", sh->file, fj->len, fj->id);
 	return true;
 }
 
@@ -443,7 +530,8 @@ static void copy_device_info(flash_job *fj, const json_t *dev)
 	json_t *p = json_object_get(dev, "platform_id");
 	snprintf(fj->id, sizeof fj->id, "%s", id ? id : "");
 	snprintf(fj->name, sizeof fj->name, "%s", name ? name : "");
-	fj->platform_id = json_is_integer(p) ? (int)json_integer_value(p) : -1;
+	fj->platform_id = json_is_integer(p) && json_integer_value(p) >= 0 && json_integer_value(p) <= 0xFFFF
+				  ? (int)json_integer_value(p) : -1;
 }
 
 static bool flash_next(sf_http_job *job)
@@ -496,6 +584,10 @@ static bool flash_next(sf_http_job *job)
 		json_decref(out.body);
 		if (!fj->id[0])
 			return job_fail(fj, SF_EXIT_CLOUD_NETWORK, "lookup of '%s' returned an empty id", fj->arg);
+		if (fj->lookup_only) {
+			fj->state = ST_DONE;
+			return false;
+		}
 		return prepare_flash(fj);
 	case ST_FLASH:
 		sf_cloud_classify(SF_CLOUD_OP_FLASH, r->status, r->body, r->body_len, what, &out);
@@ -515,6 +607,257 @@ static bool flash_next(sf_http_job *job)
 	}
 }
 
+/* ---- compile (POST /v1/binaries, then the binary) ------------------------ */
+
+enum { CS_COMPILE, CS_DOWNLOAD, CS_DONE };
+
+struct compile_job {
+	sf_http_job job;            /* first: the engine hands us &job */
+	const sf_ctx *ctx;
+	cloud_env *ce;
+	const cloud_opts *o;
+	const sf_project *proj;
+	int platform_id;
+	char what[64];              /* "platform 6 (photon)" */
+	int state;
+	int code;
+	char msg[SF_ERR_MSG_MAX];
+	sf_cloud_compile res;       /* the compile answer: compiler text, sizeInfo */
+	long http_status, download_status;
+	uint8_t *bin;
+	size_t bin_len;
+	sf_module_info mod;
+	char upload_name[64];       /* the compiled binary's name in the flash PUT */
+	sf_http_part *parts;
+	char (*part_names)[24];
+	const char *fields[8];
+	char platform_s[16];
+	bool reported;
+};
+
+static bool compile_fail(compile_job *cj, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool compile_fail(compile_job *cj, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cj->msg, sizeof cj->msg, fmt, ap);
+	va_end(ap);
+	sf_cloud_redact(cj->msg, sizeof cj->msg, cj->ce->s.token);
+	cj->code = code;
+	cj->state = CS_DONE;
+	return false;
+}
+
+/* Sets up the multipart POST: every source under its own name, the
+ * platform, the product, the Device OS target; never file_type. */
+static int compile_prepare(compile_job *cj, sf_err *err)
+{
+	const char *seg[] = { "v1", "binaries" };
+	size_t f = 0;
+	const char *name = sf_cloud_platform_name(cj->platform_id);
+	cj->parts = calloc(cj->proj->n ? cj->proj->n : 1, sizeof *cj->parts);
+	cj->part_names = calloc(cj->proj->n ? cj->proj->n : 1, sizeof *cj->part_names);
+	if (!cj->parts || !cj->part_names)
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+	for (size_t i = 0; i < cj->proj->n; i++) {
+		sf_cloud_part_name(i, cj->part_names[i], sizeof cj->part_names[i]);
+		cj->parts[i].name = cj->part_names[i];
+		cj->parts[i].filename = cj->proj->files[i].name;
+		cj->parts[i].data = cj->proj->files[i].data;
+		cj->parts[i].len = cj->proj->files[i].len;
+	}
+	snprintf(cj->platform_s, sizeof cj->platform_s, "%d", cj->platform_id);
+	cj->fields[f++] = "platform_id";
+	cj->fields[f++] = cj->platform_s;
+	if (cj->o->product) {
+		cj->fields[f++] = "product_id";
+		cj->fields[f++] = cj->o->product;
+	}
+	if (cj->o->target) {
+		cj->fields[f++] = "build_target_version";
+		cj->fields[f++] = cj->o->target;
+	} else {
+		cj->fields[f++] = "latest";
+		cj->fields[f++] = "true";
+	}
+	cj->fields[f] = NULL;
+	{
+		char pt[40];
+		snprintf(cj->what, sizeof cj->what, "platform %s", platform_text(cj->platform_id, pt, sizeof pt));
+	}
+	snprintf(cj->upload_name, sizeof cj->upload_name, "%s_firmware.bin", name ? name : cj->platform_s);
+	memset(&cj->job, 0, sizeof cj->job);
+	cj->job.req.kind = SF_REQ_COMPILE;
+	cj->job.req.token = cj->ce->s.token;
+	cj->job.req.parts = cj->parts;
+	cj->job.req.nparts = cj->proj->n;
+	cj->job.req.fields = cj->fields;
+	cj->job.req.long_answer = true;
+	cj->state = CS_COMPILE;
+	return sf_cloud_url(cj->job.req.url, sizeof cj->job.req.url, cj->ce->s.api_url, seg, 2, err);
+}
+
+static bool compile_next(sf_http_job *job)
+{
+	compile_job *cj = (compile_job *)job;
+	sf_http_req *r = &job->req;
+	sf_err e = { 0 };
+
+	if (r->fail != SF_FAIL_NONE) {
+		char opn[120];
+		snprintf(opn, sizeof opn, "%s for %s", cj->state == CS_COMPILE ? "the compile" : "the download of the binary",
+			 cj->what);
+		sf_http_transport_error(r, opn, &e);
+		if (cj->state == CS_COMPILE && r->fail == SF_FAIL_TIMEOUT)
+			snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg),
+				 "; the compile service may take up to 120 s (--max-time)");
+		return compile_fail(cj, e.code, "%s", e.msg);
+	}
+	if (cj->state == CS_COMPILE) {
+		int code;
+		cj->http_status = r->status;
+		code = sf_cloud_compile_parse(r->status, r->body, r->body_len, cj->what, &cj->res);
+		/* server text that is printed: never with the token in it */
+		if (cj->res.compiler)
+			sf_cloud_redact(cj->res.compiler, strlen(cj->res.compiler) + 1, cj->ce->s.token);
+		if (cj->res.size_info)
+			sf_cloud_redact(cj->res.size_info, strlen(cj->res.size_info) + 1, cj->ce->s.token);
+		sf_cloud_redact(cj->res.summary, sizeof cj->res.summary, cj->ce->s.token);
+		if (code) {
+			if (r->status == 429 && r->retry_after[0])
+				return compile_fail(cj, code, "%.400s (the server asks to wait %.40s s before retrying)",
+						    cj->res.msg, r->retry_after);
+			return compile_fail(cj, code, "%s", cj->res.msg);
+		}
+		if (sf_cloud_binary_url(cj->ce->s.api_url, cj->res.binary_url, cj->res.binary_id, r->url,
+					sizeof r->url, &e))
+			return compile_fail(cj, e.code, "%s", e.msg);
+		r->kind = SF_REQ_GET;
+		r->body_max = SF_IMAGE_MAX_SIZE;
+		r->accept = "application/octet-stream, application/json";
+		cj->state = CS_DOWNLOAD;
+		return true;
+	}
+	if (cj->state == CS_DOWNLOAD) {
+		cj->download_status = r->status;
+		if (r->status >= 200 && r->status < 300 && r->body_len > 0) {
+			sf_err me = { 0 };
+			char want[40];
+			cj->bin = (uint8_t *)r->body;
+			cj->bin_len = r->body_len;
+			r->body = NULL;
+			r->body_len = 0;
+			if (sf_module_parse(cj->bin, cj->bin_len, &cj->mod, &me) || !cj->mod.is_module)
+				return compile_fail(cj, SF_EXIT_CLOUD_NETWORK,
+						    "the binary the cloud compiled for %s is not a module image (%zu bytes); not using it",
+						    cj->what, cj->bin_len);
+			if (!cj->mod.crc_ok)
+				return compile_fail(cj, SF_EXIT_CLOUD_NETWORK,
+						    "the binary downloaded for %s is corrupt (module CRC-32 stored 0x%08x, computed 0x%08x); not using it",
+						    cj->what, cj->mod.crc_stored, cj->mod.crc_computed);
+			if (cj->mod.platform_id != cj->platform_id)
+				return compile_fail(cj, SF_EXIT_CLOUD_NETWORK,
+						    "the cloud compiled for platform %u instead of %s; not using it",
+						    cj->mod.platform_id, platform_text(cj->platform_id, want, sizeof want));
+			cj->code = 0;
+			cj->state = CS_DONE;
+			return false;
+		}
+		if (r->status >= 200 && r->status < 300)
+			return compile_fail(cj, SF_EXIT_CLOUD_NETWORK, "the binary compiled for %s came back empty", cj->what);
+		{
+			sf_cloud_outcome out;
+			sf_cloud_classify(SF_CLOUD_OP_DOWNLOAD, r->status, r->body, r->body_len, cj->what, &out);
+			json_decref(out.body);
+			return compile_fail(cj, out.code, "%s", out.msg);
+		}
+	}
+	return false;
+}
+
+static void compile_job_free(compile_job *cj)
+{
+	sf_http_req_reset(&cj->job.req);
+	sf_cloud_compile_free(&cj->res);
+	free(cj->bin);
+	free(cj->parts);
+	free(cj->part_names);
+}
+
+/* Length of s without its trailing newlines (a line printer adds one). */
+static int text_len(const char *s)
+{
+	size_t n = strlen(s);
+	while (n && s[n - 1] == '\n')
+		n--;
+	return n > 1000000 ? 1000000 : (int)n;
+}
+
+/* The compiler's output, as it printed it, once per compile. */
+static void report_compile(const sf_ctx *ctx, compile_job *cj)
+{
+	size_t n;
+	if (cj->reported || !cj->code)
+		return;
+	cj->reported = true;
+	if (!cj->res.compiler) {
+		sf_out_error(ctx, "%s", cj->msg);
+		return;
+	}
+	sf_out_error(ctx, "the cloud compiler's output for %s (%zu file%s from %s):", cj->what, cj->proj->n,
+		     cj->proj->n == 1 ? "" : "s", cj->proj->label);
+	fflush(stdout);
+	n = strlen(cj->res.compiler);
+	fwrite(cj->res.compiler, 1, n, stderr);
+	if (n && cj->res.compiler[n - 1] != '\n')
+		fputc('\n', stderr);
+	sf_out_error(ctx, "%s", cj->msg);
+}
+
+/* What is sent: the files and the part names they go by. */
+static json_t *sources_json(const sf_project *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < p->n; i++) {
+		char part[24];
+		sf_cloud_part_name(i, part, sizeof part);
+		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:I}", "part", part, "filename",
+						   sf_json_text(p->files[i].name), "path", sf_json_text(p->files[i].path),
+						   "bytes", (json_int_t)p->files[i].len));
+	}
+	return a;
+}
+
+/* The `cloud-compile` operation (README "JSON output"). */
+static json_t *compile_op(const compile_job *cj)
+{
+	json_t *files = sources_json(cj->proj);
+	return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "operation", "cloud-compile",
+			 "platform_id", cj->platform_id, "platform",
+			 sf_cloud_platform_name(cj->platform_id) ? json_string(sf_cloud_platform_name(cj->platform_id)) : json_null(),
+			 "target", cj->o->target ? sf_json_text(cj->o->target) : json_string("latest"),
+			 "files", files,
+			 "http_status", cj->http_status ? json_integer(cj->http_status) : json_null(),
+			 "download_http_status", cj->download_status ? json_integer(cj->download_status) : json_null(),
+			 "binary_bytes", cj->code == 0 && cj->bin ? json_integer((json_int_t)cj->bin_len) : json_null(),
+			 "compiler_output", cj->res.compiler ? sf_json_text(cj->res.compiler) : json_null(),
+			 "size_info", cj->res.size_info ? sf_json_text(cj->res.size_info) : json_null(),
+			 "ok", cj->code == 0 && cj->state == CS_DONE && cj->bin != NULL);
+}
+
+static void print_sources(const sf_ctx *ctx, const sf_project *p, const char *verb)
+{
+	sf_out_info(ctx, "%s %zu source file%s (%zu bytes) from %s:", verb, p->n, p->n == 1 ? "" : "s", p->total, p->label);
+	for (size_t i = 0; i < p->n; i++) {
+		char part[24];
+		sf_cloud_part_name(i, part, sizeof part);
+		sf_out_info(ctx, "  %-7s %s%s%s", part, p->files[i].name, strcmp(p->files[i].name, p->files[i].path) ? "  <- " : "",
+			    strcmp(p->files[i].name, p->files[i].path) ? p->files[i].path : "");
+	}
+	if (p->has_props && p->props.ndeps)
+		sf_out_info(ctx, "  libraries the compile service adds (project.properties): %s", p->props.deps);
+}
+
 static int flash_result(flash_shared *sh, flash_job *fj)
 {
 	sf_ctx *ctx = sh->ctx;
@@ -527,10 +870,12 @@ static int flash_result(flash_shared *sh, flash_job *fj)
 	d.id = fj->id;
 	d.name = fj->name;
 	d.platform_id = fj->platform_id;
+	if (fj->cj)
+		json_array_append_new(ops, compile_op(fj->cj));
 	/* the flash request, once it was made */
 	if (fj->job.req.kind == SF_REQ_PUT)
 		json_array_append_new(ops, json_pack("{s:s, s:o, s:I, s:o, s:o, s:b}", "operation", "cloud-flash",
-						     "file", sf_json_text(sh->file), "bytes", (json_int_t)sh->len,
+						     "file", sf_json_text(sh->file), "bytes", (json_int_t)fj->len,
 						     "http_status", fj->http_status ? json_integer(fj->http_status) : json_null(),
 						     "status", fj->code == 0 ? sf_json_text(fj->status) : json_null(),
 						     "ok", fj->code == 0));
@@ -540,7 +885,9 @@ static int flash_result(flash_shared *sh, flash_job *fj)
 		sf_out_info(ctx, "%s", msg);
 	} else {
 		snprintf(msg, sizeof msg, "%s", fj->msg);
-		sf_out_error(ctx, "%s", fj->msg);
+		/* a compile error was shown with the compiler's output */
+		if (!fj->cj || fj->cj->code == 0)
+			sf_out_error(ctx, "%s", fj->msg);
 	}
 	result_out(ctx, sf_result_json(fj->code, msg, sf_result_device_json(&d), ops, false));
 	return fj->code;
@@ -563,20 +910,127 @@ static void make_upload_name(const char *file, char *buf, size_t size)
 		snprintf(buf + len, size - len, ".bin");
 }
 
+/* Runs the jobs that are not done yet. */
+static int run_jobs(flash_job **fjs, size_t n, int parallel, cloud_env *ce, sf_err *err)
+{
+	sf_http_job **run = calloc(n ? n : 1, sizeof *run);
+	size_t nrun = 0;
+	int rc;
+	if (!run)
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (fjs[i]->state != ST_DONE)
+			run[nrun++] = &fjs[i]->job;
+	rc = nrun ? sf_http_run(run, nrun, parallel, &ce->http, err) : 0;
+	free(run);
+	return rc;
+}
+
+/* Sources: one compile per platform among the devices resolved so far,
+ * then each device gets its platform's binary (or the compile's error). */
+static int compile_for_devices(flash_shared *sh, flash_job **fjs, size_t n, compile_job **cjs_out, size_t *ncj_out,
+			       sf_err *err)
+{
+	compile_job *cjs = calloc(n ? n : 1, sizeof *cjs);
+	sf_http_job **run = calloc(n ? n : 1, sizeof *run);
+	size_t ncj = 0;
+	int rc = 0;
+	*cjs_out = cjs;
+	*ncj_out = 0;
+	if (!cjs || !run) {
+		free(run);
+		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		flash_job *fj = fjs[i];
+		size_t k;
+		if (fj->code || fj->skipped)
+			continue;
+		if (fj->platform_id < 0) {
+			if (sh->o->all_online)
+				job_skip(fj, "platform-unknown",
+					 "skipping '%s' [%s]: the cloud does not say which platform it is, so the sources cannot be compiled for it",
+					 fj->name[0] ? fj->name : fj->arg, fj->id);
+			else
+				job_fail(fj, SF_EXIT_CLOUD_DEVICE,
+					 "the cloud does not say which platform '%s' is, so the sources cannot be compiled for it; use 'sparkflash cloud compile PLATFORM ...' and flash the binary",
+					 fj->name[0] ? fj->name : fj->arg);
+			continue;
+		}
+		for (k = 0; k < ncj; k++)
+			if (cjs[k].platform_id == fj->platform_id)
+				break;
+		if (k == ncj) {
+			compile_job *cj = &cjs[ncj];
+			cj->ctx = sh->ctx;
+			cj->ce = sh->ce;
+			cj->o = sh->o;
+			cj->proj = sh->proj;
+			cj->platform_id = fj->platform_id;
+			if ((rc = compile_prepare(cj, err)) != 0) {
+				ncj++;
+				break;
+			}
+			cj->job.next = compile_next;
+			run[ncj] = &cj->job;
+			ncj++;
+			sf_out_info(sh->ctx, "compiling %zu source file%s for %s", sh->proj->n, sh->proj->n == 1 ? "" : "s",
+				    cj->what);
+		}
+		fj->cj = &cjs[k];
+	}
+	*ncj_out = ncj;
+	if (!rc && ncj)
+		rc = sf_http_run(run, ncj, sh->o->jobs, &sh->ce->http, err);
+	free(run);
+	if (rc)
+		return rc;
+	for (size_t k = 0; k < ncj; k++) {
+		compile_job *cj = &cjs[k];
+		report_compile(sh->ctx, cj);
+		if (!cj->code) {
+			sf_out_info(sh->ctx, "compiled for %s: %zu bytes", cj->what, cj->bin_len);
+			if (cj->res.size_info)
+				sf_out_info(sh->ctx, "%.*s", text_len(cj->res.size_info), cj->res.size_info);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		flash_job *fj = fjs[i];
+		if (!fj->cj || fj->code || fj->skipped)
+			continue;
+		if (fj->cj->code) {
+			job_fail(fj, fj->cj->code, "%s", fj->cj->msg);
+			continue;
+		}
+		fj->data = fj->cj->bin;
+		fj->len = fj->cj->bin_len;
+		fj->mod = &fj->cj->mod;
+		fj->upload_name = fj->cj->upload_name;
+		fj->state = ST_LOOKUP; /* not done: prepare_flash sets ST_FLASH */
+		prepare_flash(fj);
+	}
+	return 0;
+}
+
 static int cloud_flash(sf_ctx *ctx, int argc, char **argv)
 {
 	cloud_opts o = { .jobs = 4 };
 	cloud_env ce;
 	flash_shared sh = { 0 };
 	flash_job **fjs = NULL;
-	sf_http_job **jobs = NULL;
+	compile_job *cjs = NULL;
+	size_t ncj = 0;
 	uint8_t *data = NULL;
-	size_t njobs = 0, failed = 0;
+	size_t njobs = 0, failed = 0, skipped = 0;
 	sf_err e = { 0 };
 	int first, rc, final = 0;
-	const char *file;
+	char **files;
+	size_t nfiles;
 	json_t *devlist = NULL;
+	sf_project proj;
 
+	memset(&proj, 0, sizeof proj);
+	memset(&ce, 0, sizeof ce);
 	rc = sf_cli_parse(ctx, argc, argv, "", flash_opts, on_opt, &o, &first);
 	if (rc == SF_CLI_HELP)
 		return 0;
@@ -585,18 +1039,20 @@ static int cloud_flash(sf_ctx *ctx, int argc, char **argv)
 	argc -= first;
 	argv += first;
 	if (o.ndevices || o.all_online) {
-		if (argc != 1)
-			return sf_usage_error(ctx, "with --device/--all-online give exactly one FILE (got %d arguments)", argc);
+		if (argc < 1)
+			return sf_usage_error(ctx, "with --device/--all-online give the FILE (a binary, or source files)");
 		if (o.ndevices && o.all_online)
 			return sf_usage_error(ctx, "--device and --all-online cannot be combined");
-		file = argv[0];
+		files = argv;
+		nfiles = (size_t)argc;
 	} else {
-		if (argc != 2)
-			return sf_usage_error(ctx, "give DEVICE FILE, or FILE with --device/--all-online");
+		if (argc < 2)
+			return sf_usage_error(ctx, "give DEVICE FILE..., or FILE... with --device/--all-online");
 		if (!*argv[0])
 			return sf_usage_error(ctx, "empty DEVICE: give a device name or ID");
 		o.devices[o.ndevices++] = argv[0];
-		file = argv[1];
+		files = argv + 1;
+		nfiles = (size_t)argc - 1;
 	}
 	/* the same device twice would start two updates at once */
 	for (size_t i = 1; i < o.ndevices; i++)
@@ -617,58 +1073,81 @@ static int cloud_flash(sf_ctx *ctx, int argc, char **argv)
 						      o.devices[i]);
 	}
 
-	/* The file first: nothing goes over the network for a bad file. */
-	rc = sf_image_read(file, 0, &data, &sh.len, &e);
+	/* The files first: nothing goes over the network for a bad file. */
+	rc = sf_project_read(ctx, files, nfiles, &proj, &e);
 	if (rc) {
+		if (rc == SF_EXIT_USAGE)
+			return sf_usage_error(ctx, "%s", e.msg);
 		sf_out_error(ctx, "%s", e.msg);
 		result_event(ctx, rc, e.msg);
 		return rc;
 	}
-	if (sf_module_parse(data, sh.len, &sh.mod, &e)) {
-		sf_out_error(ctx, "%s", e.msg);
-		result_event(ctx, e.code, e.msg);
-		free(data);
-		return e.code;
-	}
-	if (sh.mod.is_module && !sh.mod.crc_ok) {
-		if (!o.force) {
-			sf_out_error(ctx, "%s is a module image with a bad CRC-32 (stored 0x%08x, computed 0x%08x): it is corrupt; pass --force to send it anyway",
-				     file, sh.mod.crc_stored, sh.mod.crc_computed);
-			result_event(ctx, SF_EXIT_REFUSED, sf_out_last_error());
-			free(data);
-			return SF_EXIT_REFUSED;
-		}
-		sf_out_warning(ctx, "%s has a bad module CRC-32; sending it anyway (--force)", file);
-	}
 	sh.ctx = ctx;
 	sh.ce = &ce;
 	sh.o = &o;
-	sh.file = file;
-	sh.data = data;
-	make_upload_name(file, sh.upload_name, sizeof sh.upload_name);
 	sh.show_tty_progress = !ctx->json && !ctx->quiet && isatty(2);
+	if (proj.binary) {
+		sh.file = files[0];
+		data = proj.bin;
+		sh.len = proj.bin_len;
+		proj.bin = NULL;
+		if (o.target) {
+			free(data);
+			return sf_usage_error(ctx, "--target only applies to source files; %s is a binary", sh.file);
+		}
+		if (sf_module_parse(data, sh.len, &sh.mod, &e)) {
+			sf_out_error(ctx, "%s", e.msg);
+			result_event(ctx, e.code, e.msg);
+			free(data);
+			return e.code;
+		}
+		if (sh.mod.is_module && !sh.mod.crc_ok) {
+			if (!o.force) {
+				sf_out_error(ctx, "%s is a module image with a bad CRC-32 (stored 0x%08x, computed 0x%08x): it is corrupt; pass --force to send it anyway",
+					     sh.file, sh.mod.crc_stored, sh.mod.crc_computed);
+				result_event(ctx, SF_EXIT_REFUSED, sf_out_last_error());
+				free(data);
+				return SF_EXIT_REFUSED;
+			}
+			sf_out_warning(ctx, "%s has a bad module CRC-32; sending it anyway (--force)", sh.file);
+		}
+		sh.data = data;
+		make_upload_name(sh.file, sh.upload_name, sizeof sh.upload_name);
+	} else {
+		sh.file = proj.label;
+		sh.proj = &proj;
+	}
 
 	if ((rc = load_env(ctx, &o, &ce, true, &e)) != 0) {
 		fail_with(ctx, &ce, &e);
 		result_event(ctx, rc, e.msg);
 		goto out;
 	}
-	json_t *plan_devices = json_array();
-	for (size_t i = 0; i < o.ndevices; i++)
-		json_array_append_new(plan_devices, sf_json_text(o.devices[i]));
-	sf_out_event(ctx, "plan", json_pack("{s:s, s:o, s:I, s:o, s:o, s:b, s:o, s:i, s:b}",
-					    "command", "cloud flash", "file", sf_json_text(file), "size", (json_int_t)sh.len,
-					    "api_url", sf_json_text(ce.s.api_url),
-					    "module", sh.mod.is_module ? json_pack("{s:i, s:i, s:s}", "platform_id", sh.mod.platform_id,
-										   "function", sh.mod.function, "function_name",
-										   sf_module_function_name(sh.mod.function)) : json_null(),
-					    "all_online", o.all_online,
-					    "devices", plan_devices, "jobs", o.jobs, "dry_run", ctx->dry_run));
-	if (ctx->dry_run) {
+	{
+		json_t *plan_devices = json_array();
 		for (size_t i = 0; i < o.ndevices; i++)
-			sf_out_info(ctx, "would flash %s (%zu bytes) to %s via %s", file, sh.len, o.devices[i], ce.s.api_url);
+			json_array_append_new(plan_devices, sf_json_text(o.devices[i]));
+		sf_out_event(ctx, "plan", json_pack("{s:s, s:o, s:I, s:o, s:o, s:o, s:b, s:o, s:i, s:b}",
+						    "command", "cloud flash", "file", sf_json_text(sh.file),
+						    "size", (json_int_t)(proj.binary ? sh.len : proj.total),
+						    "api_url", sf_json_text(ce.s.api_url),
+						    "module", proj.binary && sh.mod.is_module ?
+							json_pack("{s:i, s:i, s:s}", "platform_id", sh.mod.platform_id,
+								  "function", sh.mod.function, "function_name",
+								  sf_module_function_name(sh.mod.function)) : json_null(),
+						    "sources", proj.binary ? json_null() : sources_json(&proj),
+						    "all_online", o.all_online,
+						    "devices", plan_devices, "jobs", o.jobs, "dry_run", ctx->dry_run));
+	}
+	if (!proj.binary)
+		print_sources(ctx, &proj, ctx->dry_run ? "would compile" : "compiling");
+	if (ctx->dry_run) {
+		const char *how = proj.binary ? "flash" : "compile for each device's platform and flash";
+		size_t sz = proj.binary ? sh.len : proj.total;
+		for (size_t i = 0; i < o.ndevices; i++)
+			sf_out_info(ctx, "would %s %s (%zu bytes) to %s via %s", how, sh.file, sz, o.devices[i], ce.s.api_url);
 		if (o.all_online)
-			sf_out_info(ctx, "would flash %s (%zu bytes) to every online device%s%s via %s", file, sh.len,
+			sf_out_info(ctx, "would %s %s (%zu bytes) to every online device%s%s via %s", how, sh.file, sz,
 				    o.platform ? " of platform " : "", o.platform ? o.platform : "", ce.s.api_url);
 		result_event(ctx, 0, "dry run: nothing sent");
 		rc = 0;
@@ -715,8 +1194,7 @@ static int cloud_flash(sf_ctx *ctx, int argc, char **argv)
 			goto out_http;
 		}
 		fjs = calloc(n, sizeof *fjs);
-		jobs = calloc(n, sizeof *jobs);
-		if (!fjs || !jobs) {
+		if (!fjs) {
 			json_decref(ids);
 			rc = SF_EXIT_INTERNAL;
 			goto out_http;
@@ -728,13 +1206,16 @@ static int cloud_flash(sf_ctx *ctx, int argc, char **argv)
 				json_decref(ids);
 				goto out_http;
 			}
-			fjs[njobs] = fj;
-			jobs[njobs] = &fj->job;
-			njobs++;
+			fjs[njobs++] = fj;
 			fj->sh = &sh;
 			fj->platform_id = -1;
 			fj->job.next = flash_next;
 			fj->job.req.token = ce.s.token;
+			fj->data = sh.data;
+			fj->len = sh.len;
+			fj->mod = &sh.mod;
+			fj->upload_name = sh.upload_name;
+			fj->lookup_only = sh.proj != NULL;
 			if (ids) {
 				const char *id = json_string_value(json_array_get(ids, i));
 				size_t k;
@@ -743,74 +1224,95 @@ static int cloud_flash(sf_ctx *ctx, int argc, char **argv)
 				json_array_foreach(devlist, k, dev)
 					if (json_equal(json_object_get(dev, "id"), json_array_get(ids, i)))
 						copy_device_info(fj, dev);
-				if (!prepare_flash(fj))
-					continue;
+				if (sh.proj)
+					fj->state = ST_DONE; /* known from the list: compile next */
+				else
+					prepare_flash(fj);
 			} else if (o.product) {
 				fj->arg = o.devices[i];
 				snprintf(fj->id, sizeof fj->id, "%s", o.devices[i]);
 				for (char *c = fj->id; *c; c++)
 					*c = (char)tolower((unsigned char)*c);
-				if (!prepare_flash(fj))
-					continue;
+				if (sh.proj) {
+					/* the platform to compile for: the product's device record */
+					const char *seg[] = { "v1", "products", o.product, "devices", fj->id };
+					fj->state = ST_LOOKUP;
+					fj->job.req.kind = SF_REQ_GET;
+					if (sf_cloud_url(fj->job.req.url, sizeof fj->job.req.url, ce.s.api_url, seg, 5, &e))
+						job_fail(fj, e.code, "%s", e.msg);
+				} else {
+					prepare_flash(fj);
+				}
 			} else {
 				const char *seg[] = { "v1", "devices", o.devices[i] };
 				fj->arg = o.devices[i];
 				fj->state = ST_LOOKUP;
 				fj->job.req.kind = SF_REQ_GET;
-				if (sf_cloud_url(fj->job.req.url, sizeof fj->job.req.url, ce.s.api_url, seg, 3, &e)) {
+				if (sf_cloud_url(fj->job.req.url, sizeof fj->job.req.url, ce.s.api_url, seg, 3, &e))
 					job_fail(fj, e.code, "%s", e.msg);
-					continue;
-				}
 			}
 		}
-		/* Jobs refused while preparing (platform mismatch) never reach the engine. */
-		{
-			sf_http_job **run = calloc(njobs, sizeof *run);
-			size_t nrun = 0;
-			if (!run) {
-				json_decref(ids);
-				rc = SF_EXIT_INTERNAL;
-				goto out_http;
-			}
-			for (size_t i = 0; i < njobs; i++)
-				if (fjs[i]->state != ST_DONE)
-					run[nrun++] = jobs[i];
-			sh.show_tty_progress = sh.show_tty_progress && njobs == 1;
-			rc = sf_http_run(run, nrun, o.jobs, &ce.http, &e);
-			free(run);
-		}
-		if (rc) {
-			json_decref(ids);
+		json_decref(ids);
+		/* Jobs refused or skipped while preparing never reach the engine. */
+		sh.show_tty_progress = sh.show_tty_progress && njobs == 1;
+		if ((rc = run_jobs(fjs, njobs, o.jobs, &ce, &e)) != 0) {
 			fail_with(ctx, &ce, &e);
 			goto out_http;
 		}
+		if (sh.proj) {
+			if ((rc = compile_for_devices(&sh, fjs, njobs, &cjs, &ncj, &e)) != 0) {
+				fail_with(ctx, &ce, &e);
+				goto out_http;
+			}
+			if ((rc = run_jobs(fjs, njobs, o.jobs, &ce, &e)) != 0) {
+				fail_with(ctx, &ce, &e);
+				goto out_http;
+			}
+		}
 		for (size_t i = 0; i < njobs; i++) {
-			int c = flash_result(&sh, fjs[i]);
+			int c;
+			if (fjs[i]->skipped) {
+				skipped++;
+				continue;
+			}
+			c = flash_result(&sh, fjs[i]);
 			if (c) {
 				failed++;
 				if (!final)
 					final = c;
 			}
 		}
+		if (skipped && skipped == njobs) {
+			/* nothing was tried: like an account without a matching device */
+			final = SF_EXIT_CLOUD_DEVICE;
+		}
 		if (njobs > 1 || o.all_online) {
-			char sum[200];
+			char sum[300];
+			size_t tried = njobs - skipped;
 			json_t *ev;
-			if (failed)
-				snprintf(sum, sizeof sum, "%zu of %zu devices failed (%zu flashed)", failed, njobs, njobs - failed);
+			if (skipped == njobs)
+				snprintf(sum, sizeof sum, "no device flashed: all %zu online devices were skipped (another platform)",
+					 njobs);
+			else if (failed)
+				snprintf(sum, sizeof sum, "%zu of %zu devices failed (%zu flashed)", failed, tried, tried - failed);
 			else
-				snprintf(sum, sizeof sum, "all %zu devices accepted the update", njobs);
+				snprintf(sum, sizeof sum, "all %zu devices accepted the update", tried);
+			if (skipped && skipped < njobs)
+				snprintf(sum + strlen(sum), sizeof sum - strlen(sum), "; %zu skipped (another platform)", skipped);
 			ev = sf_result_base(final, sum);
-			json_object_set_new(ev, "devices", json_integer((json_int_t)njobs));
-			json_object_set_new(ev, "succeeded", json_integer((json_int_t)(njobs - failed)));
+			json_object_set_new(ev, "devices", json_integer((json_int_t)tried));
+			json_object_set_new(ev, "succeeded", json_integer((json_int_t)(tried - failed)));
 			json_object_set_new(ev, "failed", json_integer((json_int_t)failed));
-			if (failed)
+			json_object_set_new(ev, "skipped", json_integer((json_int_t)skipped));
+			if (final)
 				sf_out_error(ctx, "%s", sum);
 			else
 				sf_out_info(ctx, "%s", sum);
+			if (skipped == njobs)
+				result_event(ctx, final, sum);
 			sf_out_event(ctx, "summary", ev);
 		}
 		rc = final;
-		json_decref(ids);
 	}
 out_http:
 	sf_http_global_cleanup();
@@ -820,9 +1322,12 @@ out:
 		free(fjs[i]);
 	}
 	free(fjs);
-	free(jobs);
+	for (size_t k = 0; k < ncj; k++)
+		compile_job_free(&cjs[k]);
+	free(cjs);
 	json_decref(devlist);
 	free(data);
+	sf_project_free(&proj);
 	memset(&ce.s.token, 0, sizeof ce.s.token);
 	return rc;
 }
@@ -830,6 +1335,197 @@ out:
 int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 {
 	return cloud_finish(ctx, CK_FLASH, cloud_flash(ctx, argc, argv));
+}
+
+/* ---- cloud compile ------------------------------------------------------- */
+
+/* Is `out` one of the inputs? (the binary must not replace a source) */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int cloud_compile(sf_ctx *ctx, int argc, char **argv)
+{
+	cloud_opts o = { .jobs = 1 };
+	cloud_env ce;
+	compile_job cj;
+	sf_project proj;
+	sf_err e = { 0 };
+	int first, rc, platform, bin_fd = -1;
+	char outbuf[300];
+	const char *out;
+	bool to_stdout;
+	json_t *res;
+	char msg[SF_ERR_MSG_MAX];
+
+	memset(&cj, 0, sizeof cj);
+	memset(&proj, 0, sizeof proj);
+	memset(&ce, 0, sizeof ce);
+	rc = sf_cli_parse(ctx, argc, argv, "o:", compile_opts, on_opt, &o, &first);
+	if (rc == SF_CLI_HELP)
+		return 0;
+	if (rc)
+		return rc;
+	argc -= first;
+	argv += first;
+	if (argc < 2)
+		return sf_usage_error(ctx, "give PLATFORM SOURCE... (a platform name or number, then source files or directories)");
+	platform = sf_cloud_platform_id(argv[0]);
+	if (platform < 0 || platform > 0xFFFF)
+		return sf_usage_error(ctx, "unknown platform '%s': give a name (photon, electron, argon, p2, ...) or a number", argv[0]);
+	if (o.product && !*o.product)
+		return sf_usage_error(ctx, "empty --product");
+	to_stdout = o.output && !strcmp(o.output, "-");
+	if (to_stdout && ctx->json)
+		return sf_usage_error(ctx, "--output - cannot be combined with --json (stdout carries the events)");
+	if (to_stdout && isatty(1))
+		return sf_usage_error(ctx, "refusing to write a binary to a terminal; redirect stdout or give --output FILE");
+	if (to_stdout) {
+		/* stdout carries the binary alone: human text goes to stderr */
+		fflush(stdout);
+		if ((bin_fd = dup(1)) < 0 || dup2(2, 1) < 0) {
+			sf_out_error(ctx, "cannot set up stdout for the binary: %s", strerror(errno));
+			if (bin_fd >= 0)
+				close(bin_fd);
+			return SF_EXIT_INTERNAL;
+		}
+	}
+	if (o.output)
+		out = o.output;
+	else {
+		const char *pn = sf_cloud_platform_name(platform);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		/* particle-cli's default name: PLATFORM_firmware_MILLISECONDS.bin */
+		snprintf(outbuf, sizeof outbuf, "%s_firmware_%lld.bin", pn ? pn : argv[0],
+			 (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		out = outbuf;
+	}
+
+	rc = sf_project_read(ctx, argv + 1, (size_t)argc - 1, &proj, &e);
+	if (!rc && proj.binary)
+		rc = sf_err_set(&e, SF_EXIT_USAGE, "'%s' is a binary: nothing to compile (flash it with 'sparkflash cloud flash')",
+				argv[1]);
+	if (rc) {
+		if (rc == SF_EXIT_USAGE)
+			sf_usage_error(ctx, "%s", e.msg);
+		else
+			sf_out_error(ctx, "%s", e.msg);
+		goto out;
+	}
+	for (size_t i = 0; !to_stdout && i < proj.n; i++)
+		if (same_file(out, proj.files[i].path)) {
+			rc = sf_usage_error(ctx, "--output %s is one of the source files; give another name", out);
+			goto out;
+		}
+	if ((rc = load_env(ctx, &o, &ce, true, &e)) != 0) {
+		fail_with(ctx, &ce, &e);
+		goto out;
+	}
+	sf_out_event(ctx, "plan", json_pack("{s:s, s:i, s:o, s:o, s:I, s:o, s:o, s:o, s:b}", "command", "cloud compile",
+					    "platform_id", platform, "platform",
+					    sf_cloud_platform_name(platform) ? json_string(sf_cloud_platform_name(platform)) : json_null(),
+					    "sources", sources_json(&proj), "size", (json_int_t)proj.total,
+					    "target", o.target ? sf_json_text(o.target) : json_string("latest"),
+					    "output", to_stdout ? json_string("-") : sf_json_text(out),
+					    "api_url", sf_json_text(ce.s.api_url), "dry_run", ctx->dry_run));
+	print_sources(ctx, &proj, ctx->dry_run ? "would compile" : "compiling");
+	cj.ctx = ctx;
+	cj.ce = &ce;
+	cj.o = &o;
+	cj.proj = &proj;
+	cj.platform_id = platform;
+	if ((rc = compile_prepare(&cj, &e)) != 0) {
+		fail_with(ctx, &ce, &e);
+		goto out;
+	}
+	cj.job.next = compile_next;
+	if (ctx->dry_run) {
+		sf_out_info(ctx, "would compile for %s via %s and write %s", cj.what, ce.s.api_url, to_stdout ? "stdout" : out);
+		res = sf_result_json(0, "dry run: nothing sent", NULL, json_array(), true);
+		json_object_set_new(res, "output", json_null());
+		result_out(ctx, res);
+		goto out;
+	}
+	if ((rc = need_token(ctx, &ce)) != 0)
+		goto out;
+	if ((rc = sf_http_global_init(&e)) != 0) {
+		fail_with(ctx, &ce, &e);
+		goto out;
+	}
+	{
+		sf_http_job *one = &cj.job;
+		rc = sf_http_run(&one, 1, 1, &ce.http, &e);
+	}
+	sf_http_global_cleanup();
+	if (rc) {
+		fail_with(ctx, &ce, &e);
+		goto out;
+	}
+	rc = cj.code;
+	if (rc) {
+		report_compile(ctx, &cj);
+		snprintf(msg, sizeof msg, "%s", cj.msg);
+	} else {
+		if (to_stdout) {
+			size_t w = 0;
+			while (w < cj.bin_len) {
+				ssize_t n = write(bin_fd, cj.bin + w, cj.bin_len - w);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0)
+					break;
+				w += (size_t)n;
+			}
+			if (w != cj.bin_len) {
+				rc = SF_EXIT_INTERNAL;
+				sf_out_error(ctx, "cannot write the binary to stdout: %s", strerror(errno));
+			}
+		} else {
+			mode_t um = umask(0);
+			umask(um);
+			if (sf_write_file_atomic(out, cj.bin, cj.bin_len, 0666 & ~um)) {
+				rc = SF_EXIT_INTERNAL;
+				sf_out_error(ctx, "cannot write %s: %s (nothing written)", out, strerror(errno));
+			}
+		}
+		if (rc) {
+			snprintf(msg, sizeof msg, "%s", sf_out_last_error());
+		} else {
+			snprintf(msg, sizeof msg, "compiled %zu source file%s for %s: %zu bytes written to %s", proj.n,
+				 proj.n == 1 ? "" : "s", cj.what, cj.bin_len, to_stdout ? "stdout" : out);
+			sf_out_info(ctx, "%s", msg);
+			if (cj.res.size_info)
+				sf_out_info(ctx, "%.*s", text_len(cj.res.size_info), cj.res.size_info);
+		}
+	}
+	{
+		sf_result_device d;
+		json_t *ops = json_array();
+		sf_result_device_init(&d);
+		d.platform_id = platform;
+		json_array_append_new(ops, compile_op(&cj));
+		res = sf_result_json(rc, msg, sf_result_device_json(&d), ops, false);
+		json_object_set_new(res, "output", rc ? json_null() : to_stdout ? json_string("-") : sf_json_text(out));
+		result_out(ctx, res);
+	}
+out:
+	if (bin_fd >= 0) {
+		fflush(stdout);
+		dup2(bin_fd, 1);
+		close(bin_fd);
+	}
+	compile_job_free(&cj);
+	sf_project_free(&proj);
+	memset(&ce.s.token, 0, sizeof ce.s.token);
+	return rc;
+}
+
+int sf_cloud_compile_cmd(sf_ctx *ctx, int argc, char **argv)
+{
+	return cloud_finish(ctx, CK_COMPILE, cloud_compile(ctx, argc, argv));
 }
 
 /* ---- list -------------------------------------------------------------- */
@@ -1339,18 +2035,20 @@ int cmd_cloud(sf_ctx *ctx, int argc, char **argv)
 			return 0;
 		if (rc)
 			return rc;
-		return sf_usage_error(ctx, "cloud needs a subcommand: flash, list, login or logout");
+		return sf_usage_error(ctx, "cloud needs a subcommand: flash, compile, list, login or logout");
 	}
 	if (!strcmp(sub, "flash"))
 		return sf_cloud_flash_cmd(ctx, argc - 1, argv + 1);
+	if (!strcmp(sub, "compile"))
+		return sf_cloud_compile_cmd(ctx, argc - 1, argv + 1);
 	if (!strcmp(sub, "list"))
 		return cloud_finish(ctx, CK_LIST, cloud_list(ctx, argc - 1, argv + 1));
 	if (!strcmp(sub, "login"))
 		return cloud_finish(ctx, CK_LOGIN, cloud_login(ctx, argc - 1, argv + 1));
 	if (!strcmp(sub, "logout"))
 		return cloud_finish(ctx, CK_LOGOUT, cloud_logout(ctx, argc - 1, argv + 1));
-	return sf_usage_error(ctx, "unknown cloud subcommand '%s' (flash, list, login, logout)", sub);
+	return sf_usage_error(ctx, "unknown cloud subcommand '%s' (flash, compile, list, login, logout)", sub);
 }
 
 /* The options of this command besides the common ones (commands.h). */
-const struct option *const sf_options_cloud[] = { flash_opts, net_opts, NULL };
+const struct option *const sf_options_cloud[] = { flash_opts, compile_opts, net_opts, NULL };

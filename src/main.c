@@ -154,28 +154,35 @@ static const struct sf_command commands[] = {
 	  "  --product ID (also --product_id), --api-url URL, --cacert FILE, --connect-timeout S,\n"
 	  "  --max-time S. --no-leave keeps a load in DFU mode.\n",
 	  sf_options_keys, "new save load send doctor server address protocol", false },
-	{ "cloud", cmd_cloud, "flash over the air, list devices, log in/out (Particle Cloud)",
-	  "sparkflash cloud flash DEVICE FILE [--product ID] [--force]\n"
-	  "       sparkflash cloud flash FILE (--device D... | --all-online [--platform P]) [--jobs N] [--force]\n"
+	{ "cloud", cmd_cloud, "flash over the air, compile, list devices, log in/out (Particle Cloud)",
+	  "sparkflash cloud flash DEVICE FILE... [--product ID] [--force] [--target V]\n"
+	  "       sparkflash cloud flash FILE... (--device D... | --all-online [--platform P]) [--jobs N] [--force]\n"
+	  "       sparkflash cloud compile PLATFORM SOURCE... [--output FILE|-] [--target V] [--product ID]\n"
 	  "       sparkflash cloud list [FILTER] | login [--username U] | logout [--revoke]\n"
 	  "       (all: [--api-url URL] [--cacert FILE] [--connect-timeout S] [--max-time S])",
 	  "Cloud commands talk to the Particle Cloud REST API (--api-url URL,\n"
 	  "PARTICLE_API_URL, the config's apiUrl, default https://api.particle.io).\n"
 	  "\n"
 	  "  cloud flash DEVICE FILE          flash FILE to a device name or ID\n"
+	  "  cloud flash DEVICE SOURCE...     compile .ino/.cpp/.c/.h/.hpp files or a project\n"
+	  "                                   directory for the device's platform, then flash it\n"
 	  "  cloud flash FILE --device D ...  several devices at once (--jobs N, default 4)\n"
-	  "  cloud flash FILE --all-online [--platform P]\n"
+	  "  cloud flash FILE --all-online [--platform P]   (other platforms' devices are skipped)\n"
+	  "  cloud compile PLATFORM SOURCE... compile only; the binary goes to --output FILE (-o;\n"
+	  "                                   '-' for stdout; default PLATFORM_firmware_MS.bin)\n"
 	  "  cloud list [FILTER]              devices (FILTER: online, offline, platform, name, ID)\n"
 	  "  cloud login [--username U]       password from stdin; saves the token (mode 0600)\n"
 	  "  cloud logout [--revoke]          removes the saved token (--revoke: also on the server)\n"
 	  "\n"
 	  "Flash options: --product ID (devices by ID), --force (platform mismatch / bad CRC),\n"
-	  "  --jobs N, --cacert FILE, --connect-timeout S, --max-time S.\n"
+	  "  --jobs N, --cacert FILE, --connect-timeout S, --max-time S, --target VERSION\n"
+	  "  (Device OS to compile against, default latest).\n"
 	  "The token comes from PARTICLE_ACCESS_TOKEN, ~/.particle/<profile>.config.json,\n"
 	  "then ~/.spark/spark.config.json; it is never accepted on the command line.\n"
 	  "Exit codes: 10 not authenticated, 11 device unknown/offline/rejected,\n"
-	  "12 network or server error, 9 timed out, 3 bad file.\n",
-	  sf_options_cloud, "flash list login logout", false },
+	  "12 network or server error, 13 the sources did not compile (the compiler's\n"
+	  "output is shown), 9 timed out, 3 bad file.\n",
+	  sf_options_cloud, "flash compile list login logout", false },
 	{ "sim", cmd_sim, "simulated DfuSe devices for dfu-util (testing without hardware)",
 	  "sparkflash --sim DIR sim add PROFILE [--serial SN] [--path BUS-PORT] [--mode dfu|runtime]\n"
 	  "           [--timing fast|real] [--refused silent|stall|status] [--fault KIND[=ARG]]...\n"
@@ -331,7 +338,15 @@ static void print_help(FILE *f)
 		size_t col = 0;
 		fprintf(f, "\nExit codes:");
 		col = strlen("Exit codes:");
+		int last = 0; /* the last code listed here ends the sentence */
 		n = sf_exit_docs(0, &(int){ 0 }, &(const char *){ NULL }, &(const char *){ NULL });
+		for (size_t i = 0; i < n; i++) {
+			int code;
+			const char *brief, *meaning;
+			sf_exit_docs(i, &code, &brief, &meaning);
+			if (code <= 128 && code > last)
+				last = code;
+		}
 		for (size_t i = 0; i < n; i++) {
 			int code;
 			const char *brief, *meaning;
@@ -339,7 +354,7 @@ static void print_help(FILE *f)
 			sf_exit_docs(i, &code, &brief, &meaning);
 			if (code > 128)
 				continue; /* said once below */
-			snprintf(w, sizeof w, "%d %s%s", code, brief, code < 12 ? "," : ".");
+			snprintf(w, sizeof w, "%d %s%s", code, brief, code == last ? "." : ",");
 			if (col + 1 + strlen(w) > 78) {
 				fprintf(f, "\n");
 				col = 0;

@@ -31,7 +31,7 @@ const char *sf_exit_name(int code)
 	static const char *const names[] = {
 		"ok", "internal", "usage", "refused", "no-device", "permission",
 		"transfer", "verify", "dfu-util", "timeout", "cloud-auth",
-		"cloud-device", "cloud-network",
+		"cloud-device", "cloud-network", "cloud-compile",
 	};
 	if (code >= 0 && (size_t)code < sizeof names / sizeof names[0])
 		return names[code];
@@ -58,6 +58,7 @@ static const struct {
 	{ 10, "cloud: not authenticated", "cloud: not authenticated" },
 	{ 11, "cloud: device unknown/offline/rejected", "cloud: device unknown, offline or flash rejected" },
 	{ 12, "cloud: network or server error", "cloud: network or server error" },
+	{ 13, "cloud: the sources did not compile", "cloud: the sources did not compile (the compiler's output is shown)" },
 	{ 129, "SIGHUP", "the run was stopped by SIGHUP (128 + the signal number, as shells report it)" },
 	{ 130, "Ctrl-C", "the user's Ctrl-C (SIGINT) stopped the run; dfu-util is stopped first, and the message says what may have been written" },
 	{ 143, "SIGTERM", "SIGTERM stopped the run" },

@@ -19,6 +19,7 @@ enum sf_exit {
 	SF_EXIT_CLOUD_AUTH = 10,
 	SF_EXIT_CLOUD_DEVICE = 11, /* unknown, offline or flash rejected */
 	SF_EXIT_CLOUD_NETWORK = 12, /* network or server error */
+	SF_EXIT_CLOUD_COMPILE = 13, /* the cloud compiler rejected the sources */
 	/* Stopped by a signal the user sent (128 + signal number, as shells
 	 * report it): Ctrl-C 130, SIGTERM 143, SIGHUP 129. */
 	SF_EXIT_SIGNAL_BASE = 128,

@@ -54,7 +54,7 @@ start_server() {
 	shift
 	rm -f "$T/$name.port"
 	timeout -k 5 600 "$CLOUDD" --fixtures "${SF_FIXTURES:-$FIXTURES}" --port-file "$T/$name.port" \
-		--control --idle-timeout 120 "$@" 2>"$T/$name.log" &
+		--control --idle-timeout 120 --mkmodule "$MKMODULE" "$@" 2>"$T/$name.log" &
 	_servers="$_servers $!"
 	for i in $(seq 1 100); do
 		[ -s "$T/$name.port" ] && break

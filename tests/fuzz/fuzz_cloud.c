@@ -1,10 +1,60 @@
-/* The cloud's answers (every operation, any status and body) and the
- * config files the token and API URL come from. */
+/* The cloud's answers (every operation, any status and body, the compile
+ * answer and its binary URL) and the config files the token and API URL
+ * come from; what a compile sends (file kinds, directory selection,
+ * include/ignore patterns, project.properties). */
 #include <config.h>
+
+#include <strings.h>
 
 #include "cloud_config.h"
 #include "cloud_resp.h"
+#include "cloud_sources.h"
 #include "fuzz.h"
+
+static void count_line(void *ud, const char *line)
+{
+	FUZZ_ASSERT(strlen(line) <= 255 && line[0] && line[0] != '#');
+	(*(size_t *)ud)++;
+}
+
+/* The compile side: the same bytes as a compile answer, URLs, patterns. */
+static void compile_side(const uint8_t *data, size_t size, const char *text, long status)
+{
+	sf_cloud_compile c;
+	sf_cloud_project p;
+	sf_err err;
+	char url[512];
+	size_t lines = 0, half = strlen(text) / 2;
+	char *pat = strndup(text, half);
+	int code = sf_cloud_compile_parse(status, (const char *)data, size, "platform 6 (photon)", &c);
+	FUZZ_ASSERT(code == c.code);
+	/* success has somewhere to download from; a failure has no binary */
+	if (code == 0)
+		FUZZ_ASSERT(c.binary_url[0] || c.binary_id[0]);
+	if (code == 0 && sf_cloud_binary_url("https://api.example.com/base", c.binary_url, c.binary_id, url,
+					     sizeof url, &err) == 0)
+		/* the token may only go under the API base URL */
+		FUZZ_ASSERT(!strncasecmp(url, "https://api.example.com/base/", 29));
+	sf_cloud_compile_free(&c);
+	if (sf_cloud_binary_url("http://h:1", text, text, url, sizeof url, &err) == 0)
+		FUZZ_ASSERT(!strncasecmp(url, "http://h:1/", 11));
+	sf_cloud_project_parse(text, strlen(text), &p);
+	FUZZ_ASSERT(strlen(p.deps) < sizeof p.deps && strlen(p.name) < sizeof p.name);
+	(void)sf_cloud_pattern_lines((const char *)data, size, count_line, &lines);
+	if (pat) {
+		(void)sf_glob_match(pat, text + half);
+		free(pat);
+	}
+	(void)sf_cloud_dir_default(text);
+	(void)sf_cloud_part_filename_ok(text);
+	(void)sf_cloud_source_name(text);
+	{
+		sf_cloud_file_kind k = sf_cloud_file_kind_of(text, data, size);
+		/* a source is always text */
+		if (k == SF_CLOUD_FILE_SOURCE)
+			FUZZ_ASSERT(sf_cloud_is_text(data, size));
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(again);
 		free(cfg);
 	}
+	compile_side(data + 3, size - 3, text, status);
 	free(text);
 	return 0;
 }

@@ -5,7 +5,7 @@
  *   sfcloudd --fixtures FILE --port-file FILE [--control] [--idle-timeout S]
  *            [--tls-cert PEM --tls-key PEM] [--legacy] [--spark-server]
  *            [--any-client] [--max-file BYTES] [--offline-timeout-ms N]
- *            [--ignore-expect]
+ *            [--ignore-expect] [--mkmodule PATH] [--old-compile-errors]
  *
  * Fixtures: {"users":[{username,password}], "tokens":[{token,user,expires_at}],
  * "devices":[{id,name,owner,online,platform_id,product_id,cellular,
@@ -21,6 +21,27 @@
  * 200 {ok:true} (--spark-server: the bare JSON string "Success!"); the key
  * is kept and its record carries "provisioned": true, "key_type" and
  * "key_bits". GET /__control/keys shows the keys by device ID.
+ *
+ * POST /v1/binaries is the compile service: a multipart body with the
+ * sources as file parts named file, file1, file2, ... (particle-api-js's
+ * file, file2, ... too), each with a relative filename (no "..", no
+ * duplicates), a numeric platform_id, an optional product_id (a known
+ * product); file_type (binary) is refused. The compiler is imitated: a
+ * source (.ino .cpp .c .h .hpp .hh .hxx) with a "#error" line or a byte
+ * that is not text, or an upload without an .ino/.cpp/.c file, fails with
+ * gcc-style messages and make's trailer, answered as particle-cli 3.x sees
+ * it, 400 {ok:false, code, output:"Compiler timed out or encountered an
+ * error", errors:[TEXT]} (--old-compile-errors: 200 {ok:false,
+ * errors:[TEXT], output:"App code was invalid", stdout}). Otherwise the
+ * "binary" is a real module image for the platform written by the test
+ * tools' mkmodule (--mkmodule PATH; payload seeded by the sources' SHA-256)
+ * and the answer is 200 {ok:true, binary_id, binary_url:"/v1/binaries/ID",
+ * expires_at, sizeInfo}; GET /v1/binaries/:id gives it to the same user
+ * (application/octet-stream), else 404. The record of a compile carries
+ * "files" (part, filename, length, SHA-256), "platform_id",
+ * "dependencies" (from project.properties), "compiled", "binary_sha256"
+ * and "compiler_output". GET /v1/products/:p/devices/:id answers a
+ * product's device by ID.
  *
  * With --control, /__control/requests (GET: every request seen, as JSON),
  * /__control/faults (POST: queue a fault), /__control/keys (GET: the keys
@@ -47,7 +68,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,18 +80,21 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-
-#include "sha256.h"
+#include <openssl/rand.h>
 
 #define FIELD_MAX 4096
 #define RAW_MAX (64 * 1024)
+#define FILE_PARTS_MAX 1100
+/* bytes of one file part kept for the compile checks */
+#define KEEP_MAX (2 * 1024 * 1024)
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *fixtures;      /* users, tokens, devices, products */
 static json_t *records;       /* array of request records */
 static json_t *faults;        /* array of queued faults */
 static json_t *device_keys;   /* device ID -> {publicKey, algorithm, user} */
-static bool opt_control, opt_legacy, opt_spark, opt_any_client, opt_ignore_expect;
+static bool opt_control, opt_legacy, opt_spark, opt_any_client, opt_ignore_expect, opt_old_compile_errors;
+static const char *opt_mkmodule;
 static long opt_max_file = 4 * 1024 * 1024;
 static long opt_offline_timeout_ms = 2000;
 static volatile sig_atomic_t stopping;
@@ -98,21 +124,86 @@ static void nap_ms(long ms)
 	}
 }
 
+/* One file part of a multipart body: its name, filename, type, length
+ * and SHA-256 (libcrypto), and (up to KEEP_MAX) its bytes. */
+typedef struct upart {
+	char name[128];
+	char filename[512];
+	char ctype[128];
+	uint64_t len;
+	EVP_MD_CTX *md;
+	unsigned char *data;
+	size_t kept;
+	bool overflow;
+} upart;
+
 typedef struct rstate {
 	struct MHD_PostProcessor *pp;
 	json_t *rec;
 	json_t *parts;        /* part names in order */
 	json_t *form;         /* text fields */
 	char cur_key[128];
+	upart *files;         /* file parts in order */
+	size_t nfiles;
+	bool too_many_parts;
+	/* the first part named "file" (the flash endpoint's image) */
 	bool has_file;
-	char filename[256];
+	size_t file_index;
+	char filename[512];
 	char file_ctype[128];
 	uint64_t file_len;
-	sha256_ctx sha;
 	char *raw;
 	size_t raw_len;
 	bool first_done;
 } rstate;
+
+/* Lower-case hex SHA-256 of a finished digest context. */
+static void md_hex(EVP_MD_CTX *md, char hex[65])
+{
+	unsigned char dig[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_MD_CTX *tmp = EVP_MD_CTX_new();
+	hex[0] = '\0';
+	if (!tmp || !EVP_MD_CTX_copy_ex(tmp, md) || !EVP_DigestFinal_ex(tmp, dig, &n) || n != 32) {
+		EVP_MD_CTX_free(tmp);
+		return;
+	}
+	EVP_MD_CTX_free(tmp);
+	for (unsigned i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+}
+
+/* A new file part: off == 0 starts one, unless the previous call was an
+ * empty first call for the same part. */
+static upart *file_part(rstate *st, const char *key, const char *filename, uint64_t off)
+{
+	upart *u = st->nfiles ? &st->files[st->nfiles - 1] : NULL;
+	if (off != 0 || (u && !strcmp(u->name, key) && !strcmp(u->filename, filename) && u->len == 0))
+		return u;
+	if (st->nfiles >= FILE_PARTS_MAX) {
+		st->too_many_parts = true;
+		return NULL;
+	}
+	if (st->nfiles % 64 == 0) {
+		upart *nf = realloc(st->files, (st->nfiles + 64) * sizeof *nf);
+		if (!nf)
+			return NULL;
+		st->files = nf;
+	}
+	u = &st->files[st->nfiles];
+	memset(u, 0, sizeof *u);
+	snprintf(u->name, sizeof u->name, "%s", key);
+	snprintf(u->filename, sizeof u->filename, "%s", filename);
+	u->md = EVP_MD_CTX_new();
+	if (!u->md || !EVP_DigestInit_ex(u->md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(u->md);
+		return NULL;
+	}
+	st->nfiles++;
+	json_array_append_new(st->parts, json_string(key));
+	snprintf(st->cur_key, sizeof st->cur_key, "%s", key);
+	return u;
+}
 
 static enum MHD_Result on_post(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
 			       const char *content_type, const char *transfer_encoding, const char *data,
@@ -123,21 +214,45 @@ static enum MHD_Result on_post(void *cls, enum MHD_ValueKind kind, const char *k
 	(void)transfer_encoding;
 	if (!key)
 		return MHD_YES;
+	if (filename) {
+		upart *u = file_part(st, key, filename, off);
+		if (!u)
+			return MHD_YES;
+		if (off == 0 && !u->ctype[0])
+			snprintf(u->ctype, sizeof u->ctype, "%s", content_type ? content_type : "");
+		EVP_DigestUpdate(u->md, data, size);
+		u->len += size;
+		if (!u->overflow && size) {
+			if (u->kept + size > KEEP_MAX) {
+				u->overflow = true;
+			} else {
+				unsigned char *nd = realloc(u->data, u->kept + size);
+				if (nd) {
+					memcpy(nd + u->kept, data, size);
+					u->data = nd;
+					u->kept += size;
+				} else {
+					u->overflow = true;
+				}
+			}
+		}
+		/* the flash endpoint's image: the first part named "file" */
+		if (!strcmp(key, "file") && (!st->has_file || (size_t)(u - st->files) == st->file_index)) {
+			if (!st->has_file) {
+				st->has_file = true;
+				st->file_index = (size_t)(u - st->files);
+				snprintf(st->filename, sizeof st->filename, "%s", filename);
+				snprintf(st->file_ctype, sizeof st->file_ctype, "%s", content_type ? content_type : "");
+			}
+			st->file_len += size;
+		}
+		return MHD_YES;
+	}
 	if (off == 0 && strcmp(st->cur_key, key)) {
 		json_array_append_new(st->parts, json_string(key));
 		snprintf(st->cur_key, sizeof st->cur_key, "%s", key);
 	} else if (off == 0 && size == 0) {
 		json_array_append_new(st->parts, json_string(key));
-	}
-	if (!strcmp(key, "file") && filename) {
-		if (!st->has_file) {
-			st->has_file = true;
-			snprintf(st->filename, sizeof st->filename, "%s", filename);
-			snprintf(st->file_ctype, sizeof st->file_ctype, "%s", content_type ? content_type : "");
-		}
-		sha256_update(&st->sha, data, size);
-		st->file_len += size;
-		return MHD_YES;
 	}
 	{
 		json_t *v = json_object_get(st->form, key);
@@ -358,21 +473,15 @@ static json_t *device_view(const json_t *d)
 
 /* ---- handlers ------------------------------------------------------------ */
 
-static void random_token(char out[41])
+/* n random bytes as 2n lower-case hex digits (libcrypto's generator). */
+static bool random_hex(char *out, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	FILE *f = fopen("/dev/urandom", "rb");
-	unsigned char b[20] = { 0 };
-	if (f) {
-		if (fread(b, 1, sizeof b, f) != sizeof b)
-			b[0] ^= (unsigned char)now_ms();
-		fclose(f);
-	}
-	for (int i = 0; i < 20; i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 15];
-	}
-	out[40] = '\0';
+	unsigned char b[32];
+	if (n > sizeof b || RAND_bytes(b, (int)n) != 1)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	return true;
 }
 
 static enum MHD_Result handle_token(struct MHD_Connection *c, rstate *st, const char *method, const char *ctype)
@@ -438,7 +547,10 @@ static enum MHD_Result handle_token(struct MHD_Connection *c, rstate *st, const 
 	}
 	if (json_object_get(st->form, "expires_in"))
 		expires = atoll(json_string_value(json_object_get(st->form, "expires_in")) ?: "0");
-	random_token(token);
+	if (!random_hex(token, 20)) {
+		pthread_mutex_unlock(&lock);
+		return oauth_error(c, st, 503, "server_error", "no random bytes for a token");
+	}
 	tok = json_pack("{s:s, s:s}", "token", token, "user", json_string_value(json_object_get(u, "username")));
 	if (expires > 0) {
 		time_t t = time(NULL) + (time_t)expires;
@@ -707,6 +819,431 @@ static enum MHD_Result handle_provision(struct MHD_Connection *c, rstate *st, co
 	return reply_json(c, st, 200, json_pack("{s:b}", "ok", 1), NULL);
 }
 
+/* GET /v1/products/:p/devices/:id: a product's device (IDs only). */
+static enum MHD_Result handle_product_device(struct MHD_Connection *c, rstate *st, const char *product, const char *id,
+					     const char *base)
+{
+	json_t *p = NULL, *x, *d = NULL, *v = NULL;
+	size_t i;
+	char info[400];
+	pthread_mutex_lock(&lock);
+	json_array_foreach(json_object_get(fixtures, "products"), i, x) {
+		char pids[32];
+		snprintf(pids, sizeof pids, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(x, "id")));
+		if (!strcmp(pids, product) || !strcmp(json_string_value(json_object_get(x, "slug")) ?: "", product))
+			p = x;
+	}
+	if (p && strlen(id) == 24)
+		json_array_foreach(json_object_get(p, "devices"), i, x)
+			if (!strcasecmp(json_string_value(x) ?: "", id))
+				d = find_device(NULL, id);
+	if (d)
+		v = device_view(d);
+	pthread_mutex_unlock(&lock);
+	if (!p)
+		return reply_json(c, st, 404, json_pack("{s:b, s:s}", "ok", 0, "error", "Product not found"), NULL);
+	if (v)
+		return reply_json(c, st, 200, v, NULL);
+	snprintf(info, sizeof info, "I didn't recognize that device name or ID, try opening %s/v1/devices", base);
+	return reply_json(c, st, 403, json_pack("{s:s, s:s}", "error", "Permission Denied", "info", info), NULL);
+}
+
+/* ---- the compile service (POST /v1/binaries, GET /v1/binaries/:id) ------ */
+
+/* Binaries compiled here, kept for their owner's download. */
+#define BINARIES_MAX 64
+static struct binary {
+	char id[25];
+	char user[256];
+	unsigned char *data;
+	size_t len;
+} binaries[BINARIES_MAX];
+static size_t nbinaries_made;
+
+/* mkmodule's preset for a platform's user app, or the generic Gen 3
+ * placement (tests/tools/mkmodule.c). */
+static void module_args(long platform, const char **argv, size_t *n, char *pbuf, size_t psize)
+{
+	static const struct { long id; const char *preset; } presets[] = {
+		{ 0, "--core-firmware" }, { 6, "--photon-user" }, { 8, "--p1-user" }, { 10, "--electron-user" },
+		{ 12, "--argon-user" }, { 13, "--boron-user" }, { 88, "--duo-user" },
+	};
+	for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+		if (presets[i].id == platform) {
+			argv[(*n)++] = presets[i].preset;
+			return;
+		}
+	snprintf(pbuf, psize, "%ld", platform);
+	argv[(*n)++] = "--platform";
+	argv[(*n)++] = pbuf;
+	argv[(*n)++] = "--function";
+	argv[(*n)++] = "user";
+	argv[(*n)++] = "--index";
+	argv[(*n)++] = "1";
+	argv[(*n)++] = "--start";
+	argv[(*n)++] = "0x000D4000";
+}
+
+/* Builds the "compiled" app with the test tools' mkmodule: a real module
+ * image for the platform whose payload follows from the sources' digest
+ * (the same sources give the same binary). Returns malloc'd bytes. */
+static unsigned char *build_module(long platform, const unsigned char dig[32], size_t src_total, size_t *len,
+				   char *why, size_t wsize)
+{
+	extern char **environ;
+	char dir[] = "/tmp/sfcloudd-bin.XXXXXX", out[64], seed[16], payload[16], pbuf[16];
+	const char *argv[24];
+	size_t n = 0;
+	pid_t pid;
+	int status = 0;
+	FILE *f;
+	unsigned char *buf = NULL;
+	long sz;
+
+	*len = 0;
+	if (!opt_mkmodule) {
+		snprintf(why, wsize, "this test server was started without --mkmodule");
+		return NULL;
+	}
+	if (!mkdtemp(dir)) {
+		snprintf(why, wsize, "mkdtemp: %s", strerror(errno));
+		return NULL;
+	}
+	snprintf(out, sizeof out, "%s/app.bin", dir);
+	snprintf(seed, sizeof seed, "%u", ((unsigned)dig[0] << 16 | (unsigned)dig[1] << 8 | dig[2]) + 1);
+	snprintf(payload, sizeof payload, "%zu", 1024 + src_total % 3072);
+	argv[n++] = opt_mkmodule;
+	module_args(platform, argv, &n, pbuf, sizeof pbuf);
+	argv[n++] = "--seed";
+	argv[n++] = seed;
+	argv[n++] = "--payload";
+	argv[n++] = payload;
+	argv[n++] = "-f";
+	argv[n++] = out;
+	argv[n] = NULL;
+	if (posix_spawn(&pid, opt_mkmodule, NULL, NULL, (char *const *)argv, environ) != 0 ||
+	    waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(why, wsize, "mkmodule failed for platform %ld", platform);
+	} else if ((f = fopen(out, "rb"))) {
+		if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+		    (buf = malloc((size_t)sz)) && fread(buf, 1, (size_t)sz, f) == (size_t)sz) {
+			*len = (size_t)sz;
+		} else {
+			free(buf);
+			buf = NULL;
+			snprintf(why, wsize, "cannot read mkmodule's output");
+		}
+		fclose(f);
+	} else {
+		snprintf(why, wsize, "mkmodule wrote nothing");
+	}
+	unlink(out);
+	rmdir(dir);
+	return buf;
+}
+
+static bool source_ext(const char *name)
+{
+	static const char *const ext[] = { ".ino", ".cpp", ".c", ".h", ".hpp", ".hh", ".hxx" };
+	const char *b = strrchr(name, '/'), *dot;
+	b = b ? b + 1 : name;
+	dot = strrchr(b, '.');
+	for (size_t i = 0; dot && i < sizeof ext / sizeof ext[0]; i++)
+		if (!strcasecmp(dot, ext[i]))
+			return true;
+	return false;
+}
+
+static bool compilable(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return dot && (!strcasecmp(dot, ".ino") || !strcasecmp(dot, ".cpp") || !strcasecmp(dot, ".c"));
+}
+
+/* Appends to a growing message. */
+static void cat(char **buf, size_t *len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cat(char **buf, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n;
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	char *nb = realloc(*buf, *len + (size_t)n + 1);
+	if (nb) {
+		memcpy(nb + *len, s, (size_t)n + 1);
+		*buf = nb;
+		*len += (size_t)n;
+	}
+	free(s);
+}
+
+/* What gcc would print for the sources' #error lines and stray bytes. */
+static void compiler_errors(const rstate *st, char **text, size_t *tlen)
+{
+	for (size_t i = 0; i < st->nfiles; i++) {
+		const upart *u = &st->files[i];
+		size_t line = 1, s = 0;
+		if (!source_ext(u->filename))
+			continue;
+		while (s < u->kept) {
+			size_t e = s, col;
+			while (e < u->kept && u->data[e] != '\n')
+				e++;
+			for (col = s; col < e && (u->data[col] == ' ' || u->data[col] == '\t'); col++)
+				;
+			for (size_t k = s; k < e; k++)
+				if (u->data[k] == 0 || (u->data[k] < 0x20 && u->data[k] != '\t' && u->data[k] != '\r' &&
+							u->data[k] != '\f' && u->data[k] != '\v' && u->data[k] != 0x1b)) {
+					cat(text, tlen, "%s:%zu:%zu: error: stray '\\%o' in program\n", u->filename, line,
+					    k - s + 1, u->data[k]);
+					break;
+				}
+			if (e - col >= 6 && !memcmp(u->data + col, "#error", 6)) {
+				int l = (int)(e - s);
+				if (l && u->data[s + (size_t)l - 1] == '\r')
+					l--;
+				cat(text, tlen, "%s:%zu:%zu: error: %.*s\n %.*s\n %*s^~~~~\n", u->filename, line, col - s + 1,
+				    (int)(e - col - (l < (int)(e - s) ? 1 : 0)), (const char *)u->data + col, l,
+				    (const char *)u->data + s, (int)(col - s), "");
+			}
+			line++;
+			s = e + 1;
+		}
+	}
+}
+
+static enum MHD_Result compile_failed(struct MHD_Connection *c, rstate *st, long platform, char *text)
+{
+	char target[160];
+	size_t tlen = strlen(text);
+	const char *first = NULL;
+	for (size_t i = 0; i < st->nfiles && !first; i++)
+		if (compilable(st->files[i].filename))
+			first = st->files[i].filename;
+	snprintf(target, sizeof target, "../build/target/user/platform-%ld-m/src/%s", platform, first ? first : "app");
+	{
+		char *dot = strrchr(target, '.');
+		if (dot && dot > strrchr(target, '/'))
+			snprintf(dot, sizeof target - (size_t)(dot - target), ".o");
+	}
+	cat(&text, &tlen, "make[1]: *** [%s] Error 1\nmake: *** [user] Error 2\n", target);
+	pthread_mutex_lock(&lock);
+	json_object_set_new(st->rec, "compiled", json_false());
+	json_object_set_new(st->rec, "compiler_output", json_string(text));
+	pthread_mutex_unlock(&lock);
+	{
+		enum MHD_Result r;
+		if (opt_old_compile_errors)
+			r = reply_json(c, st, 200, json_pack("{s:b, s:[s], s:s, s:s}", "ok", 0, "errors", text, "output",
+							     "App code was invalid", "stdout", "Nothing to be done for `all'"),
+				       NULL);
+		else
+			r = reply_json(c, st, 400, json_pack("{s:b, s:i, s:s, s:[s]}", "ok", 0, "code", 400, "output",
+							     "Compiler timed out or encountered an error", "errors", text),
+				       NULL);
+		free(text);
+		return r;
+	}
+}
+
+/* POST /v1/binaries (see the top of the file). */
+static enum MHD_Result handle_compile(struct MHD_Connection *c, rstate *st, const char *user, const char *ctype)
+{
+	const char *ft = json_string_value(json_object_get(st->form, "file_type"));
+	const char *plat = json_string_value(json_object_get(st->form, "platform_id"));
+	const char *prod = json_string_value(json_object_get(st->form, "product_id"));
+	char *end, *text = NULL, why[200] = "";
+	size_t tlen = 0, total = 0;
+	long platform;
+	bool any_code = false;
+	json_t *deps = json_array();
+	unsigned char dig[32];
+	unsigned int dl = 0;
+	EVP_MD_CTX *md;
+
+	pthread_mutex_lock(&lock);
+	json_object_set_new(st->rec, "compile", json_true());
+	json_object_set_new(st->rec, "dependencies", deps);
+	pthread_mutex_unlock(&lock);
+	if (!ctype || strncasecmp(ctype, "multipart/form-data", 19))
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error",
+							"Expected multipart/form-data with the source files"), NULL);
+	if (ft)
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error",
+							"file_type=binary: a binary cannot be compiled"), NULL);
+	if (st->nfiles == 0)
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error",
+							"No source files sent (expected parts file, file1, ...)"), NULL);
+	if (st->too_many_parts)
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error", "Too many files"), NULL);
+	for (size_t i = 0; i < st->nfiles; i++) {
+		char want[32], want2[32];
+		const upart *u = &st->files[i];
+		/* spark-cli/particle-cli 1.x: file, file1, file2...; particle-api-js: file, file2, file3... */
+		if (i == 0)
+			snprintf(want, sizeof want, "file");
+		else
+			snprintf(want, sizeof want, "file%zu", i);
+		snprintf(want2, sizeof want2, "file%zu", i + 1);
+		if (strcmp(u->name, want) && (i == 0 || strcmp(u->name, want2)))
+			return reply_json(c, st, 400, json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
+								"File parts must be named file, file1, file2, ...", "part", u->name),
+					  NULL);
+		if (!u->filename[0] || u->filename[0] == '/' || strstr(u->filename, "..") || strchr(u->filename, '\\'))
+			return reply_json(c, st, 400, json_pack("{s:b, s:s, s:s}", "ok", 0, "error", "Bad file name",
+								"filename", u->filename), NULL);
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(st->files[k].filename, u->filename))
+				return reply_json(c, st, 400, json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
+									"Two files with the same name", "filename", u->filename),
+						  NULL);
+		if (u->overflow)
+			return reply_json(c, st, 400, json_pack("{s:b, s:s, s:s}", "ok", 0, "error", "File too big",
+								"filename", u->filename), NULL);
+		if (compilable(u->filename))
+			any_code = true;
+		total += u->len;
+	}
+	if (!plat || !*plat)
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error", "platform_id is required"), NULL);
+	errno = 0;
+	platform = strtol(plat, &end, 10);
+	if (errno || *end || platform < 0 || platform > 0xFFFF)
+		return reply_json(c, st, 400, json_pack("{s:b, s:s}", "ok", 0, "error", "Invalid platform_id"), NULL);
+	if (prod) {
+		json_t *x;
+		size_t i;
+		bool found = false;
+		pthread_mutex_lock(&lock);
+		json_array_foreach(json_object_get(fixtures, "products"), i, x) {
+			char pids[32];
+			snprintf(pids, sizeof pids, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(x, "id")));
+			if (!strcmp(pids, prod) || !strcmp(json_string_value(json_object_get(x, "slug")) ?: "", prod))
+				found = true;
+		}
+		pthread_mutex_unlock(&lock);
+		if (!found)
+			return reply_json(c, st, 404, json_pack("{s:b, s:s}", "ok", 0, "error", "Product not found"), NULL);
+	}
+	pthread_mutex_lock(&lock);
+	json_object_set_new(st->rec, "platform_id", json_integer(platform));
+	pthread_mutex_unlock(&lock);
+	/* project.properties: the libraries the compile service would install */
+	for (size_t i = 0; i < st->nfiles; i++) {
+		const upart *u = &st->files[i];
+		size_t s = 0;
+		if (strcmp(u->filename, "project.properties"))
+			continue;
+		while (s < u->kept) {
+			size_t e = s;
+			while (e < u->kept && u->data[e] != '\n')
+				e++;
+			if (e - s > 13 && !memcmp(u->data + s, "dependencies.", 13)) {
+				const unsigned char *eq = memchr(u->data + s, '=', e - s);
+				if (eq) {
+					pthread_mutex_lock(&lock);
+					json_array_append_new(deps, json_stringn((const char *)u->data + s + 13,
+										 (size_t)(eq - u->data) - s - 13));
+					pthread_mutex_unlock(&lock);
+				}
+			}
+			s = e + 1;
+		}
+	}
+	if (!any_code) {
+		cat(&text, &tlen, "make[1]: *** No rule to make target 'user': no .ino, .cpp or .c file was sent\n");
+		return compile_failed(c, st, platform, text);
+	}
+	compiler_errors(st, &text, &tlen);
+	if (text)
+		return compile_failed(c, st, platform, text);
+
+	md = EVP_MD_CTX_new();
+	if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		for (size_t i = 0; i < st->nfiles; i++) {
+			EVP_DigestUpdate(md, st->files[i].filename, strlen(st->files[i].filename) + 1);
+			EVP_DigestUpdate(md, st->files[i].data ? st->files[i].data : (const unsigned char *)"", st->files[i].kept);
+		}
+		EVP_DigestFinal_ex(md, dig, &dl);
+	}
+	EVP_MD_CTX_free(md);
+	if (dl != 32)
+		return reply_json(c, st, 500, json_pack("{s:s}", "error", "internal error"), NULL);
+	{
+		size_t blen;
+		unsigned char *bin = build_module(platform, dig, total, &blen, why, sizeof why);
+		char id[25], url[64], hex[65], size_info[300], when[64];
+		struct binary *b;
+		time_t t = time(NULL) + 24 * 3600;
+		struct tm tm;
+		EVP_MD_CTX *bm;
+		if (!bin)
+			return reply_json(c, st, 500, json_pack("{s:s, s:s}", "error", "internal error", "detail", why), NULL);
+		if (!random_hex(id, 12)) {
+			free(bin);
+			return reply_json(c, st, 500, json_pack("{s:s}", "error", "internal error"), NULL);
+		}
+		hex[0] = '\0';
+		if ((bm = EVP_MD_CTX_new()) && EVP_DigestInit_ex(bm, EVP_sha256(), NULL) && EVP_DigestUpdate(bm, bin, blen))
+			md_hex(bm, hex);
+		EVP_MD_CTX_free(bm);
+		snprintf(url, sizeof url, "/v1/binaries/%s", id);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+		snprintf(size_info, sizeof size_info,
+			 "   text\t   data\t    bss\t    dec\t    hex\tfilename\n%7zu\t%7d\t%7d\t%7zu\t%7zx\t/workspace/target/workspace.elf\n",
+			 blen - 8, 8, 1024, blen + 1024, blen + 1024);
+		pthread_mutex_lock(&lock);
+		b = &binaries[nbinaries_made++ % BINARIES_MAX];
+		free(b->data);
+		snprintf(b->id, sizeof b->id, "%s", id);
+		snprintf(b->user, sizeof b->user, "%s", user);
+		b->data = bin;
+		b->len = blen;
+		json_object_set_new(st->rec, "compiled", json_true());
+		json_object_set_new(st->rec, "binary_id", json_string(id));
+		json_object_set_new(st->rec, "binary_length", json_integer((json_int_t)blen));
+		json_object_set_new(st->rec, "binary_sha256", json_string(hex));
+		pthread_mutex_unlock(&lock);
+		return reply_json(c, st, 200, json_pack("{s:b, s:s, s:s, s:s, s:s}", "ok", 1, "binary_id", id, "binary_url",
+							url, "expires_at", when, "sizeInfo", size_info), NULL);
+	}
+}
+
+/* GET /v1/binaries/:id: the owner's compiled binary. */
+static enum MHD_Result handle_binary(struct MHD_Connection *c, rstate *st, const char *user, const char *id)
+{
+	unsigned char *copy = NULL;
+	size_t len = 0;
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < BINARIES_MAX; i++)
+		if (binaries[i].data && !strcmp(binaries[i].id, id) && !strcmp(binaries[i].user, user) &&
+		    (copy = malloc(binaries[i].len))) {
+			memcpy(copy, binaries[i].data, binaries[i].len);
+			len = binaries[i].len;
+		}
+	json_object_set_new(st->rec, "binary_id", json_string(id));
+	pthread_mutex_unlock(&lock);
+	if (!copy)
+		return reply_json(c, st, 404, json_pack("{s:b, s:s}", "ok", 0, "error", "Binary not found"), NULL);
+	{
+		struct MHD_Response *r = MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
+		enum MHD_Result ret;
+		MHD_add_response_header(r, "Content-Type", "application/octet-stream");
+		ret = MHD_queue_response(c, 200, r);
+		MHD_destroy_response(r);
+		pthread_mutex_lock(&lock);
+		json_object_set_new(st->rec, "status", json_integer(200));
+		json_object_set_new(st->rec, "downloaded", json_integer((json_int_t)len));
+		pthread_mutex_unlock(&lock);
+		return ret;
+	}
+}
+
 static enum MHD_Result handle_control(struct MHD_Connection *c, rstate *st, const char *method, const char *path)
 {
 	if (!strcmp(path, "/__control/requests") && !strcmp(method, "GET")) {
@@ -821,6 +1358,12 @@ static enum MHD_Result route(struct MHD_Connection *c, rstate *st, const char *m
 		return handle_flash(c, st, user, seg[1], NULL, base);
 	if (nseg == 4 && !strcmp(seg[0], "products") && !strcmp(seg[2], "devices") && !strcmp(method, "PUT"))
 		return handle_flash(c, st, user, seg[3], seg[1], base);
+	if (nseg == 1 && !strcmp(seg[0], "binaries") && !strcmp(method, "POST"))
+		return handle_compile(c, st, user, ctype);
+	if (nseg == 2 && !strcmp(seg[0], "binaries") && !strcmp(method, "GET"))
+		return handle_binary(c, st, user, seg[1]);
+	if (nseg == 4 && !strcmp(seg[0], "products") && !strcmp(seg[2], "devices") && !strcmp(method, "GET"))
+		return handle_product_device(c, st, seg[1], seg[3], base);
 	if (nseg == 2 && !strcmp(seg[0], "provisioning") && !strcmp(method, "POST"))
 		return handle_provision(c, st, user, ctype, seg[1], base);
 	if (nseg == 1 && !strcmp(seg[0], "user") && !strcmp(method, "GET"))
@@ -867,7 +1410,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 		touch();
 		st = calloc(1, sizeof *st);
-		sha256_init(&st->sha);
 		st->parts = json_array();
 		st->form = json_object();
 		*con_cls = st;
@@ -915,15 +1457,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	st->first_done = true;
 	touch();
 	if (st->rec) {
-		uint8_t dig[32];
-		char hex[65];
-		sha256_ctx tmp = st->sha;
+		char hex[65] = "";
+		json_t *files = json_array();
+		for (size_t i = 0; i < st->nfiles; i++) {
+			char h[65];
+			md_hex(st->files[i].md, h);
+			if (!strcmp(st->files[i].name, "file") && !hex[0])
+				memcpy(hex, h, sizeof hex);
+			json_array_append_new(files, json_pack("{s:s, s:s, s:s, s:I, s:s}", "part", st->files[i].name,
+							       "filename", st->files[i].filename, "content_type",
+							       st->files[i].ctype, "length", (json_int_t)st->files[i].len,
+							       "sha256", h));
+		}
 		pthread_mutex_lock(&lock);
 		json_object_set(st->rec, "parts", st->parts);
 		json_object_set(st->rec, "form", st->form);
+		json_object_set_new(st->rec, "files", files);
+		if (st->too_many_parts)
+			json_object_set_new(st->rec, "too_many_parts", json_true());
 		if (st->has_file) {
-			sha256_final(&tmp, dig);
-			sha256_hex(dig, hex);
 			json_object_set_new(st->rec, "filename", json_string(st->filename));
 			json_object_set_new(st->rec, "file_content_type", json_string(st->file_ctype));
 			json_object_set_new(st->rec, "file_length", json_integer((json_int_t)st->file_len));
@@ -954,6 +1506,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	json_decref(st->rec);
 	json_decref(st->parts);
 	json_decref(st->form);
+	for (size_t i = 0; i < st->nfiles; i++) {
+		EVP_MD_CTX_free(st->files[i].md);
+		free(st->files[i].data);
+	}
+	free(st->files);
 	free(st->raw);
 	free(st);
 	*con_cls = NULL;
@@ -1019,6 +1576,7 @@ int main(int argc, char **argv)
 		{ "legacy", no_argument, NULL, 'l' }, { "spark-server", no_argument, NULL, 's' },
 		{ "any-client", no_argument, NULL, 'a' }, { "max-file", required_argument, NULL, 'm' },
 		{ "offline-timeout-ms", required_argument, NULL, 'o' }, { "ignore-expect", no_argument, NULL, 'e' },
+		{ "mkmodule", required_argument, NULL, 'M' }, { "old-compile-errors", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *fixtures_path = NULL, *port_file = NULL, *cert = NULL, *key = NULL;
@@ -1045,6 +1603,8 @@ int main(int argc, char **argv)
 		case 'm': opt_max_file = atol(optarg); break;
 		case 'o': opt_offline_timeout_ms = atol(optarg); break;
 		case 'e': opt_ignore_expect = true; break;
+		case 'M': opt_mkmodule = optarg; break;
+		case 'O': opt_old_compile_errors = true; break;
 		default:
 			fprintf(stderr, "usage: sfcloudd --fixtures FILE --port-file FILE [--control] [--idle-timeout S] [--tls-cert F --tls-key F] [--legacy] [--spark-server] [--any-client]\n");
 			return 2;
@@ -1130,6 +1690,8 @@ int main(int argc, char **argv)
 	json_decref(records);
 	json_decref(faults);
 	json_decref(device_keys);
+	for (size_t i = 0; i < BINARIES_MAX; i++)
+		free(binaries[i].data);
 	free(cert_pem);
 	free(key_pem);
 	fflush(NULL);

@@ -224,6 +224,20 @@ static int make_pipe(int p[2])
 	return 0;
 }
 
+/* After a stop (signal, time-out): what is left of the child's group (a
+ * wrapper's children, orphaned when it died first) is killed, and we wait
+ * (bounded) until the group is empty, so nothing we started outlives the
+ * run. */
+static void group_gone(pid_t pgid)
+{
+	double until = now_s() + 2.0;
+	while (kill(-pgid, 0) == 0 && now_s() < until) {
+		struct timespec ts = { 0, 10 * 1000000L };
+		kill(-pgid, SIGKILL);
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void record_status(sf_transcript *out, int status)
 {
 	if (WIFEXITED(status)) {
@@ -502,6 +516,8 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 		if (w != pid)
 			status_lost = true;
 	}
+	if (term_sent || kill_sent)
+		group_gone(pid);
 	restore_signals(old_sa, forwarded);
 	if (!status_lost)
 		record_status(out, status);

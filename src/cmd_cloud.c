@@ -1013,6 +1013,14 @@ static int cloud_login(sf_ctx *ctx, int argc, char **argv)
 		sf_out_error(ctx, "HOME is not set: nowhere to save the token");
 		return SF_EXIT_USAGE;
 	}
+	{
+		/* a link where the token goes: refused before the password is sent */
+		struct stat st;
+		if (lstat(ce.profile_path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			sf_dest_check(ce.profile_path, true, &e);
+			return fail_with(ctx, &ce, &e);
+		}
+	}
 	if (o.username)
 		snprintf(user, sizeof user, "%s", o.username);
 	else if (!read_line("username: ", false, user, sizeof user) || !*user) {

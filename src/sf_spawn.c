@@ -154,6 +154,8 @@ typedef struct run_state {
 	const sf_spawn_opts *o;
 	sf_transcript *out;
 	bool oom;
+	size_t total;   /* bytes read from both pipes */
+	bool over;      /* past SF_SPAWN_OUTPUT_MAX: stopped */
 } run_state;
 
 static void log_record(const run_state *s, const char *prefix, const char *text, size_t len)
@@ -314,6 +316,8 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 	s.o = o;
 	s.out = out;
 	s.oom = false;
+	s.total = 0;
+	s.over = false;
 	grace = o->kill_grace_s > 0 ? o->kill_grace_s : 2.0;
 
 	log_argv(&s, argv);
@@ -489,7 +493,18 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 			if (!pfd[k].revents)
 				continue;
 			n = read(fds[i], rbuf, sizeof rbuf);
-			if (n > 0) {
+			if (n > 0 && s.over) {
+				continue; /* drained, not kept, until it is gone */
+			} else if (n > 0 && (s.total += (size_t)n) > SF_SPAWN_OUTPUT_MAX) {
+				/* no dfu-util prints this much: stop it rather than
+				 * grow without bound (there may be no --timeout) */
+				s.over = true;
+				kill(-pid, SIGTERM);
+				kill(pid, SIGTERM);
+				if (!term_sent)
+					kill_at = now_s() + grace;
+				term_sent = true;
+			} else if (n > 0) {
 				feed(&s, &bufs[i], rbuf, (size_t)n);
 			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 				if (bufs[i].len > 0)
@@ -521,7 +536,16 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 	restore_signals(old_sa, forwarded);
 	if (!status_lost)
 		record_status(out, status);
+	if (s.over) {
+		char line[128];
+		snprintf(line, sizeof line, "# output over %d MiB: stopped", SF_SPAWN_OUTPUT_MAX >> 20);
+		log_record(&s, "", line, strlen(line));
+	}
 	log_end(&s, o, out);
+	if (s.over)
+		return sf_err_set(err, SF_EXIT_DFU_UTIL,
+				  "'%s' printed more than %d MiB; it was stopped (dfu-util prints a few KiB: is it dfu-util?)",
+				  path, SF_SPAWN_OUTPUT_MAX >> 20);
 	if (s.oom)
 		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory while recording the output of '%s'", path);
 	return 0;

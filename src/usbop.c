@@ -330,7 +330,9 @@ int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char
 static int tmpdir_in(const char *dir, char *out, size_t size, sf_err *err)
 {
 	if ((size_t)snprintf(out, size, "%s/.sparkflash-XXXXXX", dir) >= size)
-		return sf_err_set(err, SF_EXIT_REFUSED, "path too long: %s", dir);
+		return sf_err_set(err, SF_EXIT_USAGE,
+				  "the directory for a temporary file is %zu bytes long, too long for a file name "
+				  "(TMPDIR, or the output's directory): use a shorter one", strlen(dir));
 	if (!sf_tmp_mkdtemp(out))
 		return sf_err_set(err, SF_EXIT_REFUSED, "cannot create a temporary directory in '%s': %s",
 				  dir, strerror(errno));
@@ -453,7 +455,9 @@ int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
 	static const uint8_t zeros[16];
 
 	if ((size_t)snprintf(path_out, path_size, "%s/sparkflash-XXXXXX", tmp_base()) >= path_size)
-		return sf_err_set(err, SF_EXIT_INTERNAL, "TMPDIR path too long");
+		return sf_err_set(err, SF_EXIT_USAGE,
+				  "TMPDIR is %zu bytes long, too long for a file name: set it to a shorter directory",
+				  strlen(tmp_base()));
 	fd = sf_tmp_mkstemp(path_out);
 	if (fd < 0)
 		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot create a temporary file in %s: %s",

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -158,13 +159,24 @@ typedef struct run_state {
 	bool over;      /* past SF_SPAWN_OUTPUT_MAX: stopped */
 } run_state;
 
+/* One record, one writev(2) (the log is O_APPEND: records stay whole);
+ * what a short write left is finished piece by piece. */
 static void log_record(const run_state *s, const char *prefix, const char *text, size_t len)
 {
+	struct iovec v[3] = { { (void *)prefix, strlen(prefix) }, { (void *)text, len }, { (void *)"\n", 1 } };
+	size_t want = v[0].iov_len + len + 1;
+	ssize_t w;
 	if (s->o->log_fd < 0)
 		return;
-	write_all(s->o->log_fd, prefix, strlen(prefix));
-	write_all(s->o->log_fd, text, len);
-	write_all(s->o->log_fd, "\n", 1);
+	while ((w = writev(s->o->log_fd, v, 3)) < 0 && errno == EINTR)
+		;
+	if (w < 0 || (size_t)w == want)
+		return; /* a failing log must not stop the run */
+	for (int i = 0; i < 3; i++) {
+		size_t k = (size_t)w < v[i].iov_len ? (size_t)w : v[i].iov_len;
+		write_all(s->o->log_fd, (const char *)v[i].iov_base + k, v[i].iov_len - k);
+		w -= (ssize_t)k;
+	}
 }
 
 static void emit(run_state *s, lbuf *b)

@@ -166,17 +166,25 @@ static int on_opt(sf_ctx *ctx, int opt, const char *arg, void *data)
 /* ---- files and settings ---------------------------------------------- */
 
 /* Reads a small text file: malloc'd text, NULL when it does not exist or
- * cannot be read (*missing tells which). */
-static char *read_text(const char *path, bool *missing)
+ * cannot be read (*missing tells which). A config file others could
+ * change is refused (err set; it may hold or direct the token), one others
+ * could read is a warning (fileio.h: sf_private_file_check). */
+static char *read_text(const sf_ctx *ctx, const char *path, bool *missing, sf_err *err)
 {
 	FILE *f = fopen(path, "r");
-	char *buf;
+	char *buf, warning[SF_ERR_MSG_MAX] = "";
 	size_t n;
 	*missing = false;
 	if (!f) {
 		*missing = errno == ENOENT || errno == ENOTDIR;
 		return NULL;
 	}
+	if (err && sf_private_file_check(fileno(f), path, warning, sizeof warning, err)) {
+		fclose(f);
+		return NULL;
+	}
+	if (warning[0])
+		sf_out_warning(ctx, "%s", warning);
 	buf = malloc(CFG_MAX + 1);
 	if (!buf) {
 		fclose(f);
@@ -216,23 +224,35 @@ static int load_env(const sf_ctx *ctx, const cloud_opts *o, cloud_env *ce, bool 
 	int bad = 0, rc;
 
 	memset(ce, 0, sizeof *ce);
+	sf_err_clear(err);
 	snprintf(ce->profile, sizeof ce->profile, "%s", SF_CLOUD_DEFAULT_PROFILE);
 	if (home && *home) {
 		char path[1200];
 		snprintf(ce->home, sizeof ce->home, "%s", home);
 		snprintf(ce->profile_dir, sizeof ce->profile_dir, "%s/.particle", ce->home);
 		snprintf(path, sizeof path, "%s/profile.json", ce->profile_dir);
-		pj = read_text(path, &missing);
+		pj = read_text(ctx, path, &missing, err);
+		if (err->code)
+			return err->code;
 		warn_unreadable(ctx, path, pj, missing);
 		sf_cloud_profile_name(pj, ce->profile, sizeof ce->profile, &bad);
 		if (bad)
 			sf_out_warning(ctx, "%s does not name a usable profile; using '%s'", path, ce->profile);
 		snprintf(ce->profile_path, sizeof ce->profile_path, "%s/%s.config.json", ce->profile_dir, ce->profile);
 		snprintf(ce->spark_path, sizeof ce->spark_path, "%s/.spark/spark.config.json", ce->home);
-		pc = read_text(ce->profile_path, &missing);
-		warn_unreadable(ctx, ce->profile_path, pc, missing);
-		sc = read_text(ce->spark_path, &missing);
-		warn_unreadable(ctx, ce->spark_path, sc, missing);
+		pc = read_text(ctx, ce->profile_path, &missing, err);
+		if (!err->code)
+			warn_unreadable(ctx, ce->profile_path, pc, missing);
+		sc = err->code ? NULL : read_text(ctx, ce->spark_path, &missing, err);
+		if (!err->code)
+			warn_unreadable(ctx, ce->spark_path, sc, missing);
+		if (err->code) {
+			free(pj);
+			if (pc)
+				memset(pc, 0, strlen(pc));
+			free(pc);
+			return err->code;
+		}
 	}
 	in.opt_api_url = o->api_url;
 	in.env_token = getenv("PARTICLE_ACCESS_TOKEN");
@@ -1658,9 +1678,8 @@ static int write_private(const char *dir, const char *path, const char *text, sf
 {
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot create %s: %s", dir, strerror(errno));
-	if (sf_write_file_atomic(path, text, strlen(text), 0600))
-		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot write %s: %s", path, strerror(errno));
-	return 0;
+	/* a link there is refused (fileio.h): the token never goes through one */
+	return sf_write_file(path, text, strlen(text), 0600, true, err);
 }
 
 static int cloud_login(sf_ctx *ctx, int argc, char **argv)
@@ -1690,6 +1709,14 @@ static int cloud_login(sf_ctx *ctx, int argc, char **argv)
 	if (!ce.home[0]) {
 		sf_out_error(ctx, "HOME is not set: nowhere to save the token");
 		return SF_EXIT_USAGE;
+	}
+	{
+		/* a link where the token goes: refused before the password is sent */
+		struct stat st;
+		if (lstat(ce.profile_path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			sf_dest_check(ce.profile_path, true, &e);
+			return fail_with(ctx, &ce, &e);
+		}
 	}
 	if (o.username)
 		snprintf(user, sizeof user, "%s", o.username);
@@ -1745,7 +1772,7 @@ static int cloud_login(sf_ctx *ctx, int argc, char **argv)
 		if (json_is_integer(exp) &&
 		    sf_cloud_expiry_text((long long)time(NULL), (long long)json_integer_value(exp), when, sizeof when))
 			expires = when;
-		old = read_text(ce.profile_path, &missing);
+		old = read_text(ctx, ce.profile_path, &missing, NULL);
 		if (!old && !missing) {
 			rc = sf_err_set(&e, SF_EXIT_INTERNAL, "cannot read %s: %s", ce.profile_path, strerror(errno));
 			fail_with(ctx, &ce, &e);
@@ -1794,7 +1821,7 @@ out:
 static int remove_token_from(const sf_ctx *ctx, const char *dir, const char *path, int *removed)
 {
 	bool missing;
-	char *old = read_text(path, &missing), *text;
+	char *old = read_text(ctx, path, &missing, NULL), *text;
 	sf_err e = { 0 };
 	int had = 0, rc;
 	if (!old) {

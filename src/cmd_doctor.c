@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "dfu_runner.h"
 #include "diag.h"
 #include "diag_host.h"
+#include "fileio.h"
 #include "out.h"
 #include "result.h"
 #include "profile_io.h"
@@ -308,6 +310,24 @@ static void wipe_free(char *s)
 	}
 }
 
+/* A config file that holds or directs the token: as the cloud commands
+ * check it (fileio.h), an error when others could change it, a warning
+ * when they could read it. */
+static void check_private(struct doctor *d, const char *path)
+{
+	char warning[SF_ERR_MSG_MAX] = "", fix[1300];
+	sf_err e = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	snprintf(fix, sizeof fix, "chmod 600 %s", path);
+	if (sf_private_file_check(fd, path, warning, sizeof warning, &e))
+		report(d, "cloud-config", ST_ERROR, e.code, fix, "%s", e.msg);
+	else if (warning[0])
+		report(d, "cloud-config", ST_WARNING, 0, fix, "%s", warning);
+	close(fd);
+}
+
 /* Token presence and (optionally) API reachability. The token itself never
  * leaves this function except in the Authorization header. */
 static void check_cloud(struct doctor *d, const struct doctor_opts *o)
@@ -336,6 +356,9 @@ static void check_cloud(struct doctor *d, const struct doctor_opts *o)
 		snprintf(spath, sizeof spath, "%s/.spark/spark.config.json", home);
 		pc = read_text(ppath);
 		sc = read_text(spath);
+		check_private(d, path);
+		check_private(d, ppath);
+		check_private(d, spath);
 	}
 	in.opt_api_url = o->api_url;
 	in.env_token = getenv("PARTICLE_ACCESS_TOKEN");

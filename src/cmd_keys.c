@@ -170,16 +170,10 @@ static int read_key(const char *file, sf_key *key, uint8_t **raw, size_t *rawlen
 }
 
 /* Writes `path` (mode `mode`): a new file, or with `force` a replacement
- * of a regular file; never half a file. */
+ * of a regular file; never half a file, never through a link. */
 static int write_file(const char *path, const void *data, size_t len, mode_t mode, bool force, sf_err *err)
 {
-	int rc;
-	if ((rc = sf_usbop_check_outfile(path, force, err)))
-		return rc;
-	if ((force ? sf_write_file_atomic(path, data, len, mode) : sf_write_file_new(path, data, len, mode)) != 0)
-		return sf_err_set(err, SF_EXIT_REFUSED, "cannot write '%s': %s", path,
-				  errno == EEXIST ? "it appeared meanwhile" : strerror(errno));
-	return 0;
+	return sf_write_file(path, data, len, mode, force, err);
 }
 
 /* Reads `pl` into a new file with mode 0600 (a private key): dfu-util
@@ -478,7 +472,7 @@ static int load_key(sf_usbop *u, const struct keys_args *k, const sf_key *key, c
 		rc = sf_usbop_transfer(u, "keys-load", &pl, dfile,
 				       "a private copy: the key in the device's form, 0xFF up to the segment size", err);
 		if (tmp[0]) {
-			unlink(tmp);
+			sf_tmp_remove(tmp);
 			tmp[0] = '\0';
 		}
 		if (rc) {
@@ -500,7 +494,7 @@ static int load_key(sf_usbop *u, const struct keys_args *k, const sf_key *key, c
 	}
 out:
 	if (tmp[0])
-		unlink(tmp);
+		sf_tmp_remove(tmp);
 	sf_key_wipe_free(der, dlen);
 	sf_key_wipe_free(img, s && s->has_size ? s->size : 0);
 	sf_key_wipe_free(old, oldlen);
@@ -611,7 +605,7 @@ static int keys_server(sf_usbop *u, const struct keys_args *k, const char *file,
 	}
 out:
 	if (tmp[0])
-		unlink(tmp);
+		sf_tmp_remove(tmp);
 	free(data);
 	free(pub);
 	free(img);
@@ -729,7 +723,7 @@ check:
 		}
 		rc = sf_usbop_transfer(u, "keys-protocol", &pl, dfile, "one byte: the transport flag", err);
 		if (tmp[0])
-			unlink(tmp);
+			sf_tmp_remove(tmp);
 		if (rc)
 			return rc;
 	}
@@ -772,6 +766,9 @@ static int make_key_files(const sf_ctx *ctx, sf_key_alg alg, const struct key_fi
 	int rc;
 
 	memset(key, 0, sizeof *key);
+	for (size_t i = 0; i < 3; i++)
+		if ((rc = sf_usbop_check_log(ctx, names[i], err)))
+			return rc;
 	for (size_t i = 0; i < 3; i++)
 		if ((rc = sf_usbop_check_outfile(names[i], force, err))) {
 			if (!force && strstr(err->msg, "pass --force"))

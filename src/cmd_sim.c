@@ -18,6 +18,7 @@
 #include "jsontext.h"
 #include "usbop.h"
 #include "cli.h"
+#include "fileio.h"
 #include "commands.h"
 #include "out.h"
 #include "profile_io.h"
@@ -271,60 +272,35 @@ static int sim_reset(sf_ctx *ctx, const sim_opts *o, char **args, int nargs)
 	return 0;
 }
 
-/* Copies `size` bytes of src to a new file next to dst, then renames it. */
+/* Copies `size` bytes of src to a new file next to dst, then renames (or
+ * links) it into place (fileio.h: never through a link, never a device). */
 static int write_atomic(const char *src, uint64_t size, const char *dst, bool force, sf_err *err)
 {
-	char tmp[PATH_MAX];
-	FILE *in, *out;
 	char buf[65536];
 	uint64_t left = size;
-	int fd;
-	mode_t mask;
+	sf_atomic a;
+	FILE *in;
 	int rc;
-	/* refuses an existing file without --force, and a device or pipe even
-	 * with it (rename would replace the node) */
-	if ((rc = sf_usbop_check_outfile(dst, force, err)))
+	if ((rc = sf_atomic_begin(&a, dst, 0666, force, err)))
 		return rc;
-	if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", dst) >= (int)sizeof tmp)
-		return sf_err_set(err, SF_EXIT_USAGE, "output path too long");
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': %s", dst, strerror(errno));
-	/* mkstemp makes 0600; the dump is an ordinary file (umask applies) */
-	mask = umask(0);
-	umask(mask);
-	(void)fchmod(fd, 0666 & ~mask);
-	out = fdopen(fd, "wb");
-	in = fopen(src, "rb");
-	if (!out || !in) {
+	if (!(in = fopen(src, "rb"))) {
 		int e = errno;
-		if (out)
-			fclose(out);
-		else
-			close(fd);
-		if (in)
-			fclose(in);
-		unlink(tmp);
+		sf_atomic_abort(&a);
 		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot copy '%s': %s", src, strerror(e));
 	}
 	while (left) {
 		size_t k = left < sizeof buf ? (size_t)left : sizeof buf;
-		if (fread(buf, 1, k, in) != k || fwrite(buf, 1, k, out) != k)
+		if (fread(buf, 1, k, in) != k || sf_write_all(a.fd, buf, k) != 0)
 			break;
 		left -= k;
 	}
 	fclose(in);
-	if (fclose(out) != 0 || left) {
-		unlink(tmp);
-		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot write '%s': %s", dst,
-				  left ? "short copy" : strerror(errno));
-	}
-	if (rename(tmp, dst) != 0) {
+	if (left) {
 		int e = errno;
-		unlink(tmp);
-		return sf_err_set(err, SF_EXIT_REFUSED, "cannot write '%s': %s", dst, strerror(e));
+		sf_atomic_abort(&a);
+		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot write '%s': %s", dst, e ? strerror(e) : "short copy");
 	}
-	return 0;
+	return sf_atomic_commit(&a, err);
 }
 
 static int sim_dump(sf_ctx *ctx, const sim_opts *o, char **args, int nargs)

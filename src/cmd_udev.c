@@ -95,13 +95,17 @@ static char *read_existing(const char *path, bool *exists)
  * udev never reads a half-written file. */
 static int write_atomic(const sf_ctx *ctx, const char *target, const char *text)
 {
+	sf_err err = { 0 };
 	int e;
-	if (!sf_write_file_atomic(target, text, strlen(text), 0644))
+	if (!sf_write_file(target, text, strlen(text), 0644, true, &err))
 		return 0;
 	e = errno;
-	sf_out_error(ctx, "cannot install %s: %s%s", target, strerror(e),
-		     e == EACCES || e == EPERM || e == EROFS ? "; run 'sudo sparkflash udev install'" : "");
-	return e == EACCES || e == EPERM || e == EROFS ? SF_EXIT_PERMISSION : SF_EXIT_INTERNAL;
+	if (e == EACCES || e == EPERM || e == EROFS) {
+		sf_out_error(ctx, "cannot install %s: %s; run 'sudo sparkflash udev install'", target, strerror(e));
+		return SF_EXIT_PERMISSION;
+	}
+	sf_out_error(ctx, "%s", err.msg);
+	return err.code;
 }
 
 static const struct option udev_longopts[] = {
@@ -157,6 +161,14 @@ static int udev_run(sf_ctx *ctx, int argc, char **argv, bool *sent)
 	if ((size_t)snprintf(target, sizeof target, "%s/%s", dir, SF_UDEV_RULES_FILE) >= sizeof target) {
 		free(text);
 		return sf_usage_error(ctx, "rules directory path too long");
+	}
+	if (lstat(target, &st) == 0 && S_ISLNK(st.st_mode)) {
+		/* e.g. a link to /dev/null that masks the rules: not ours to replace */
+		sf_err err = { 0 };
+		sf_dest_check(target, true, &err);
+		sf_out_error(ctx, "%s", err.msg);
+		free(text);
+		return SF_EXIT_REFUSED;
 	}
 	old = read_existing(target, &exists);
 	if (exists && old && !strcmp(old, text)) {

@@ -14,6 +14,7 @@
 
 #include "jsontext.h"
 #include "dfu_runner.h"
+#include "fileio.h"
 #include "runpolicy.h"
 #include "dfuout.h"
 #include "out.h"
@@ -206,10 +207,9 @@ int sf_dfu_run(const sf_ctx *ctx, const char *const *dfu_argv,
 		argv[i + 1] = (char *)dfu_argv[i];
 
 	if (ctx->log_file) {
-		log_fd = open(ctx->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		log_fd = sf_open_log(ctx->log_file, err);
 		if (log_fd < 0) {
-			rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot open log file '%s': %s",
-					ctx->log_file, strerror(errno));
+			rc = err->code;
 			goto done;
 		}
 	}
@@ -272,7 +272,7 @@ void sf_dfu_note(const sf_ctx *ctx, sf_transcript *t, const char *key, const cha
 		sf_transcript_note(t, key, fmt ? "%s" : NULL, value);
 	if (!ctx->log_file || ctx->dry_run)
 		return;
-	fd = open(ctx->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = sf_open_log(ctx->log_file, NULL);
 	if (fd < 0)
 		return; /* the run itself reported an unusable log */
 	dprintf(fd, "# %s%s%s\n", key, fmt ? " " : "", value);
@@ -349,7 +349,7 @@ void sf_dfu_log_begin(const sf_ctx *ctx)
 	int fd;
 	if (!ctx->log_file || ctx->dry_run)
 		return;
-	fd = open(ctx->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = sf_open_log(ctx->log_file, NULL);
 	if (fd < 0)
 		return; /* the first run reports an unusable log */
 	if (gmtime_r(&now, &tm))
@@ -377,7 +377,7 @@ void sf_dfu_log_end(const sf_ctx *ctx, int exit_code, const char *verdict, const
 	int fd;
 	if (!ctx->log_file || ctx->dry_run)
 		return;
-	fd = open(ctx->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = sf_open_log(ctx->log_file, NULL);
 	if (fd < 0)
 		return;
 	{

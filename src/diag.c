@@ -1860,6 +1860,11 @@ static int rank(const sf_diagnosis *d)
 		return 2;
 	if (!strcmp(d->id, "multiple-devices") || !strcmp(d->id, "verify-mismatch"))
 		return 3;
+	/* the note about the file comes after what happened to the run:
+	 * evidence lines of stdout and stderr are not ordered reliably (dfu-util
+	 * buffers stdout), so their line order cannot decide between them */
+	if (!strcmp(d->id, "suffix-missing"))
+		return 5;
 	return 4;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dfu_runner.h"
+#include "fileio.h"
 #include "flashdev.h"
 #include "image_io.h"
 #include "jsontext.h"
@@ -180,45 +181,17 @@ static sf_plan footprint_plan(const sf_plan *pl)
 	return rb;
 }
 
-/* Writes the backup file next to nothing else: a temp file in DIR linked
- * to its name (link() never replaces an existing file). */
+/* Writes the backup file (mode 0600: the pages may hold anything) through
+ * a temporary file in DIR linked to its name: never replaces anything. */
 static int write_backup(const char *dir, const char *name, const uint8_t *data, size_t len, char *path,
 			size_t psize, sf_err *err)
 {
-	char tmp[4400];
-	int fd;
-	size_t off = 0;
+	int rc;
 	snprintf(path, psize, "%s/%s", dir, name);
-	snprintf(tmp, sizeof tmp, "%s/.sparkflash-backup-XXXXXX", dir);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return sf_err_set(err, SF_EXIT_REFUSED, "cannot create a backup in '%s': %s", dir, strerror(errno));
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			return sf_err_set(err, SF_EXIT_REFUSED, "cannot write the backup '%s': %s", path, strerror(e));
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		int e = errno;
-		unlink(tmp);
-		return sf_err_set(err, SF_EXIT_REFUSED, "cannot write the backup '%s': %s", path, strerror(e));
-	}
-	if (link(tmp, path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		return sf_err_set(err, SF_EXIT_REFUSED, "cannot create the backup '%s': %s%s", path, strerror(e),
-				  e == EEXIST ? " (backups are never overwritten: move it away or use another --backup DIR)"
-					      : "");
-	}
-	unlink(tmp);
-	return 0;
+	if ((rc = sf_write_file(path, data, len, 0600, false, err)) && errno == EEXIST)
+		sf_err_set(err, rc, "cannot create the backup '%s': it exists (backups are never overwritten: move it "
+			   "away or use another --backup DIR)", path);
+	return rc;
 }
 
 static json_t *runs_json(const sf_pagediff *d)
@@ -385,7 +358,7 @@ static int diff_run(struct run *r, size_t i, size_t k, bool leave, sf_err *err)
 		return rc;
 	rc = sf_usbop_transfer(r->u, write_op(r->job), &rp, tmp[0] ? tmp : "$TMPDIR/sparkflash-XXXXXX", note, err);
 	if (tmp[0])
-		unlink(tmp);
+		sf_tmp_remove(tmp);
 	if (!rc) {
 		sf_dfu_note(r->u->ctx, NULL, SF_NOTE_DIFF_RUN, "%zu of %zu 0x%08" PRIx32 "-0x%08" PRIx64, k + 1,
 			    s->diff.nruns, pr->first_page, pr->end_page - 1);
@@ -673,7 +646,7 @@ finish:
 		 rc ? (err.msg[0] ? err.msg : sf_exit_name(rc)) : ctx->dry_run ? "dry run: nothing sent" : u->summary);
 	for (size_t i = 0; st && i < job->nimages; i++) {
 		if (st[i].tmp[0])
-			unlink(st[i].tmp);
+			sf_tmp_remove(st[i].tmp);
 		sf_pagediff_free(&st[i].diff);
 	}
 	free(st);

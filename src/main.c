@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "clidoc.h"
 #include "commands.h"
+#include "fileio.h"
 #include "out.h"
 #include "profile_io.h"
 #include "selfdirs.h"
@@ -418,6 +419,8 @@ int main(int argc, char **argv)
 	int i, rc;
 
 	sf_out_guard_terminal();
+	/* a signal at any moment leaves no temporary file behind (fileio.h) */
+	sf_signals_init();
 	{
 		sf_err err = { 0 };
 		if (sf_profile_env_check(getenv("SPARKFLASH_PROFILES"), &err)) {

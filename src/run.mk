@@ -33,7 +33,7 @@ EXTRA_DIST += \
 # Driver for the runner's shell test (not installed).
 check_PROGRAMS += tests/run/dfurun
 tests_run_dfurun_SOURCES = tests/run/dfurun.c src/dfu_runner.c src/sf_spawn.c \
-	src/out.c src/cli.c src/sim_env.c
+	src/out.c src/cli.c src/sim_env.c src/fileio.c
 tests_run_dfurun_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 tests_run_dfurun_LDADD = libsfcore.a $(JANSSON_LIBS) $(ZLIB_LIBS) $(LIBCRYPTO_LIBS)
 TESTS += tests/t041-dfu-runner.sh

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,15 +155,28 @@ typedef struct run_state {
 	const sf_spawn_opts *o;
 	sf_transcript *out;
 	bool oom;
+	size_t total;   /* bytes read from both pipes */
+	bool over;      /* past SF_SPAWN_OUTPUT_MAX: stopped */
 } run_state;
 
+/* One record, one writev(2) (the log is O_APPEND: records stay whole);
+ * what a short write left is finished piece by piece. */
 static void log_record(const run_state *s, const char *prefix, const char *text, size_t len)
 {
+	struct iovec v[3] = { { (void *)prefix, strlen(prefix) }, { (void *)text, len }, { (void *)"\n", 1 } };
+	size_t want = v[0].iov_len + len + 1;
+	ssize_t w;
 	if (s->o->log_fd < 0)
 		return;
-	write_all(s->o->log_fd, prefix, strlen(prefix));
-	write_all(s->o->log_fd, text, len);
-	write_all(s->o->log_fd, "\n", 1);
+	while ((w = writev(s->o->log_fd, v, 3)) < 0 && errno == EINTR)
+		;
+	if (w < 0 || (size_t)w == want)
+		return; /* a failing log must not stop the run */
+	for (int i = 0; i < 3; i++) {
+		size_t k = (size_t)w < v[i].iov_len ? (size_t)w : v[i].iov_len;
+		write_all(s->o->log_fd, (const char *)v[i].iov_base + k, v[i].iov_len - k);
+		w -= (ssize_t)k;
+	}
 }
 
 static void emit(run_state *s, lbuf *b)
@@ -222,6 +236,20 @@ static int make_pipe(int p[2])
 		return -1;
 	}
 	return 0;
+}
+
+/* After a stop (signal, time-out): what is left of the child's group (a
+ * wrapper's children, orphaned when it died first) is killed, and we wait
+ * (bounded) until the group is empty, so nothing we started outlives the
+ * run. */
+static void group_gone(pid_t pgid)
+{
+	double until = now_s() + 2.0;
+	while (kill(-pgid, 0) == 0 && now_s() < until) {
+		struct timespec ts = { 0, 10 * 1000000L };
+		kill(-pgid, SIGKILL);
+		nanosleep(&ts, NULL);
+	}
 }
 
 static void record_status(sf_transcript *out, int status)
@@ -300,6 +328,8 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 	s.o = o;
 	s.out = out;
 	s.oom = false;
+	s.total = 0;
+	s.over = false;
 	grace = o->kill_grace_s > 0 ? o->kill_grace_s : 2.0;
 
 	log_argv(&s, argv);
@@ -475,7 +505,18 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 			if (!pfd[k].revents)
 				continue;
 			n = read(fds[i], rbuf, sizeof rbuf);
-			if (n > 0) {
+			if (n > 0 && s.over) {
+				continue; /* drained, not kept, until it is gone */
+			} else if (n > 0 && (s.total += (size_t)n) > SF_SPAWN_OUTPUT_MAX) {
+				/* no dfu-util prints this much: stop it rather than
+				 * grow without bound (there may be no --timeout) */
+				s.over = true;
+				kill(-pid, SIGTERM);
+				kill(pid, SIGTERM);
+				if (!term_sent)
+					kill_at = now_s() + grace;
+				term_sent = true;
+			} else if (n > 0) {
 				feed(&s, &bufs[i], rbuf, (size_t)n);
 			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 				if (bufs[i].len > 0)
@@ -502,10 +543,21 @@ int sf_spawn_run(const char *path, char *const argv[], const sf_spawn_opts *opts
 		if (w != pid)
 			status_lost = true;
 	}
+	if (term_sent || kill_sent)
+		group_gone(pid);
 	restore_signals(old_sa, forwarded);
 	if (!status_lost)
 		record_status(out, status);
+	if (s.over) {
+		char line[128];
+		snprintf(line, sizeof line, "# output over %d MiB: stopped", SF_SPAWN_OUTPUT_MAX >> 20);
+		log_record(&s, "", line, strlen(line));
+	}
 	log_end(&s, o, out);
+	if (s.over)
+		return sf_err_set(err, SF_EXIT_DFU_UTIL,
+				  "'%s' printed more than %d MiB; it was stopped (dfu-util prints a few KiB: is it dfu-util?)",
+				  path, SF_SPAWN_OUTPUT_MAX >> 20);
 	if (s.oom)
 		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory while recording the output of '%s'", path);
 	return 0;

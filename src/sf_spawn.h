@@ -18,6 +18,9 @@
 #include "transcript.h"
 
 #define SF_SPAWN_LINE_MAX 65536
+/* At most this much output (both streams) is read; a program that prints
+ * more is stopped, and sf_spawn_run returns SF_EXIT_DFU_UTIL. */
+#define SF_SPAWN_OUTPUT_MAX (16 * 1024 * 1024)
 
 /* Called for every line as it arrives (text is NUL-terminated, len bytes). */
 typedef void (*sf_spawn_line_fn)(void *data, sf_stream stream, const char *text, size_t len);
@@ -41,9 +44,10 @@ void sf_spawn_opts_init(sf_spawn_opts *o);
  * ENOENT, EACCES, ENOEXEC...).
  *
  * Returns 0 when the outcome is in `out` (including a failed spawn, which
- * also sets err with SF_EXIT_INTERNAL so callers can simply report it), or
- * SF_EXIT_INTERNAL with err set when the machinery itself failed (pipes,
- * memory).
+ * also sets err with SF_EXIT_INTERNAL so callers can simply report it),
+ * SF_EXIT_DFU_UTIL with err set when it printed more than
+ * SF_SPAWN_OUTPUT_MAX (it was stopped), or SF_EXIT_INTERNAL with err set
+ * when the machinery itself failed (pipes, memory).
  *
  * Log format (log_fd >= 0), one record per line, so \r progress rewrites
  * stay visible and the two streams stay apart yet in arrival order:

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,10 +57,14 @@ int sf_sim_child_env(const char *sim_dir, char *const *base, char ***out, sf_err
 		return sf_err_set(err, SF_EXIT_REFUSED,
 				  "simulation directory '%s' is not a directory; give --sim a directory (it is created by 'sim add')",
 				  sim_dir);
-	if (!sim_dir || !*sim_dir || stat(sim_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+	if (!sim_dir || !*sim_dir || stat(sim_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		const char *why = sim_dir && *sim_dir ? strerror(errno) : "none given";
+		/* a very long name is said once (messages are bounded) */
+		const char *again = sim_dir && *sim_dir && strlen(sim_dir) <= 200 ? sim_dir : "DIR";
 		return sf_err_set(err, SF_EXIT_REFUSED,
-				  "simulation directory '%s' does not exist; create it with 'sparkflash --sim %s sim add PROFILE'",
-				  sim_dir ? sim_dir : "", sim_dir ? sim_dir : "DIR");
+				  "simulation directory '%s' does not exist (%s); create it with 'sparkflash --sim %s sim add PROFILE'",
+				  sim_dir ? sim_dir : "", why, again);
+	}
 	if (!realpath(sim_dir, dir))
 		return sf_err_set(err, SF_EXIT_REFUSED, "cannot resolve simulation directory '%s'", sim_dir);
 	if (access(lib, R_OK) != 0)

@@ -16,6 +16,7 @@
 #include "diag_print.h"
 #include "dfu_runner.h"
 #include "dfuargv.h"
+#include "fileio.h"
 #include "image_io.h"
 #include "out.h"
 #include "profile_io.h"
@@ -329,8 +330,10 @@ int sf_usbop_transfer(sf_usbop *u, const char *op, const sf_plan *pl, const char
 static int tmpdir_in(const char *dir, char *out, size_t size, sf_err *err)
 {
 	if ((size_t)snprintf(out, size, "%s/.sparkflash-XXXXXX", dir) >= size)
-		return sf_err_set(err, SF_EXIT_REFUSED, "path too long: %s", dir);
-	if (!mkdtemp(out))
+		return sf_err_set(err, SF_EXIT_USAGE,
+				  "the directory for a temporary file is %zu bytes long, too long for a file name "
+				  "(TMPDIR, or the output's directory): use a shorter one", strlen(dir));
+	if (!sf_tmp_mkdtemp(out))
 		return sf_err_set(err, SF_EXIT_REFUSED, "cannot create a temporary directory in '%s': %s",
 				  dir, strerror(errno));
 	return 0;
@@ -344,12 +347,12 @@ static const char *tmp_base(void)
 
 int sf_usbop_check_log(const sf_ctx *ctx, const char *file, sf_err *err)
 {
-	struct stat ls, fs;
-	if (!ctx->log_file || !file || stat(ctx->log_file, &ls) != 0 || stat(file, &fs) != 0)
+	if (!ctx->log_file || !file)
 		return 0;
-	/* the transcript is appended: it would end up inside the image
-	 * (and in what dfu-util writes to the device) */
-	if (ls.st_dev == fs.st_dev && ls.st_ino == fs.st_ino)
+	/* the transcript is appended: it would end up inside the image (and
+	 * in what dfu-util writes to the device), or an output would replace
+	 * the log (or the log would be appended to it) */
+	if (sf_same_file(ctx->log_file, file))
 		return sf_err_set(err, SF_EXIT_USAGE,
 				  "--log '%s' is the same file as '%s'; give the transcript its own file",
 				  ctx->log_file, file);
@@ -358,33 +361,7 @@ int sf_usbop_check_log(const sf_ctx *ctx, const char *file, sf_err *err)
 
 int sf_usbop_check_outfile(const char *outfile, bool force, sf_err *err)
 {
-	char *copy;
-	const char *dir;
-	struct stat st;
-	int rc = 0;
-
-	if (lstat(outfile, &st) == 0) {
-		/* rename() would put a regular file in place of a device node
-		 * (as root: /dev/null), a pipe or a socket; --force cannot help */
-		if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
-			return sf_err_set(err, SF_EXIT_REFUSED,
-					  "'%s' is %s, not a regular file; give a file name to write to", outfile,
-					  S_ISDIR(st.st_mode) ? "a directory" : "a device, pipe or socket");
-		if (!force)
-			return sf_err_set(err, SF_EXIT_REFUSED, "'%s' exists; pass --force to replace it", outfile);
-	}
-	if (!(copy = strdup(outfile)))
-		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory");
-	dir = dirname(copy);
-	if (stat(dir, &st) != 0)
-		rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': directory '%s' does not exist (create it first)",
-				outfile, dir);
-	else if (!S_ISDIR(st.st_mode))
-		rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': '%s' is not a directory", outfile, dir);
-	else if (access(dir, W_OK | X_OK) != 0)
-		rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot create '%s': directory '%s' is not writable", outfile, dir);
-	free(copy);
-	return rc;
+	return sf_dest_check(outfile, force, err);
 }
 
 int sf_usbop_read_to(sf_usbop *u, const char *op, const sf_plan *pl, const char *outfile,
@@ -404,6 +381,7 @@ int sf_usbop_read_to(sf_usbop *u, const char *op, const sf_plan *pl, const char 
 	if ((rc = tmpdir_in(dir, tdir, sizeof tdir, err)))
 		return rc;
 	snprintf(tfile, sizeof tfile, "%s/upload.bin", tdir);
+	sf_tmp_track(tfile, false); /* dfu-util creates it */
 	rc = sf_usbop_transfer(u, op, pl, tfile, NULL, err);
 	if (!rc) {
 		if (stat(tfile, &st) != 0 || (uint64_t)st.st_size != pl->length)
@@ -412,7 +390,15 @@ int sf_usbop_read_to(sf_usbop *u, const char *op, const sf_plan *pl, const char 
 					stat(tfile, &st) == 0 ? (long long)st.st_size : -1LL, pl->length);
 	}
 	if (!rc) {
+		/* dfu-util wrote it: durable before it takes the name */
+		int fd = open(tfile, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			(void)fsync(fd);
+			close(fd);
+		}
 		if (force) {
+			/* rename() replaces the name itself: a link that appeared
+			 * meanwhile is replaced, never written through */
 			if (rename(tfile, outfile) != 0)
 				rc = sf_err_set(err, SF_EXIT_REFUSED, "cannot rename the upload to '%s': %s",
 						outfile, strerror(errno));
@@ -423,8 +409,8 @@ int sf_usbop_read_to(sf_usbop *u, const char *op, const sf_plan *pl, const char 
 					strerror(errno));
 		}
 	}
-	unlink(tfile);
-	rmdir(tdir);
+	sf_tmp_remove(tfile);
+	sf_tmp_rmdir(tdir);
 	return rc;
 }
 
@@ -442,6 +428,7 @@ int sf_usbop_read_mem(sf_usbop *u, const char *op, const sf_plan *pl, uint8_t **
 	if ((rc = tmpdir_in(tmp_base(), tdir, sizeof tdir, err)))
 		return rc;
 	snprintf(tfile, sizeof tfile, "%s/upload.bin", tdir);
+	sf_tmp_track(tfile, false); /* dfu-util creates it */
 	rc = sf_usbop_transfer(u, op, pl, tfile, NULL, err);
 	if (!rc) {
 		rc = sf_image_read(tfile, pl->length, data, len, err);
@@ -455,8 +442,8 @@ int sf_usbop_read_mem(sf_usbop *u, const char *op, const sf_plan *pl, uint8_t **
 			rc = sf_err_set(err, SF_EXIT_TRANSFER, "dfu-util produced no readable upload");
 		}
 	}
-	unlink(tfile);
-	rmdir(tdir);
+	sf_tmp_remove(tfile);
+	sf_tmp_rmdir(tdir);
 	return rc;
 }
 
@@ -468,8 +455,10 @@ int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
 	static const uint8_t zeros[16];
 
 	if ((size_t)snprintf(path_out, path_size, "%s/sparkflash-XXXXXX", tmp_base()) >= path_size)
-		return sf_err_set(err, SF_EXIT_INTERNAL, "TMPDIR path too long");
-	fd = mkstemp(path_out);
+		return sf_err_set(err, SF_EXIT_USAGE,
+				  "TMPDIR is %zu bytes long, too long for a file name: set it to a shorter directory",
+				  strlen(tmp_base()));
+	fd = sf_tmp_mkstemp(path_out);
 	if (fd < 0)
 		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot create a temporary file in %s: %s",
 				  tmp_base(), strerror(errno));
@@ -484,14 +473,14 @@ int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
 			if (errno == EINTR)
 				continue;
 			close(fd);
-			unlink(path_out);
+			sf_tmp_remove(path_out);
 			return sf_err_set(err, SF_EXIT_INTERNAL, "cannot write %s: %s", path_out,
 					  strerror(errno));
 		}
 		off += (size_t)w;
 	}
 	if (close(fd) != 0) {
-		unlink(path_out);
+		sf_tmp_remove(path_out);
 		return sf_err_set(err, SF_EXIT_INTERNAL, "cannot write %s: %s", path_out, strerror(errno));
 	}
 	return 0;

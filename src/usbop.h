@@ -76,11 +76,12 @@ int sf_usbop_judge_note(sf_usbop *u, const char *op, const sf_plan *pl, const ch
 			const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Refuses (exit 2) a --log that names the same file as `file` (an input
- * image or key, or an OUTFILE replaced with --force). */
+ * image or key, or an OUTFILE), also before either exists (sf_same_file). */
 int sf_usbop_check_log(const sf_ctx *ctx, const char *file, sf_err *err);
 
-/* OUTFILE may be created: it does not exist (or force and it is a regular
- * file or symlink), and its directory exists and is writable. */
+/* OUTFILE may be created: sf_dest_check (it does not exist, or force and it
+ * is a regular file; never a symbolic link), and its directory exists and
+ * is writable. */
 int sf_usbop_check_outfile(const char *outfile, bool force, sf_err *err);
 
 /* Upload of `pl` into a fresh file that replaces (force) or must not
@@ -95,7 +96,8 @@ int sf_usbop_read_mem(sf_usbop *u, const char *op, const sf_plan *pl, uint8_t **
 		      size_t *len, sf_err *err);
 
 /* Writes `data` (len bytes, then zero bytes up to pad_to) to a private temp
- * file in $TMPDIR; path_out gets its name. */
+ * file in $TMPDIR; path_out gets its name. It is registered (fileio.h):
+ * remove it with sf_tmp_remove. */
 int sf_tmp_write(const uint8_t *data, size_t len, size_t pad_to, char *path_out,
 		 size_t path_size, sf_err *err);
 

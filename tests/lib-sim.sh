@@ -39,3 +39,31 @@ rand_file() {
 
 # json_get FILE EXPR: evaluates a Python expression over the JSON document d
 json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+# run_op OP LOG: one operation of the fault matrices (t505, t507) against
+# $SIM's device M1, with --json and --log LOG, through run_sess (rc, out,
+# err, left). OP: flash, flash-verify, flash-diff, flash-skip, flash-all,
+# read, keys-save, keys-load. The image words are $IMAGE (default
+# "--usb $T/fw.bin"); read writes $T/read.bin, keys save $T/saved.der, keys
+# load takes $T/key.der. flash-all logs into the directory LOG.d and
+# copies M1's log to LOG (a line saying so when no worker ran).
+run_op() {
+	_op=$1 _log=$2
+	# shellcheck disable=SC2086
+	set -- ${IMAGE:---usb $T/fw.bin}
+	case $_op in
+	flash) run_sess --sim "$SIM" --json --log "$_log" flash "$@" ;;
+	flash-verify) run_sess --sim "$SIM" --json --log "$_log" flash "$@" --verify ;;
+	flash-diff) run_sess --sim "$SIM" --json --log "$_log" flash "$@" --diff ;;
+	flash-skip) run_sess --sim "$SIM" --json --log "$_log" flash "$@" --skip-unchanged ;;
+	flash-all)
+		rm -rf "$_log.d"
+		run_sess --sim "$SIM" --json --log "$_log.d" flash "$@" --all
+		if [ -f "$_log.d/M1.log" ]; then cp "$_log.d/M1.log" "$_log"
+		else echo '$ (no device was opened: nothing to log)' >"$_log"; fi ;;
+	read) run_sess --sim "$SIM" --json --log "$_log" read userFirmware "$T/read.bin" ;;
+	keys-save) run_sess --sim "$SIM" --json --log "$_log" keys save "$T/saved.der" ;;
+	keys-load) run_sess --sim "$SIM" --json --log "$_log" keys load --protocol tcp "$T/key.der" ;;
+	*) echo "run_op: unknown op $_op" >&2; rc=99 ;;
+	esac
+}

@@ -132,6 +132,39 @@ static void test_huge_line(void **state)
 	sf_transcript_free(&t);
 }
 
+/* A program that prints without end is stopped at SF_SPAWN_OUTPUT_MAX,
+ * not recorded further, and nothing of it is left running. */
+static void test_endless_output(void **state)
+{
+	sf_transcript t = { 0 };
+	size_t total = 0;
+	double t0 = now_s();
+	char pidfile[64], buf[32] = "";
+	FILE *f;
+	(void)state;
+	snprintf(pidfile, sizeof pidfile, "/tmp/sf-spawn-test.%d", (int)getpid());
+	{
+		char script[200];
+		char *argv[] = { (char *)"/bin/sh", (char *)"-c", script, NULL };
+		sf_err err = { 0 };
+		snprintf(script, sizeof script, "echo $$ >%s; exec cat /dev/zero", pidfile);
+		assert_int_equal(sf_spawn_run("/bin/sh", argv, NULL, &t, &err), SF_EXIT_DFU_UTIL);
+		assert_non_null(strstr(err.msg, "printed more than 16 MiB"));
+	}
+	assert_true(now_s() - t0 < 10);
+	for (size_t i = 0; i < t.n; i++)
+		total += strlen(t.lines[i].text);
+	assert_true(total <= SF_SPAWN_OUTPUT_MAX);
+	assert_true(t.term_signal == SIGTERM || t.term_signal == SIGKILL);
+	f = fopen(pidfile, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+	unlink(pidfile);
+	assert_int_equal(kill((pid_t)atoi(buf), 0), -1);
+	sf_transcript_free(&t);
+}
+
 static void test_exit_code(void **state)
 {
 	sf_transcript t = { 0 };
@@ -422,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_progress_like),
 		cmocka_unit_test(test_streams),
 		cmocka_unit_test(test_huge_line),
+		cmocka_unit_test(test_endless_output),
 		cmocka_unit_test(test_exit_code),
 		cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_sigchld_ignored),

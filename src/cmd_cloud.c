@@ -1360,12 +1360,6 @@ int sf_cloud_flash_cmd(sf_ctx *ctx, int argc, char **argv)
 /* ---- cloud compile ------------------------------------------------------- */
 
 /* Is `out` one of the inputs? (the binary must not replace a source) */
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 static int cloud_compile(sf_ctx *ctx, int argc, char **argv)
 {
 	cloud_opts o = { .jobs = 1 };
@@ -1436,10 +1430,15 @@ static int cloud_compile(sf_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; !to_stdout && i < proj.n; i++)
-		if (same_file(out, proj.files[i].path)) {
+		if (sf_same_file(out, proj.files[i].path)) {
 			rc = sf_usage_error(ctx, "--output %s is one of the source files; give another name", out);
 			goto out;
 		}
+	/* a link or a directory at --output is refused before anything is sent */
+	if (!to_stdout && (rc = sf_dest_check(out, true, &e)) != 0) {
+		sf_out_error(ctx, "%s", e.msg);
+		goto out;
+	}
 	if ((rc = load_env(ctx, &o, &ce, true, &e)) != 0) {
 		fail_with(ctx, &ce, &e);
 		goto out;
@@ -1504,12 +1503,9 @@ static int cloud_compile(sf_ctx *ctx, int argc, char **argv)
 				sf_out_error(ctx, "cannot write the binary to stdout: %s", strerror(errno));
 			}
 		} else {
-			mode_t um = umask(0);
-			umask(um);
-			if (sf_write_file_atomic(out, cj.bin, cj.bin_len, 0666 & ~um)) {
-				rc = SF_EXIT_INTERNAL;
-				sf_out_error(ctx, "cannot write %s: %s (nothing written)", out, strerror(errno));
-			}
+			sf_err we = { 0 };
+			if ((rc = sf_write_file(out, cj.bin, cj.bin_len, 0666, true, &we)) != 0)
+				sf_out_error(ctx, "%s (nothing written)", we.msg);
 		}
 		if (rc) {
 			snprintf(msg, sizeof msg, "%s", sf_out_last_error());

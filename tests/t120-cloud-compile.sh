@@ -144,6 +144,16 @@ sf_cloud cloud compile photon "$T/bad.ino" -o "$T/bad.ino" --api-url "$S_URL"
 expect_rc "--output may not be a source file" 2
 sf_cloud cloud compile photon "$P" --target 'x y' -o "$T/x.bin" --api-url "$S_URL"
 expect_rc "bad --target: usage error" 2
+printf 'target\n' >"$T/link-target"
+ln -s "$T/link-target" "$T/link.bin"
+sf_cloud cloud compile photon "$P" -o "$T/link.bin" --api-url "$S_URL"
+expect_rc "--output is a symbolic link: refused" 3
+grep_err "says it is a link" "link"
+is "the link's target is untouched" "$(cat "$T/link-target")" target
+check "the link is still a link" test -L "$T/link.bin"
+mkdir -p "$T/outdir"
+sf_cloud cloud compile photon "$P" -o "$T/outdir" --api-url "$S_URL"
+expect_rc "--output is a directory: refused" 3
 is "no request for any of these" "$(requests "$S_URL" | jq length)" 0
 check "no output file for any of these" test ! -e "$T/x.bin"
 

@@ -75,7 +75,7 @@ rm -f ./*.log ./*.json
 head -c 3000000 /dev/urandom >big.bin
 bounded --sim "$SIM" flash --usb big.bin
 expect_rc "flash: a file larger than the region: refused before any transfer" 3
-grep_err "names the limit" "the file is 3000000 bytes but segment userFirmware holds 110592 bytes"
+grep_err "names the limit" "3000000 bytes does not fit: segment userFirmware holds 110592 bytes"
 bounded --sim "$SIM" flash 0x00000000 big.bin --alt 1
 expect_rc "flash to an address: larger than the whole alt: refused" 3
 truncate -s 2G sparse.bin

@@ -36,9 +36,7 @@ void sf_project_free(sf_project *p)
 static int read_small(const char *path, size_t cap, uint8_t **data, size_t *len, sf_err *err)
 {
 	struct stat st;
-	uint8_t *buf;
-	size_t n = 0;
-	int fd, rc = sf_open_input(path, SF_FIFO_WAIT_S, &fd, &st, err);
+	int fd, e, rc = sf_open_input(path, SF_FIFO_WAIT_S, &fd, &st, err);
 	*data = NULL;
 	*len = 0;
 	if (rc)
@@ -47,33 +45,13 @@ static int read_small(const char *path, size_t cap, uint8_t **data, size_t *len,
 		close(fd);
 		return 1;
 	}
-	buf = malloc(cap + 1);
-	if (!buf) {
-		close(fd);
-		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory reading '%s'", path);
-	}
-	while (n < cap + 1) {
-		ssize_t r = read(fd, buf + n, cap + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			return sf_err_set(err, SF_EXIT_REFUSED, "cannot read '%s': %s", path, strerror(e));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
+	rc = sf_read_bounded(fd, cap, S_ISREG(st.st_mode) ? (size_t)st.st_size : 0, data, len);
+	e = errno;
 	close(fd);
-	if (n > cap) {
-		free(buf);
-		return 1;
-	}
-	*data = buf;
-	*len = n;
-	return 0;
+	if (rc < 0)
+		/* not SF_EXIT_INTERNAL: 1 means "larger than cap" here */
+		return sf_err_set(err, SF_EXIT_REFUSED, "cannot read '%s': %s", path, strerror(e));
+	return rc;
 }
 
 static const char *base_of(const char *path)

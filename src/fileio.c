@@ -228,6 +228,53 @@ int sf_dest_check(const char *path, bool replace, sf_err *err)
 	return 0;
 }
 
+int sf_read_bounded(int fd, size_t cap, size_t size_hint, uint8_t **data, size_t *len)
+{
+	/* one byte beyond the cap tells a too-large pipe or device apart */
+	size_t size = size_hint && size_hint <= cap ? size_hint + 1 : (cap < 65536 ? cap + 1 : 65536), n = 0;
+	uint8_t *buf = malloc(size + 1);
+	*data = NULL;
+	*len = 0;
+	if (!buf)
+		return -1;
+	for (;;) {
+		ssize_t r;
+		if (n == size) {
+			size_t want = size > (cap + 1) / 2 ? cap + 1 : size * 2;
+			uint8_t *nb;
+			if (n > cap)
+				break;
+			if (!(nb = realloc(buf, want + 1))) {
+				free(buf);
+				errno = ENOMEM;
+				return -1;
+			}
+			buf = nb;
+			size = want;
+		}
+		r = read(fd, buf + n, size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(buf);
+			errno = e;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > cap) {
+		free(buf);
+		return 1;
+	}
+	buf[n] = 0;
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
 int sf_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

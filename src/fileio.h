@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -84,6 +85,13 @@ int sf_write_file(const char *path, const void *data, size_t len, mode_t mode, b
  * reader is refused instead of blocking. Returns the descriptor, or -1
  * with err set (SF_EXIT_REFUSED). */
 int sf_open_log(const char *path, sf_err *err);
+
+/* Reads `fd` to its end into a new buffer, keeping at most `cap` bytes
+ * (`size_hint`: the expected size, 0 when unknown). Returns 0 with *data
+ * (NUL-terminated, not counted) and *len set; 1 when there is more than
+ * cap (nothing kept); -1 with errno on a read or allocation failure. The
+ * descriptor stays open. */
+int sf_read_bounded(int fd, size_t cap, size_t size_hint, uint8_t **data, size_t *len);
 
 /* Writes the whole buffer (retrying short writes and EINTR). */
 int sf_write_all(int fd, const void *data, size_t len);

@@ -13,3 +13,12 @@ endif
 tests_unit_test_sf_error_SOURCES = tests/unit/test_sf_error.c
 tests_unit_test_sf_error_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sf_error_LDADD = libsfcore.a $(CMOCKA_LIBS)
+
+# sf_read_bounded (fileio.c is the tool's I/O edge: linked in directly)
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_fileio
+TESTS += tests/unit/test_fileio
+endif
+tests_unit_test_fileio_SOURCES = tests/unit/test_fileio.c src/fileio.c
+tests_unit_test_fileio_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_fileio_LDADD = libsfcore.a $(CMOCKA_LIBS)

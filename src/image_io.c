@@ -16,8 +16,8 @@ int sf_image_read(const char *path, size_t cap, uint8_t **data, size_t *len, sf_
 {
 	struct stat st;
 	uint8_t *buf = NULL;
-	size_t n = 0, size;
-	int fd;
+	size_t n = 0;
+	int fd, rc, e;
 	bool from_stdin = !strcmp(path, "-");
 	char what[4200];
 
@@ -32,14 +32,13 @@ int sf_image_read(const char *path, size_t cap, uint8_t **data, size_t *len, sf_
 			return sf_err_set(err, SF_EXIT_USAGE,
 					  "'-' reads standard input, which is a terminal: pipe the file in (e.g. '< fw.bin') or give its name");
 		if ((fd = dup(STDIN_FILENO)) < 0 || fstat(fd, &st) != 0) {
-			int e = errno;
+			e = errno;
 			if (fd >= 0)
 				close(fd);
 			return sf_err_set(err, SF_EXIT_REFUSED, "cannot read standard input: %s", strerror(e));
 		}
 	} else {
-		int rc = sf_open_input(path, SF_FIFO_WAIT_S, &fd, &st, err);
-		if (rc)
+		if ((rc = sf_open_input(path, SF_FIFO_WAIT_S, &fd, &st, err)))
 			return rc;
 		snprintf(what, sizeof what, "'%s'", path);
 	}
@@ -53,34 +52,16 @@ int sf_image_read(const char *path, size_t cap, uint8_t **data, size_t *len, sf_
 				  "%s is too large (%lld bytes, limit %zu); not a device image",
 				  what, (long long)st.st_size, cap);
 	}
-	/* One byte beyond the cap tells a too-large pipe or device apart
-	 * (standard input may be a file opened at an offset: read it all). */
-	size = S_ISREG(st.st_mode) && !from_stdin ? (size_t)st.st_size + 1 : cap + 1;
-	buf = malloc(size);
-	if (!buf) {
-		close(fd);
-		return sf_err_set(err, SF_EXIT_INTERNAL, "out of memory reading %s", what);
-	}
-	while (n < size) {
-		ssize_t r = read(fd, buf + n, size - n);
-		if (r < 0) {
-			int e = errno;
-			if (e == EINTR)
-				continue;
-			free(buf);
-			close(fd);
-			return sf_err_set(err, SF_EXIT_REFUSED, "cannot read %s: %s", what, strerror(e));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
+	/* standard input may be a file opened at an offset: read it all */
+	rc = sf_read_bounded(fd, cap, S_ISREG(st.st_mode) && !from_stdin ? (size_t)st.st_size : 0, &buf, &n);
+	e = errno;
 	close(fd);
-	if (n > cap) {
-		free(buf);
+	if (rc < 0)
+		return sf_err_set(err, e == ENOMEM ? SF_EXIT_INTERNAL : SF_EXIT_REFUSED, "cannot read %s: %s", what,
+				  strerror(e));
+	if (rc > 0)
 		return sf_err_set(err, SF_EXIT_REFUSED, "%s is too large (over %zu bytes); not a device image",
 				  what, cap);
-	}
 	if (n == 0) {
 		free(buf);
 		return sf_err_set(err, SF_EXIT_REFUSED, "%s is empty (0 bytes); nothing to inspect or flash", what);

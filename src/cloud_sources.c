@@ -149,20 +149,32 @@ bool sf_cloud_part_filename_ok(const char *name)
 	}
 }
 
+/* The next line of text from *pos on, trimmed: [*start, *end). Returns
+ * false at the end of the text. */
+static bool next_trimmed_line(const char *text, size_t len, size_t *pos, size_t *start, size_t *end)
+{
+	size_t i = *pos, s = i, e;
+	if (i >= len)
+		return false;
+	while (i < len && text[i] != '\n')
+		i++;
+	e = i;
+	if (i < len)
+		i++;
+	while (s < e && isspace((unsigned char)text[s]))
+		s++;
+	while (e > s && isspace((unsigned char)text[e - 1]))
+		e--;
+	*pos = i;
+	*start = s;
+	*end = e;
+	return true;
+}
+
 size_t sf_cloud_pattern_lines(const char *text, size_t len, void (*fn)(void *ud, const char *line), void *ud)
 {
-	size_t i = 0, too_long = 0;
-	while (i < len) {
-		size_t s = i, e;
-		while (i < len && text[i] != '\n')
-			i++;
-		e = i;
-		if (i < len)
-			i++;
-		while (s < e && isspace((unsigned char)text[s]))
-			s++;
-		while (e > s && isspace((unsigned char)text[e - 1]))
-			e--;
+	size_t i = 0, s, e, too_long = 0;
+	while (next_trimmed_line(text, len, &i, &s, &e)) {
 		if (s == e || text[s] == '#')
 			continue;
 		if (e - s > 255 || memchr(text + s, '\0', e - s)) {
@@ -195,19 +207,10 @@ static void add_dep(sf_cloud_project *p, const char *name, size_t nlen, const ch
 
 void sf_cloud_project_parse(const char *text, size_t len, sf_cloud_project *out)
 {
-	size_t i = 0;
+	size_t i = 0, s, e;
 	memset(out, 0, sizeof *out);
-	while (i < len) {
-		size_t s = i, e, k, ke, vs;
-		while (i < len && text[i] != '\n')
-			i++;
-		e = i;
-		if (i < len)
-			i++;
-		while (s < e && isspace((unsigned char)text[s]))
-			s++;
-		while (e > s && isspace((unsigned char)text[e - 1]))
-			e--;
+	while (next_trimmed_line(text, len, &i, &s, &e)) {
+		size_t k, ke, vs;
 		if (s == e || text[s] == '#' || text[s] == '!')
 			continue;
 		for (k = s; k < e && text[k] != '=' && text[k] != ':'; k++)

@@ -105,9 +105,15 @@ grep_err "the reason survives the long name" "' does not exist \(File name too l
 envrun DFU_UTIL --sim "$SIM" flash --usb fw.bin
 expect_rc "DFU_UTIL of 100 KB" 8
 grep_err "the reason survives" "' is not an executable file \(File name too long\)"
-envrun TMPDIR --sim "$SIM" flash --usb fw.bin
-expect_rc "TMPDIR of 100 KB (the Core's odd-size copy)" 2
-grep_err "names TMPDIR" "TMPDIR is 100001 bytes long"
+if [ -n "${SF_VALGRIND_LOGS:-}" ]; then
+	# valgrind makes its own temporary files in TMPDIR and stops first
+	skip "TMPDIR of 100 KB: valgrind itself cannot start with it"
+	skip "names TMPDIR (under valgrind)"
+else
+	envrun TMPDIR --sim "$SIM" flash --usb fw.bin
+	expect_rc "TMPDIR of 100 KB (the Core's odd-size copy)" 2
+	grep_err "names TMPDIR" "TMPDIR is 100001 bytes long"
+fi
 envrun SPARKFLASH_SIM_LIB --sim "$SIM" flash --usb fw.bin
 grep_err "SPARKFLASH_SIM_LIB of 100 KB: the reason survives" "' not found; reinstall sparkflash or set SPARKFLASH_SIM_LIB"
 envrun SPARKFLASH_PROFILES list

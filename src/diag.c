@@ -1796,7 +1796,8 @@ static run_verdict judge_run(builder *b)
 	if (run->verify_bytes > 0) {
 		sf_diagnosis *d = add(b, "verify-mismatch");
 		evidence(b, d, run->verify_line);
-		SET(b, d, summary, "the data read back differs from the file in %ld bytes", run->verify_bytes);
+		SET(b, d, summary, "the data read back differs from the file in %ld byte%s", run->verify_bytes,
+		    run->verify_bytes == 1 ? "" : "s");
 		SET(b, d, explanation, "the device accepted the write but its memory does not hold the file%s%s: the "
 					"bootloader ignored (part of) the write, the region is protected, or the flash "
 					"is failing; the device was left in DFU mode",

@@ -785,7 +785,9 @@ static void classify(sf_run_facts *f, const sf_nline *nl, size_t idx, sf_stream 
 	else if (starts(l, "error during special command") || starts(l, "error during special dfuse command")) {
 		/* dfu-util: Error during special command "ERASE_PAGE" get_status;
 		 * particle-cli's own DFU: ... special DfuSe command ERASE_SECTOR:... */
-		const char *q = strstr(nl->orig + (strstr(l, "command") - l), "command") + 7;
+		/* low and orig are the same text in two cases, offset for offset
+		 * (found by fuzzing: "cOmmand" is not "command" in orig) */
+		const char *q = nl->orig + (strstr(l, "command") - l) + 7;
 		size_t k = 0;
 		hit(f, P_ERR_SPECIAL, idx);
 		f->special_getstatus = has(l, "get_status");
@@ -1143,7 +1145,9 @@ static void apply_note(sf_run *r, const char *text, size_t idx)
 		r->after_leave_line = (long)idx;
 	} else if (note_is(text, SF_NOTE_VERIFY, &v)) {
 		r->verify_line = (long)idx;
-		if (starts(v, "mismatch") && parse_dec(v + 9, &n)) {
+		/* "mismatch N RANGES": the space too (a bare "mismatch" ends there;
+		 * found by fuzzing) */
+		if (starts(v, "mismatch ") && parse_dec(v + 9, &n)) {
 			const char *d = strchr(v + 9, ' ');
 			r->verify_bytes = n;
 			snprintf(r->verify_text, sizeof r->verify_text, "%s", d ? d + 1 : "");

@@ -498,6 +498,57 @@ static void test_file_not_found_odd(void **state)
 	}
 }
 
+/* Found by fuzzing: "Error during special cOmmand" in another case read
+ * through NULL (the command was looked up in the original-case text), and a
+ * bare "# verify mismatch" note read past its end. */
+static void test_fuzz_found_2(void **state)
+{
+	static const char special[] = "dfu-util 0.11\n"
+				      "dfu-util -d 1d50:607f -a 0 -s 0x08005000:leave -D fw.bin\n"
+				      "Erasing DFU device...\n"
+				      "dfu-util: Error during special cOmmand \"ERASE_PAGE\" get_status\n";
+	/* a runner log as --log writes it: a download, then the note */
+	static const char *const verify[] = {
+		"$ dfu-util -d 1d50:607f -a 0 -s 0x08005000 -D fw.bin\n"
+		"[stdout] dfu-util 0.11\n"
+		"[stdout] Downloading element to address = 0x08005000, size = 2000\n"
+		"[stdout] Download done.\n"
+		"[stdout] File downloaded successfully\n"
+		"# exit 0\n"
+		"# verify mismatch\n",
+		"$ dfu-util -d 1d50:607f -a 0 -s 0x08005000 -D fw.bin\n"
+		"[stdout] dfu-util 0.11\n"
+		"[stdout] Downloading element to address = 0x08005000, size = 2000\n"
+		"[stdout] Download done.\n"
+		"[stdout] File downloaded successfully\n"
+		"# exit 0\n"
+		"# verify mismatch 1 1 byte differs in 1 range: 0x0800500a-0x0800500a\n",
+	};
+	sf_transcript t = { 0 };
+	sf_diag_result r;
+	sf_err err = { 0 };
+	(void)state;
+	assert_int_equal(sf_tlog_parse(special, strlen(special), &t, &err), 0);
+	assert_int_equal(sf_diagnose(&t, NULL, &r), 0);
+	assert_non_null(find(&r, "erase-failed"));
+	assert_non_null(strstr(find(&r, "erase-failed")->summary, "ERASE_PAGE"));
+	sf_diag_result_free(&r);
+	sf_transcript_free(&t);
+	for (size_t i = 0; i < 2; i++) {
+		sf_transcript v = { 0 };
+		assert_int_equal(sf_tlog_parse(verify[i], strlen(verify[i]), &v, &err), 0);
+		assert_int_equal(sf_diagnose(&v, NULL, &r), 0);
+		/* the complete note is a mismatch of 1 byte */
+		if (i == 1) {
+			assert_non_null(find(&r, "verify-mismatch"));
+			assert_string_equal(find(&r, "verify-mismatch")->summary,
+					    "the data read back differs from the file in 1 byte");
+		}
+		sf_diag_result_free(&r);
+		sf_transcript_free(&v);
+	}
+}
+
 static void test_ids_and_tlog(void **state)
 {
 	sf_transcript t;
@@ -594,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_live_flags),
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_file_not_found_odd),
+		cmocka_unit_test(test_fuzz_found_2),
 		cmocka_unit_test(test_ids_and_tlog),
 		cmocka_unit_test(test_udev),
 	};

@@ -128,6 +128,19 @@ static void roff_s(FILE *f, const char *s)
 	roff(f, s, strlen(s));
 }
 
+/* A path, with a break point after each '/': an install prefix can be
+ * longer than a line (roff would warn that it cannot adjust it). */
+static void roff_path(FILE *f, const char *s)
+{
+	const char *slash;
+	while ((slash = strchr(s, '/')) != NULL) {
+		roff(f, s, (size_t)(slash - s) + 1);
+		fputs("\\:", f);
+		s = slash + 1;
+	}
+	roff_s(f, s);
+}
+
 /* A preformatted block (the help texts are laid out for a terminal). */
 static void roff_block(FILE *f, const char *s)
 {
@@ -295,10 +308,11 @@ static void man_page(FILE *f)
 		roff_s(f, environment[i].meaning);
 		fputs("\n", f);
 	}
-	fputs(".SH FILES\n.TP\n.I ", f);
-	roff_s(f, SF_PROFILEDIR);
+	/* left-adjusted: a long install prefix breaks at its slashes */
+	fputs(".SH FILES\n.ad l\n.TP\n.I ", f);
+	roff_path(f, SF_PROFILEDIR);
 	fputs("\nthe built\\-in device profiles\n.TP\n.I ", f);
-	roff_s(f, SF_APPSDIR);
+	roff_path(f, SF_APPSDIR);
 	fputs("\nnamed apps: \\fIPROFILE\\fR/\\fINAME\\fR.bin (sparkflash ships none; put spark\\-cli's "
 	      "binaries there, e.g. photon/tinker.bin)\n"
 	      ".TP\n.I ~/.particle/<profile>.config.json\n"

@@ -508,22 +508,18 @@ static void test_fuzz_found_2(void **state)
 				      "Erasing DFU device...\n"
 				      "dfu-util: Error during special cOmmand \"ERASE_PAGE\" get_status\n";
 	/* a runner log as --log writes it: a download, then the note */
+#define DOWNLOAD_RUN \
+	"$ dfu-util -d 1d50:607f -a 0 -s 0x08005000 -D fw.bin\n" \
+	"[stdout] dfu-util 0.11\n" \
+	"[stdout] Downloading element to address = 0x08005000, size = 2000\n" \
+	"[stdout] Download done.\n" \
+	"[stdout] File downloaded successfully\n" \
+	"# exit 0\n"
 	static const char *const verify[] = {
-		"$ dfu-util -d 1d50:607f -a 0 -s 0x08005000 -D fw.bin\n"
-		"[stdout] dfu-util 0.11\n"
-		"[stdout] Downloading element to address = 0x08005000, size = 2000\n"
-		"[stdout] Download done.\n"
-		"[stdout] File downloaded successfully\n"
-		"# exit 0\n"
-		"# verify mismatch\n",
-		"$ dfu-util -d 1d50:607f -a 0 -s 0x08005000 -D fw.bin\n"
-		"[stdout] dfu-util 0.11\n"
-		"[stdout] Downloading element to address = 0x08005000, size = 2000\n"
-		"[stdout] Download done.\n"
-		"[stdout] File downloaded successfully\n"
-		"# exit 0\n"
-		"# verify mismatch 1 1 byte differs in 1 range: 0x0800500a-0x0800500a\n",
+		DOWNLOAD_RUN "# verify mismatch\n",
+		DOWNLOAD_RUN "# verify mismatch 1 1 byte differs in 1 range: 0x0800500a-0x0800500a\n",
 	};
+#undef DOWNLOAD_RUN
 	sf_transcript t = { 0 };
 	sf_diag_result r;
 	sf_err err = { 0 };

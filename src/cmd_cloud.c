@@ -73,6 +73,13 @@ typedef struct cloud_opts {
 	const char *output;        /* compile --output FILE */
 } cloud_opts;
 
+/* Every cloud subcommand talks to the API with these. */
+#define NETWORK_OPTIONS \
+	{ "api-url", required_argument, NULL, OPT_API_URL }, \
+	{ "cacert", required_argument, NULL, OPT_CACERT }, \
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT }, \
+	{ "max-time", required_argument, NULL, OPT_MAX_TIME }
+
 static const struct option flash_opts[] = {
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "all-online", no_argument, NULL, OPT_ALL_ONLINE },
@@ -80,10 +87,7 @@ static const struct option flash_opts[] = {
 	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "product", required_argument, NULL, OPT_PRODUCT },
 	{ "force", no_argument, NULL, OPT_FORCE },
-	{ "api-url", required_argument, NULL, OPT_API_URL },
-	{ "cacert", required_argument, NULL, OPT_CACERT },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
+	NETWORK_OPTIONS,
 	{ "cloud", no_argument, NULL, OPT_CLOUD },
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ NULL, 0, NULL, 0 },
@@ -93,18 +97,12 @@ static const struct option compile_opts[] = {
 	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "product", required_argument, NULL, OPT_PRODUCT },
-	{ "api-url", required_argument, NULL, OPT_API_URL },
-	{ "cacert", required_argument, NULL, OPT_CACERT },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
+	NETWORK_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
 static const struct option net_opts[] = {
-	{ "api-url", required_argument, NULL, OPT_API_URL },
-	{ "cacert", required_argument, NULL, OPT_CACERT },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
+	NETWORK_OPTIONS,
 	{ "username", required_argument, NULL, OPT_USERNAME },
 	{ "revoke", no_argument, NULL, OPT_REVOKE },
 	{ NULL, 0, NULL, 0 },

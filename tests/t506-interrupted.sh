@@ -44,21 +44,26 @@ grep_out "diagnose --log: result interrupted" '^result: interrupted, exit 143'
 
 # an interrupted listing (sparkflash list) is interrupted too
 FAKE=$T/fake-dfu-util
-cat >"$FAKE" <<'SH'
+# (the fake says where it is: a machine-wide pgrep could find another
+# test's sleep and interrupt this one too early)
+cat >"$FAKE" <<SH
 #!/bin/sh
 echo "dfu-util 0.11"
+echo \$\$ >"$T/fake.pid.tmp" && mv "$T/fake.pid.tmp" "$T/fake.pid"
 exec sleep 37.75
 SH
 chmod +x "$FAKE"
+rm -f "$T/fake.pid"
 timeout 60 "$SPARKFLASH" --dfu-util "$FAKE" list >"$T/out" 2>"$T/err" &
 pid=$!
 i=0
-while [ $i -lt 50 ] && ! pgrep -f 'sleep 37.75' >/dev/null 2>&1; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 100 ] && ! [ -s "$T/fake.pid" ]; do sleep 0.1; i=$((i + 1)); done
+fake=$(cat "$T/fake.pid" 2>/dev/null)
 kill -INT $pid 2>/dev/null
 wait $pid
 rc=$?
 expect_rc "Ctrl-C during list: exit 130" 130
 sleep 0.2
-check "no child left" sh -c "! pgrep -f 'slee[p] 37[.]75' >/dev/null"
+check "no child left" sh -c "[ -n '$fake' ] && ! kill -0 '$fake' 2>/dev/null"
 
 done_testing
